@@ -1,0 +1,171 @@
+"""One error root; every failure a client can cause has a stable ``code``.
+
+The category base classes (NotFound, Conflict, ...) are what intake maps to an
+HTTP status, in one place (intake.errors). Job errors carry the same codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class RollcallError(Exception):
+    """Something went wrong."""
+
+    code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or (self.__doc__ or self.code).strip().splitlines()[0]
+        self.details = details
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class DomainError(RollcallError):
+    """An expected refusal: never retried (actors declare ``throws=(DomainError,)``)."""
+
+
+# Categories -------------------------------------------------------------------
+
+
+class Unauthenticated(DomainError):
+    """A valid API key is required."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    """This key may not do that."""
+
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state."""
+
+    code = "CONFLICT"
+
+
+class Invalid(DomainError):
+    """The request is not valid."""
+
+    code = "VALIDATION_ERROR"
+
+
+# Authentication ---------------------------------------------------------------
+
+
+class InvalidApiKey(Unauthenticated):
+    """The API key is missing, unknown or revoked."""
+
+    code = "INVALID_API_KEY"
+
+
+class InsufficientScope(Forbidden):
+    """The API key lacks the scope this route requires."""
+
+    code = "INSUFFICIENT_SCOPE"
+
+
+# Lookups ----------------------------------------------------------------------
+
+
+class EventNotFound(NotFound):
+    """Event not found."""
+
+    code = "EVENT_NOT_FOUND"
+
+
+class JobNotFound(NotFound):
+    """Job not found."""
+
+    code = "JOB_NOT_FOUND"
+
+
+class AttendeeNotFound(NotFound):
+    """Attendee not found."""
+
+    code = "ATTENDEE_NOT_FOUND"
+
+
+class EnrollmentNotFound(NotFound):
+    """Enrollment not found."""
+
+    code = "ENROLLMENT_NOT_FOUND"
+
+
+# Event lifecycle ----------------------------------------------------------------
+
+
+class EventRefTaken(Conflict):
+    """Another event of this organisation already has this ref."""
+
+    code = "EVENT_REF_TAKEN"
+
+
+class EventAlreadyPublished(Conflict):
+    """The event is already published."""
+
+    code = "EVENT_ALREADY_PUBLISHED"
+
+
+class EventCompleted(Conflict):
+    """The event is completed."""
+
+    code = "EVENT_COMPLETED"
+
+
+class EventCancelled(Conflict):
+    """The event is cancelled."""
+
+    code = "EVENT_CANCELLED"
+
+
+# Enrollment -------------------------------------------------------------------
+
+
+class EventNotPublished(Conflict):
+    """The event is not published; it takes no enrollments."""
+
+    code = "EVENT_NOT_PUBLISHED"
+
+
+class RegistrationClosed(Conflict):
+    """Registration for this event has closed."""
+
+    code = "REGISTRATION_CLOSED"
+
+
+class RegistrationNotOpen(Conflict):
+    """Registration for this event has not opened yet."""
+
+    code = "REGISTRATION_NOT_OPEN"
+
+
+class EventFull(Conflict):
+    """The event is full and has no waiting list."""
+
+    code = "EVENT_FULL"
+
+
+class AlreadyEnrolled(Conflict):
+    """The attendee is already enrolled or waitlisted."""
+
+    code = "ALREADY_ENROLLED"
+
+
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was used for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"

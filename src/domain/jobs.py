@@ -1,0 +1,165 @@
+"""Jobs: accepted by intake with an outbox row, applied exactly once by a worker.
+
+Dramatiq delivers at least once. ``apply_job`` makes that exactly once: the
+effect runs in one transaction that first locks the job row and skips a job
+already finished, and that writes the job's final state with the effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import DomainError, IdempotencyKeyReused, JobNotFound
+from domain.outbox import add_message, take_pending
+from models import Job
+from models.jobs import FINAL_JOB_STATUSES
+
+logger = logging.getLogger("rollcall.jobs")
+
+PROCESS_JOB_ACTOR = "process_job"
+
+#: A handler applies one job type inside the effect transaction and returns the
+#: job's result. It may raise DomainError (the job fails with that code) or
+#: return {"status": "partially_succeeded", ...} with per-row errors.
+Handler = Callable[[Session, Job, datetime], dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(job_type: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[job_type] = handler
+        return handler
+
+    return register
+
+
+def submit_job(
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    now: datetime,
+    idempotency_key: str | None = None,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+    request_id: str | None = None,
+) -> tuple[Job, bool]:
+    """Record a job and its outbox message; returns (job, created).
+
+    With an Idempotency-Key already used by this organisation for the same
+    request, the first job is returned and nothing is recorded.
+    """
+    if idempotency_key is not None:
+        existing = _job_by_key(session, organisation_id, idempotency_key)
+        if existing is not None:
+            return _same_request(existing, type, payload), False
+    job = Job(
+        organisation_id=organisation_id,
+        type=type,
+        status="queued",
+        payload=payload,
+        idempotency_key=idempotency_key,
+        event_id=event_id,
+        progress_done=0,
+        progress_total=progress_total,
+        errors=[],
+        attempts=0,
+        request_id=request_id,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won the race.
+        existing = _job_by_key(session, organisation_id, idempotency_key or "")
+        if existing is None:
+            raise
+        return _same_request(existing, type, payload), False
+    add_message(session, actor=PROCESS_JOB_ACTOR, args=[str(job.id)], now=now)
+    return job, True
+
+
+def _job_by_key(session: Session, organisation_id: uuid.UUID, key: str) -> Job | None:
+    return session.scalar(
+        select(Job).where(Job.organisation_id == organisation_id, Job.idempotency_key == key)
+    )
+
+
+def _same_request(job: Job, type: str, payload: dict[str, Any]) -> Job:
+    if job.type != type or job.payload != payload:
+        raise IdempotencyKeyReused(job_id=str(job.id))
+    return job
+
+
+def get_job(session: Session, *, organisation_id: uuid.UUID, job_id: str) -> Job:
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        raise JobNotFound(id=job_id) from None
+    job = session.get(Job, key)
+    if job is None or job.organisation_id != organisation_id:
+        raise JobNotFound(id=job_id)
+    return job
+
+
+def apply_job(
+    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+) -> list[uuid.UUID]:
+    """Apply a job exactly once; returns the outbox ids its effect produced.
+
+    A job already finished is skipped (returns []). DomainError fails the job
+    with its code; any other exception propagates after rolling back, so the
+    caller's retry policy decides (the job stays ``running``).
+    """
+    with factory() as session, session.begin():
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            logger.warning("job %s not found; message dropped", job_id)
+            return []
+        if job.status in FINAL_JOB_STATUSES:
+            return []
+        job.status = "running"
+        job.attempts += 1
+        job.started_at = job.started_at or now()
+    started = time.monotonic()
+    with factory() as session, session.begin():
+        job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+        assert job is not None
+        if job.status in FINAL_JOB_STATUSES:
+            return []
+        handler = HANDLERS[job.type]
+        try:
+            with session.begin_nested():
+                result = handler(session, job, now())
+        except DomainError as error:
+            take_pending(session)  # rolled back with the savepoint
+            job.status = "failed"
+            job.result = None
+            job.errors = [error.as_dict()]
+        else:
+            job.status = result.pop("status", "succeeded")
+            job.result = result
+        job.finished_at = now()
+        logger.info(
+            "job finished",
+            extra={
+                "job_id": str(job.id),
+                "job_type": job.type,
+                "organisation_id": str(job.organisation_id),
+                "outcome": job.status,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+        return take_pending(session)

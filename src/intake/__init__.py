@@ -1,0 +1,1 @@
+"""FastAPI intake: routes stay thin (validate -> domain or job -> respond)."""

@@ -1,0 +1,45 @@
+"""The intake application: ``uvicorn intake.app:create_app --factory``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
+from intake.errors import install_error_handlers
+from intake.routes import enrollments, events, health, jobs
+from rollcall import __version__
+from rollcall.logs import request_id_var
+from rollcall.settings import Settings, get_settings
+
+DESCRIPTION = """
+Rollcall's intake API. Authenticate with `Authorization: Bearer <api key>`.
+Writes that touch enrollments are jobs: they answer **202** with the job and a
+`Location: /v1/jobs/{id}` header; poll it for the outcome. Every error has the
+body `{"error": {"code", "message", "details"}}`; the codes are listed in the README.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    for module in (events, enrollments, jobs, health):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        token = request_id_var.set(rid[:64])
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid[:64]
+        return response
+
+    return app

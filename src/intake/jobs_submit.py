@@ -1,0 +1,56 @@
+"""Accepting a job: record it with its outbox row, commit, then enqueue.
+
+If the broker is down the caller still gets 202; the scheduler's relay sends
+the message later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Response
+from sqlalchemy.orm import Session
+
+from domain.clock import utcnow
+from domain.jobs import submit_job
+from domain.outbox import take_pending
+from intake.schemas import JobOut
+from models.db import sessions_for
+from rollcall.logs import request_id_var
+from rollcall.settings import Settings
+from workers.broker import get_broker
+from workers.outbox import dispatch
+
+
+def accept_job(
+    session: Session,
+    settings: Settings,
+    response: Response,
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+) -> JobOut:
+    """Record the job (within the caller's open transaction), commit, enqueue."""
+    job, _created = submit_job(
+        session,
+        organisation_id=organisation_id,
+        type=type,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        event_id=event_id,
+        progress_total=progress_total,
+        now=utcnow(),
+        request_id=request_id_var.get(),
+    )
+    outbox_ids = take_pending(session)
+    session.commit()
+    if outbox_ids and settings.enqueue_on_commit:
+        dispatch(sessions_for(settings.database_url), get_broker(), outbox_ids, now=utcnow())
+    response.status_code = 202
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobOut.of(job)

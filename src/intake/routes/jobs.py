@@ -1,0 +1,22 @@
+"""Job status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from domain.jobs import get_job
+from intake.deps import Caller, DbSession, require
+from intake.schemas import JobOut
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="Show a job's status, result and errors")
+def read_job(
+    job_id: Annotated[str, Path()],
+    caller: Annotated[Caller, Depends(require("jobs:read"))],
+    session: DbSession,
+) -> JobOut:
+    return JobOut.of(get_job(session, organisation_id=caller.organisation_id, job_id=job_id))

@@ -1,0 +1,178 @@
+"""Request and response bodies (pydantic 2). Field names are snake_case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from models import Event, Job
+from models.events import EVENT_TYPES
+
+EventType = Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"]
+assert set(EVENT_TYPES) == set(EventType.__args__)  # type: ignore[attr-defined]
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventCreate(Strict):
+    name: str = Field(min_length=1, max_length=75)
+    type: EventType = "TRAINING"
+    ref: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2500)
+    timezone: str = "UTC"
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    max_subscriptions: int | None = Field(default=None, ge=0)
+    min_subscriptions: int | None = Field(default=None, ge=0)
+    waiting_list: bool = False
+    registration_end: AwareDatetime | None = None
+    booking_start: AwareDatetime | None = None
+    price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+    _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: Any) -> datetime | None:
+        starts = info.data.get("starts_at")
+        if value is not None and starts is not None and value <= starts:
+            raise ValueError("ends_at must be after starts_at")
+        return value
+
+
+class LocalTime(BaseModel):
+    utc: datetime
+    local: str
+    timezone: str
+
+    @classmethod
+    def of(cls, moment: datetime | None, tz: str) -> LocalTime | None:
+        if moment is None:
+            return None
+        return cls(utc=moment.astimezone(UTC), local=moment.astimezone(ZoneInfo(tz)).isoformat(), timezone=tz)
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    ref: str | None
+    type: str
+    name: str
+    description: str
+    timezone: str
+    status: str
+    cancelled: bool
+    starts_at: LocalTime | None
+    ends_at: LocalTime | None
+    max_subscriptions: int | None
+    min_subscriptions: int | None
+    waiting_list: bool
+    registration_end: LocalTime | None
+    booking_start: LocalTime | None
+    price: Decimal | None
+    enrolled_count: int
+    waitlisted_count: int
+    spots_available: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, event: Event) -> EventOut:
+        tz = event.timezone
+        return cls(
+            id=event.id,
+            ref=event.ref,
+            type=event.type,
+            name=event.name,
+            description=event.description,
+            timezone=tz,
+            status=event.status,
+            cancelled=event.cancelled,
+            starts_at=LocalTime.of(event.starts_at, tz),
+            ends_at=LocalTime.of(event.ends_at, tz),
+            max_subscriptions=event.max_subscriptions,
+            min_subscriptions=event.min_subscriptions,
+            waiting_list=event.waiting_list,
+            registration_end=LocalTime.of(event.registration_end, tz),
+            booking_start=LocalTime.of(event.booking_start, tz),
+            price=event.price,
+            enrolled_count=event.enrolled_count,
+            waitlisted_count=event.waitlisted_count,
+            spots_available=event.spots_available,
+            created_at=event.created_at,
+            updated_at=event.updated_at,
+        )
+
+
+class AttendeeIn(Strict):
+    ref: str = Field(min_length=1, max_length=200, description="The upstream system's id")
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    timezone: str | None = None
+    locale: str | None = Field(default=None, max_length=16)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+class EnrollmentRequest(Strict):
+    attendee: AttendeeIn
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class JobOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    status: str
+    progress: Progress
+    result: dict[str, Any] | None
+    errors: list[dict[str, Any]]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            type=job.type,
+            status=job.status,
+            progress=Progress(done=job.progress_done, total=job.progress_total),
+            result=job.result,
+            errors=job.errors,
+            attempts=job.attempts,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,25 @@
+"""SQLAlchemy 2.0 tables, engine and session setup, and Alembic migrations."""
+
+from models.base import Base
+from models.events import Event, EventSession, Occurrence, Trainer
+from models.jobs import Job, OutboxMessage
+from models.mail import EmailMessage
+from models.people import Attendee
+from models.enrollment import Enrollment, Payment
+from models.tenancy import ApiKey, Organisation
+
+__all__ = [
+    "ApiKey",
+    "Attendee",
+    "Base",
+    "EmailMessage",
+    "Enrollment",
+    "Event",
+    "EventSession",
+    "Job",
+    "Occurrence",
+    "Organisation",
+    "OutboxMessage",
+    "Payment",
+    "Trainer",
+]

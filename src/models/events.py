@@ -1,0 +1,148 @@
+"""Events, their dated occurrences, their sessions and trainers.
+
+Seat counters (``enrolled_count``) live on the row that owns the capacity, so
+a seat is taken with one conditional UPDATE (see domain.capacity): the row's
+own lock is what keeps concurrent workers from overselling.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, new_id
+
+EVENT_TYPES = ("MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO")
+EVENT_STATUSES = ("draft", "published", "completed")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "ref"),
+        Index("ix_events_org_status_starts", "organisation_id", "status", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    type: Mapped[str] = mapped_column(String(16), default="TRAINING")
+    name: Mapped[str] = mapped_column(String(75))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: First start and last end over all occurrences (or the single date).
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: None means unlimited.
+    max_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    booking_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    max_per_attendee: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reminder_before_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reminder_after_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The recurrence rule as given (see domain.recurrence); None for explicit dates.
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Enrollments are per occurrence (True) or for the event as a whole (False).
+    booked_per_date: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The occurrences are expanded up to here (exclusive); None: never expanded.
+    expanded_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="event", order_by="Occurrence.starts_at", passive_deletes=True
+    )
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event", order_by="EventSession.starts_at", passive_deletes=True
+    )
+
+    @property
+    def spots_available(self) -> int | None:
+        if self.max_subscriptions is None:
+            return None
+        return max(self.max_subscriptions - self.enrolled_count, 0)
+
+
+class Occurrence(Base):
+    """One dated instance of an event, start and end in UTC."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("event_id", "starts_at"),
+        Index("ix_occurrences_starts", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: None: the event's max_subscriptions applies per occurrence.
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="occurrences")
+
+
+class EventSession(Base):
+    """A part of an event with its own capacity, on all or specific occurrences."""
+
+    __tablename__ = "event_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(75))
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    #: Local wall-clock start ("HH:MM") on each occurrence's date, or None.
+    starts_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: None: on every occurrence; else the list of occurrence ids (as strings).
+    occurrence_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+
+class Trainer(Base):
+    __tablename__ = "trainers"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    attendee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), primary_key=True
+    )

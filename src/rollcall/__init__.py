@@ -1,0 +1,3 @@
+"""Rollcall: asynchronous, job-driven enrollment platform."""
+
+__version__ = "0.1.0"

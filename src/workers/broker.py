@@ -1,0 +1,45 @@
+"""The Dramatiq broker, built from settings once per process.
+
+``REDIS_URL=stub://`` gives the StubBroker (fast unit tests). ``rebind`` moves
+every Rollcall actor to another broker, so tests can switch between the two.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+
+from rollcall.settings import Settings, get_settings
+
+_configured: dramatiq.Broker | None = None
+
+
+def make_broker(settings: Settings) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if settings.redis_url.startswith("stub://"):
+        broker = StubBroker()
+    else:
+        broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)
+    broker.add_middleware(CurrentMessage())
+    return broker
+
+
+def get_broker() -> dramatiq.Broker:
+    """The process's broker, configured from settings on first use."""
+    global _configured
+    if _configured is None:
+        _configured = make_broker(get_settings())
+        dramatiq.set_broker(_configured)
+    return _configured
+
+
+def rebind(broker: dramatiq.Broker, actors: list[dramatiq.Actor]) -> None:  # type: ignore[type-arg]
+    """Declare ``actors`` on ``broker`` and make it the process's broker."""
+    global _configured
+    _configured = broker
+    dramatiq.set_broker(broker)
+    for actor in actors:
+        actor.broker = broker
+        broker.declare_actor(actor)
