@@ -51,7 +51,12 @@ def upsert_attendee(
         else:
             return attendee
     changed = False
-    for field, value in (("email", email), ("name", name), ("timezone", timezone), ("locale", locale)):
+    for field, value in (
+        ("email", email),
+        ("name", name),
+        ("timezone", timezone),
+        ("locale", locale),
+    ):
         if value is not None and getattr(attendee, field) != value:
             setattr(attendee, field, value)
             changed = True

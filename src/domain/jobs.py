@@ -29,7 +29,7 @@ PROCESS_JOB_ACTOR = "process_job"
 
 #: A handler applies one job type inside the effect transaction and returns the
 #: job's result. It may raise DomainError (the job fails with that code) or
-#: return {"status": "partially_succeeded", ...} with per-row errors.
+#: return {"job_status": "partially_succeeded", ...} with per-row errors.
 Handler = Callable[[Session, Job, datetime], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 
@@ -149,7 +149,7 @@ def apply_job(
             job.result = None
             job.errors = [error.as_dict()]
         else:
-            job.status = result.pop("status", "succeeded")
+            job.status = result.pop("job_status", "succeeded")
             job.result = result
         job.finished_at = now()
         logger.info(

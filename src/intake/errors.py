@@ -48,10 +48,10 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.RollcallError)
     async def _domain(_request: Request, exc: errors.RollcallError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
-        return JSONResponse(
-            {"error": exc.as_dict()}, status_code=status_for(exc), headers=headers
+        headers = (
+            {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
         )
+        return JSONResponse({"error": exc.as_dict()}, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

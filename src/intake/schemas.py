@@ -64,7 +64,11 @@ class LocalTime(BaseModel):
     def of(cls, moment: datetime | None, tz: str) -> LocalTime | None:
         if moment is None:
             return None
-        return cls(utc=moment.astimezone(UTC), local=moment.astimezone(ZoneInfo(tz)).isoformat(), timezone=tz)
+        return cls(
+            utc=moment.astimezone(UTC),
+            local=moment.astimezone(ZoneInfo(tz)).isoformat(),
+            timezone=tz,
+        )
 
 
 class EventOut(BaseModel):

@@ -1,11 +1,11 @@
 """SQLAlchemy 2.0 tables, engine and session setup, and Alembic migrations."""
 
 from models.base import Base
+from models.enrollment import Enrollment, Payment
 from models.events import Event, EventSession, Occurrence, Trainer
 from models.jobs import Job, OutboxMessage
 from models.mail import EmailMessage
 from models.people import Attendee
-from models.enrollment import Enrollment, Payment
 from models.tenancy import ApiKey, Organisation
 
 __all__ = [

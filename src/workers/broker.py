@@ -21,7 +21,11 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url.startswith("stub://"):
         broker = StubBroker()
     else:
-        broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=settings.redis_url,
+            namespace=settings.redis_namespace,
+            socket_connect_timeout=2,
+        )
     broker.add_middleware(CurrentMessage())
     return broker
 

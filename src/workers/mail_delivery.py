@@ -46,7 +46,13 @@ def deliver_email(
         if mail.message_id is None:
             domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
             mail.message_id = f"<{mail.id}@{domain}>"
-        snapshot = (mail.template, dict(mail.context), mail.to_address, mail.to_name, mail.message_id)
+        snapshot = (
+            mail.template,
+            dict(mail.context),
+            mail.to_address,
+            mail.to_name,
+            mail.message_id,
+        )
     template, context, to_address, to_name, message_id = snapshot
     try:
         rendered = render_email(settings.templates_dir, template, context)
@@ -73,7 +79,12 @@ def deliver_email(
 
 
 def _record(
-    factory: sessionmaker[Session], email_id: uuid.UUID, *, state: str, error: str | None, now: datetime
+    factory: sessionmaker[Session],
+    email_id: uuid.UUID,
+    *,
+    state: str,
+    error: str | None,
+    now: datetime,
 ) -> None:
     with factory() as session, session.begin():
         mail = session.get(EmailMessage, email_id, with_for_update=True)

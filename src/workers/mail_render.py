@@ -24,7 +24,9 @@ class Rendered:
     html: str
 
 
-def localtime(value: str | datetime | None, tz: str = "UTC", fmt: str = "%A %d %B %Y, %H:%M %Z") -> str:
+def localtime(
+    value: str | datetime | None, tz: str = "UTC", fmt: str = "%A %d %B %Y, %H:%M %Z"
+) -> str:
     """Format a UTC instant in a time zone, showing the zone."""
     if value is None:
         return ""

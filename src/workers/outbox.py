@@ -51,7 +51,9 @@ def dispatch(
         try:
             _send(broker, row)
         except Exception:
-            logger.warning("broker unavailable; outbox %s left for the relay", row.id, exc_info=True)
+            logger.warning(
+                "broker unavailable; outbox %s left for the relay", row.id, exc_info=True
+            )
             break
         sent.append(row.id)
     if sent:

@@ -39,7 +39,7 @@ class SmtpTarget:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             use_tls=tls,
-            start_tls=True if query.get("starttls", ["0"])[0] in ("1", "true") else False,
+            start_tls=query.get("starttls", ["0"])[0] in ("1", "true"),
         )
 
 

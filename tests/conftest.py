@@ -1,0 +1,144 @@
+"""Fixtures: see tests/support/. Real services in integration tests; SQLite and the
+StubBroker in unit tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from intake.app import create_app
+from models import migrate
+from models.db import dispose_all
+from rollcall import settings as settings_module
+from tests.support.services import (
+    PG_URL,
+    LiveServer,
+    RedisServer,
+    SmtpSink,
+    reset_postgres,
+    start_redis,
+    truncate_all,
+    unavailable,
+)
+from tests.support.stack import Stack, bind_broker, configure, unique_namespace
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    dispose_all()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "rollcall.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    try:
+        engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        unavailable(f"PostgreSQL at {PG_URL}", exc)
+    reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    truncate_all(postgres_database)
+    return postgres_database
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    yield
+    settings_module.get_settings.cache_clear()
+    dispose_all()
+
+
+@pytest.fixture
+def unit_stack(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, smtp_sink: SmtpSink, tmp_path: Path
+) -> Iterator[Stack]:
+    """SQLite + StubBroker + in-process worker + in-process ASGI client + SMTP sink."""
+    settings = configure(
+        monkeypatch,
+        database_url=sqlite_url,
+        redis_url="stub://",
+        smtp_url=smtp_sink.url,
+        var_dir=str(tmp_path / "var"),
+    )
+    broker = bind_broker(settings)
+    with TestClient(create_app(settings)) as client:
+        stack = Stack(settings=settings, broker=broker, client=client, sink=smtp_sink)
+        stack.start_worker(threads=2)
+        yield stack
+        stack.stop()
+    broker.close()
+
+
+@pytest.fixture
+def real_stack(
+    monkeypatch: pytest.MonkeyPatch,
+    postgres_url: str,
+    redis_server: RedisServer,
+    smtp_sink: SmtpSink,
+    tmp_path: Path,
+) -> Iterator[Stack]:
+    """PostgreSQL + Redis + aiosmtpd sink + uvicorn over HTTP + a Dramatiq worker."""
+    settings = configure(
+        monkeypatch,
+        database_url=postgres_url,
+        redis_url=redis_server.url,
+        redis_namespace=unique_namespace(),
+        smtp_url=smtp_sink.url,
+        var_dir=str(tmp_path / "var"),
+    )
+    broker = bind_broker(settings)
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        stack = Stack(settings=settings, broker=broker, client=client, sink=smtp_sink)
+        stack.extra["server"] = server
+        stack.start_worker(threads=4)
+        yield stack
+        stack.stop()
+    broker.flush_all()
+    broker.close()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "real_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+            item.add_marker(pytest.mark.redis)
