@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     #: An outbox row not marked sent after this many seconds is re-enqueued by
     #: the scheduler's relay (the web process normally sends it at once).
     outbox_relay_after_seconds: int = Field(default=30, ge=1)
+    #: A worker silent for this long is presumed dead; its unacknowledged
+    #: messages go back on the queue (Dramatiq's Redis broker maintenance).
+    broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1_000)
+    #: Out of 100,000 fetches, how many also run that maintenance.
+    broker_maintenance_chance: int = Field(default=1_000, ge=0, le=100_000)
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True)
     #: Enqueue the Dramatiq message straight after the intake commit. Turned off

@@ -25,6 +25,8 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
             url=settings.redis_url,
             namespace=settings.redis_namespace,
             socket_connect_timeout=2,
+            heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+            maintenance_chance=settings.broker_maintenance_chance,
         )
     broker.add_middleware(CurrentMessage())
     return broker
