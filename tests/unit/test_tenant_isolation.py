@@ -1,0 +1,49 @@
+"""Tenants are isolated: every route that names a resource is tried with another
+organisation's all-scope key, and none of them finds it."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.factories import enroll, published_event
+from tests.support.stack import Stack
+
+#: Routes without a tenant-owned resource in their path.
+UNSCOPED = {"/healthz", "/readyz", "/metrics"}
+
+
+def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> None:
+    # Given resources of organisation A
+    ours = unit_stack.key("acme")
+    theirs = unit_stack.key("globex", operator=False)
+    event = published_event(unit_stack, ours, ref="acme-only")
+    accepted = enroll(unit_stack, ours, event["id"], "ada")
+    unit_stack.drain()
+    values = {
+        "event_id": event["id"],
+        "job_id": accepted["id"],
+        "ref": "ada",
+        "attendee_ref": "ada",
+    }
+
+    # When organisation B calls every route naming them
+    schema = unit_stack.client.get("/openapi.json").json()
+    tried = 0
+    for template, operations in schema["paths"].items():
+        params = re.findall(r"{(\w+)}", template)
+        if template in UNSCOPED or not params:
+            continue
+        missing = [name for name in params if name not in values]
+        assert not missing, f"add a value for {missing} of {template} to this test"
+        path = template
+        for name in params:
+            path = path.replace("{" + name + "}", values[name])
+        for method in operations:
+            response = unit_stack.client.request(
+                method.upper(), path, headers=unit_stack.auth(theirs), json={}
+            )
+            tried += 1
+            # Then nothing is found (or the body is refused before any lookup)
+            assert response.status_code in (404, 422), (method, path, response.text)
+            assert "acme-only" not in response.text
+    assert tried >= 3
