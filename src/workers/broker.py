@@ -12,6 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from rollcall.settings import Settings, get_settings
+from workers.ops_middleware import OpsStats
 
 _configured: dramatiq.Broker | None = None
 
@@ -27,6 +28,7 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
             socket_connect_timeout=2,
         )
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(OpsStats(settings))
     return broker
 
 
