@@ -24,6 +24,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 from prometheus_client.metrics_core import Metric
+from prometheus_client.utils import floatToGoString as _go_float
 from sqlalchemy import case, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
@@ -46,6 +47,11 @@ def _latency_seconds(connection: Connection) -> Any:
     if connection.dialect.name == "sqlite":
         return (func.julianday(Job.finished_at) - func.julianday(Job.created_at)) * 86400.0
     return func.extract("epoch", Job.finished_at - Job.created_at)
+
+
+def _le(bound: float | str) -> str:
+    """Bucket bounds as Prometheus writes them ("0.5", "3600.0", "+Inf")."""
+    return str(_go_float(bound))  # type: ignore[no-untyped-call]
 
 
 class RollcallCollector:
@@ -105,7 +111,7 @@ class RollcallCollector:
             )
         ).one()
         count, total = int(row[0]), float(row[1])
-        buckets = [(str(bound), int(row[2 + i] or 0)) for i, bound in enumerate(LATENCY_BUCKETS)]
+        buckets = [(_le(bound), int(row[2 + i] or 0)) for i, bound in enumerate(LATENCY_BUCKETS)]
         histogram = HistogramMetricFamily(
             "rollcall_job_latency_seconds", "Seconds from a job's acceptance to its end"
         )
@@ -185,7 +191,7 @@ class RollcallCollector:
             buckets = []
             for bound in (*DURATION_BUCKETS_MS, "+Inf"):
                 cumulative += raw.get(("duration_bucket", queue, actor, str(bound)), 0.0)
-                buckets.append((str(bound), cumulative))
+                buckets.append((_le(bound), cumulative))
             duration.add_metric(
                 [queue, actor], buckets, sum_value=raw.get(("duration_sum", queue, actor), 0.0)
             )
