@@ -33,6 +33,10 @@ DURATION_BUCKETS_MS = (
 SEP = "|"
 
 
+def dead_errors_key(namespace: str, queue: str) -> str:
+    return f"{namespace}:ops:dead_errors:{queue}"
+
+
 def metrics_key(namespace: str) -> str:
     return f"{namespace}:ops:metrics"
 
@@ -95,15 +99,27 @@ class OpsStats(Middleware):
     after_skip_message = after_process_message
 
     def after_nack(self, broker: dramatiq.Broker, message: Any) -> None:
-        labels = SEP.join((message.queue_name.removesuffix(".DQ"), message.actor_name))
+        queue = message.queue_name.removesuffix(".DQ")
+        labels = SEP.join((queue, message.actor_name))
         self._incr(("rejects" + SEP + labels, 1))
+        error = str(message.options.get("traceback", ""))
+        redis_id = message.options.get("redis_message_id")
+        if self.client is not None and redis_id:
+            # Redis dead-letters the message as it was enqueued, without the
+            # traceback Retries added in memory: keep it beside, for /ops.
+            try:
+                self.client.hset(
+                    dead_errors_key(self.settings.redis_namespace, queue), redis_id, error
+                )
+            except redis.RedisError:
+                logger.warning("could not record a dead letter's error", exc_info=True)
         try:
             with transaction(sessions_for(self.settings.database_url)) as session:
                 mark_dead_lettered(
                     session,
                     actor=message.actor_name,
                     args=list(message.args),
-                    error=str(message.options.get("traceback", "")),
+                    error=error,
                     now=utcnow(),
                 )
         except Exception:

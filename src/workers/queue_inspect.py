@@ -130,13 +130,19 @@ class QueueInspector:
                 list[tuple[Any, float]],
                 self.client.zrevrange(self.key(f"{queue}.XQ"), 0, limit - 1, withscores=True),
             )
+            self._prune_errors(queue)
             if not entries:
                 continue
             ids = [_text(member) for member, _score in entries]
             bodies: list[Any] = self.client.hmget(  # type: ignore[assignment]
                 self.key(f"{queue}.XQ.msgs"), ids
             )
-            for redis_id, (_member, score), body in zip(ids, entries, bodies, strict=True):
+            errors: list[Any] = self.client.hmget(  # type: ignore[assignment]
+                self.key(f"ops:dead_errors:{queue}"), ids
+            )
+            for redis_id, (_member, score), body, error in zip(
+                ids, entries, bodies, errors, strict=True
+            ):
                 if body is None:
                     continue
                 data = json.loads(body)
@@ -148,7 +154,7 @@ class QueueInspector:
                         message_id=str(data.get("message_id", "")),
                         actor=str(data.get("actor_name", "")),
                         args=list(data.get("args", [])),
-                        error=str(options.get("traceback", "")),
+                        error=_text(error) if error else str(options.get("traceback", "")),
                         dead_at=datetime.fromtimestamp(score / 1000, UTC),
                         retries=int(options.get("retries", 0)),
                         raw=data,
@@ -157,11 +163,21 @@ class QueueInspector:
         letters.sort(key=lambda letter: letter.dead_at, reverse=True)
         return letters[:limit]
 
+    def _prune_errors(self, queue: str) -> None:
+        """Forget the errors of messages Dramatiq expired from its dead-letter set."""
+        errors_key = self.key(f"ops:dead_errors:{queue}")
+        if self.client.hlen(errors_key) <= self.client.zcard(self.key(f"{queue}.XQ")):
+            return
+        for redis_id in self.client.hkeys(errors_key):
+            if self.client.zscore(self.key(f"{queue}.XQ"), redis_id) is None:
+                self.client.hdel(errors_key, redis_id)
+
     def delete_dead_letter(self, queue: str, redis_id: str) -> bool:
         pipe = self.client.pipeline(transaction=True)
         pipe.zrem(self.key(f"{queue}.XQ"), redis_id)
         pipe.hdel(self.key(f"{queue}.XQ.msgs"), redis_id)
-        removed, _ = pipe.execute()
+        pipe.hdel(self.key(f"ops:dead_errors:{queue}"), redis_id)
+        removed, _, _ = pipe.execute()
         return bool(removed)
 
     def requeue_dead_letter(self, broker: dramatiq.Broker, letter: DeadLetter) -> bool:

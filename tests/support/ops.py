@@ -37,3 +37,26 @@ def metrics(stack: Stack, key: str) -> dict[str, dict[tuple[tuple[str, str], ...
 
 def labels(**values: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in values.items()))
+
+
+class Flaky:
+    """Makes the ``enroll`` handler crash (a non-domain error) while ``broken``.
+
+    With ``process_job``'s retries set to 0 the first crash dead-letters the
+    message at once, as ten retries with backoff would in production.
+    """
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from domain.jobs import HANDLERS
+        from workers.actors import process_job
+
+        self.broken = True
+        original = HANDLERS["enroll"]
+
+        def handler(session: Any, job: Any, now: Any) -> dict[str, Any]:
+            if self.broken:
+                raise RuntimeError("database hiccup: connection reset")
+            return original(session, job, now)
+
+        monkeypatch.setitem(HANDLERS, "enroll", handler)
+        monkeypatch.setitem(process_job.options, "max_retries", 0)
