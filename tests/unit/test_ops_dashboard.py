@@ -56,6 +56,7 @@ def test_jobs_and_mail_are_scoped_to_the_organisation(unit_stack: Stack) -> None
     acme = unit_stack.key("acme")
     published_event(unit_stack, acme, ref="tiny", max_subscriptions=1)
     enroll(unit_stack, acme, "tiny", "ada")
+    unit_stack.drain()
     refused = enroll(unit_stack, acme, "tiny", "bob")
     unit_stack.drain()
     acme_cookie = sign_in(unit_stack, acme)
