@@ -131,3 +131,15 @@ def test_job_logs_carry_the_request_id_from_the_api(
         assert (
             session.get(Job, __import__("uuid").UUID(job_id)).request_id == "req-from-upstream-42"
         )  # type: ignore[union-attr]
+
+
+def test_status_and_readyz_on_real_services(real_stack: Stack) -> None:
+    from click.testing import CliRunner
+
+    from rollcall.cli import main
+
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "workers alive: 1" in result.output and "jobs           0" in result.output
+    ready = real_stack.client.get("/readyz").json()
+    assert ready == {"ready": True, "checks": {"database": "ok", "redis": "ok", "smtp": "ok"}}
