@@ -70,6 +70,8 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
         str(processes),
         "--threads",
         str(threads),
+        # workers.actors installs the JSON-lines logging instead of Dramatiq's format.
+        "--skip-logging",
         *extra,
     ]
     os.execv(sys.executable, args)
