@@ -58,6 +58,8 @@ def list_jobs(
                 Event.organisation_id == organisation_id, Event.ref == filters.event
             )
         )
+        if event_id is None:
+            return []
         query = query.where(Job.event_id == event_id)
     if filters.day:
         start = datetime.combine(filters.day, time(), tzinfo=UTC)

@@ -103,6 +103,12 @@ def test_operator_requeues_a_dead_letter_and_sees_the_job_succeed(
     expect(page.locator("#job-errors")).to_contain_text("EVENT_FULL")
     shot(page, "4-job-detail")
 
+    # And keeps the crashed job open in a second tab, marked to detect any reload
+    watcher = page.context.new_page()
+    watcher.goto(f"/ops/jobs/{crashed['id']}")
+    expect(watcher.locator("h1 .badge")).to_have_text("failed")
+    watcher.evaluate("window.notReloaded = true")
+
     # And requeues the dead letter once the cause is fixed
     page.click("header nav >> text=Dead letters")
     row = page.locator("#dead-letters tr", has_text=crashed["id"])
@@ -113,10 +119,10 @@ def test_operator_requeues_a_dead_letter_and_sees_the_job_succeed(
     expect(page.locator(".flash")).to_have_text("1 message(s) requeued")
     expect(page.locator("#dead-letters")).to_have_count(0)
 
-    # Then the job page turns to succeeded by itself, without a reload
-    page.goto(f"/ops/jobs/{crashed['id']}")
-    expect(page.locator("h1 .badge")).to_have_text("succeeded", timeout=30_000)
-    shot(page, "6-requeued-job-succeeded")
+    # Then the job page in the other tab turns to succeeded by itself, without a reload
+    expect(watcher.locator("h1 .badge")).to_have_text("succeeded", timeout=30_000)
+    assert watcher.evaluate("window.notReloaded") is True
+    shot(watcher, "6-requeued-job-succeeded")
     page.click("header nav >> text=Overview")
     expect(page.locator("#jobs-chart rect[fill='#1f9d57']")).not_to_have_count(0)
     shot(page, "7-overview-after")

@@ -169,3 +169,24 @@ def test_a_plain_ops_key_sees_no_queue_wide_figures(unit_stack: Stack) -> None:
     plain = sign_in(unit_stack, unit_stack.key(scopes=["ops"]))
     page = unit_stack.client.get("/ops", headers=plain).text
     assert "shown to platform operators" in page and 'id="queues"' not in page
+
+
+def test_job_filters_by_event_ref_and_refuse_bad_actions(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="one")
+    published_event(unit_stack, key, ref="two")
+    first = enroll(unit_stack, key, "one", "ada")
+    second = enroll(unit_stack, key, "two", "bob")
+    unit_stack.drain()
+    cookie = sign_in(unit_stack, key)
+
+    page = unit_stack.client.get("/ops/jobs?event=one", headers=cookie).text
+    assert first["id"] in page and second["id"] not in page
+    nothing = unit_stack.client.get("/ops/jobs?event=unknown", headers=cookie).text
+    assert "No job matches" in nothing
+
+    bad = unit_stack.client.post(
+        "/ops/dead-letters/act", data={"action": "explode"}, headers=cookie
+    )
+    assert bad.status_code == 422 and "VALIDATION_ERROR" in bad.text
+    assert "nonce-" in bad.headers["content-security-policy"]

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -27,12 +28,18 @@ from intake.deps import get_session, get_settings_dep
 from models import ApiKey
 from rollcall.settings import Settings
 
+logger = logging.getLogger("rollcall.ops")
+
 COOKIE = "rollcall_ops"
 SCOPE = "ops"
 
 
 @lru_cache(maxsize=1)
 def _process_secret() -> bytes:
+    logger.warning(
+        "SECRET_KEY is not set: dashboard sessions are signed with a per-process key "
+        "and do not survive a restart or span several web processes"
+    )
     return secrets.token_bytes(32)
 
 
