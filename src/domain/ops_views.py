@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from domain.errors import JobNotFound, MailNotFound, MailNotResendable
 from domain.mail import SEND_EMAIL_ACTOR
 from domain.outbox import add_message
-from models import EmailMessage, Enrollment, Event, Job, Occurrence, Payment
+from models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
 from models.enrollment import ACTIVE_STATUSES
 
 PAGE = 100
@@ -122,6 +122,21 @@ def job_counts(session: Session, *, organisation_id: uuid.UUID) -> dict[str, int
         .group_by(Job.status)
     )
     return {status: int(count) for status, count in rows}
+
+
+def count_unsent_outbox(session: Session, *, now: datetime) -> tuple[int, float]:
+    """Outbox rows not handed to the broker yet, and the oldest one's age in seconds.
+
+    A growing number means Redis is refusing messages and the relay is behind.
+    """
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.sent_at.is_(None)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), (now - oldest).total_seconds() if oldest else 0.0
 
 
 # Mail ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 - ``rollcall_queue_messages{queue,state}``: ready / delayed / in_progress / dead.
 - ``rollcall_jobs{type,status}``, ``rollcall_job_latency_seconds`` (accepted -> finished).
 - ``rollcall_mail{state}``, ``rollcall_orphan_payments``, ``rollcall_reminder_runs{status}``.
+- ``rollcall_outbox_unsent``, ``rollcall_outbox_oldest_unsent_seconds``.
 - ``rollcall_workers_alive``, ``rollcall_scheduler_leader``,
   ``rollcall_scheduler_last_tick_timestamp_seconds{producer}``.
 """
@@ -28,7 +29,8 @@ from prometheus_client.utils import floatToGoString as _go_float
 from sqlalchemy import case, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from domain.ops_views import count_orphan_payments
+from domain.clock import utcnow
+from domain.ops_views import count_orphan_payments, count_unsent_outbox
 from models import EmailMessage, Job
 from models.db import engine_for, sessions_for
 from rollcall.settings import Settings
@@ -98,6 +100,17 @@ class RollcallCollector:
             for org, count in count_orphan_payments(session).items():
                 orphans.add_metric([str(org)], count)
             yield orphans
+            unsent, age = count_unsent_outbox(session, now=utcnow())
+            outbox = GaugeMetricFamily(
+                "rollcall_outbox_unsent", "Outbox rows not handed to the broker yet"
+            )
+            outbox.add_metric([], unsent)
+            yield outbox
+            oldest = GaugeMetricFamily(
+                "rollcall_outbox_oldest_unsent_seconds", "Age of the oldest unsent outbox row"
+            )
+            oldest.add_metric([], age)
+            yield oldest
 
     def _latency(self, connection: Connection) -> Metric:
         seconds = _latency_seconds(connection)

@@ -123,6 +123,17 @@ def test_events_page_shows_seats_and_orphan_payments(unit_stack: Stack) -> None:
     assert 'id="orphans"' in page and "manual_enrolled" in page
 
 
+def test_unsent_outbox_rows_are_counted(unit_stack: Stack) -> None:
+    # Given intake could not hand its message to the broker (the relay will)
+    key = unit_stack.key(operator=True)
+    published_event(unit_stack, key, ref="o")
+    unit_stack.settings.enqueue_on_commit = False
+    enroll(unit_stack, key, "o", "ada")
+    assert metrics(unit_stack, key)["rollcall_outbox_unsent"][()] == 1
+    page = unit_stack.client.get("/ops", headers=sign_in(unit_stack, key)).text
+    assert 'id="outbox"' in page
+
+
 def test_metrics_need_an_operator_key(unit_stack: Stack) -> None:
     assert unit_stack.client.get("/metrics").status_code == 401
     plain = unit_stack.key(scopes=["ops"])
@@ -149,6 +160,7 @@ def test_metrics_count_jobs_mail_latency_and_orphans(unit_stack: Stack) -> None:
     assert samples["rollcall_job_latency_seconds_bucket"][labels(le="+Inf")] == 2
     assert samples["rollcall_job_latency_seconds_bucket"][labels(le="3600.0")] == 2
     assert samples.get("rollcall_orphan_payments", {}) == {}
+    assert samples["rollcall_outbox_unsent"][()] == 0
     assert samples.get("rollcall_reminder_runs", {}) == {}  # no reminder_runs table yet
 
 

@@ -129,6 +129,8 @@ def overview(
         "mail_states": EMAIL_STATES,
     }
     inspector = _inspector(settings)
+    if me.is_operator:
+        context["outbox"] = ops_views.count_unsent_outbox(session, now=now)
     if me.is_operator and inspector is not None:
         leader, ticks = inspector.scheduler()
         context |= {
