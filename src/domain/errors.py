@@ -169,3 +169,36 @@ class IdempotencyKeyReused(Conflict):
     """This Idempotency-Key was used for a different request."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+# Operator dashboard ----------------------------------------------------------
+
+
+class MailNotFound(NotFound):
+    """No such mail in this organisation."""
+
+    code = "MAIL_NOT_FOUND"
+
+
+class MailNotResendable(Conflict):
+    """Only a failed mail can be resent."""
+
+    code = "MAIL_NOT_RESENDABLE"
+
+
+class DeadLetterNotFound(NotFound):
+    """No such dead-lettered message (already requeued or deleted?)."""
+
+    code = "DEAD_LETTER_NOT_FOUND"
+
+
+class OperatorOnly(Forbidden):
+    """Queue-wide figures are for platform operators' keys."""
+
+    code = "OPERATOR_ONLY"
+
+
+class OpsSignInRequired(Unauthenticated):
+    """Sign in to the dashboard with an API key that has the ``ops`` scope."""
+
+    code = "OPS_SIGN_IN_REQUIRED"

@@ -22,6 +22,7 @@ from domain.errors import DomainError, IdempotencyKeyReused, JobNotFound
 from domain.outbox import add_message, take_pending
 from models import Job
 from models.jobs import FINAL_JOB_STATUSES
+from rollcall.logs import request_id_var
 
 logger = logging.getLogger("rollcall.jobs")
 
@@ -133,7 +134,42 @@ def apply_job(
         job.status = "running"
         job.attempts += 1
         job.started_at = job.started_at or now()
-    started = time.monotonic()
+        context = {
+            "job_id": str(job.id),
+            "job_type": job.type,
+            "organisation_id": str(job.organisation_id),
+            "attempt": job.attempts,
+        }
+        request_id = job.request_id
+    # The request that accepted the job names every line the worker logs for it.
+    token = request_id_var.set(request_id)
+    try:
+        logger.info("job started", extra=context)
+        started = time.monotonic()
+        try:
+            return _apply(factory, job_id, now=now, started=started)
+        except Exception:
+            logger.warning(
+                "job attempt failed; the worker retries it",
+                extra=context | {"outcome": "error", "duration_ms": _since(started)},
+                exc_info=True,
+            )
+            raise
+    finally:
+        request_id_var.reset(token)
+
+
+def _since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _apply(
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    started: float,
+) -> list[uuid.UUID]:
     with factory() as session, session.begin():
         job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
         assert job is not None
@@ -159,7 +195,7 @@ def apply_job(
                 "job_type": job.type,
                 "organisation_id": str(job.organisation_id),
                 "outcome": job.status,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "duration_ms": _since(started),
             },
         )
         return take_pending(session)

@@ -1,4 +1,4 @@
-"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink."""
+"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink | status."""
 
 from __future__ import annotations
 
@@ -70,6 +70,8 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
         str(processes),
         "--threads",
         str(threads),
+        # workers.actors installs the JSON-lines logging instead of Dramatiq's format.
+        "--skip-logging",
         *extra,
     ]
     os.execv(sys.executable, args)
@@ -94,12 +96,21 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
-    from models import migrate
-
     url = get_settings().database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(url, revision)
+    from models.migrate_steps import pending_revisions, upgrade_stepwise
+
+    pending = pending_revisions(url, revision)
+    with click.progressbar(
+        upgrade_stepwise(url, revision),
+        length=len(pending),
+        label=f"migrating {len(pending)} revision(s)",
+        item_show_func=lambda rev: rev,
+        file=sys.stderr,
+    ) as steps:
+        for _ in steps:
+            pass
     click.echo(f"database at {revision}", err=True)
 
 
@@ -165,3 +176,11 @@ def mail_sink(host: str, port: int, directory: Path) -> None:
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     controller.stop()
+
+
+@main.command()
+def status() -> None:
+    """Print the operators' overview: queues, workers, scheduler, jobs, mail."""
+    from rollcall.status import render_status
+
+    click.echo(render_status(get_settings()))

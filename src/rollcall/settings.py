@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     #: Enqueue the Dramatiq message straight after the intake commit. Turned off
     #: only by tests that want to prove the relay alone delivers.
     enqueue_on_commit: bool = Field(default=True)
+    #: Signs the dashboard's session cookie. Set it in production (same value on
+    #: every web process); unset, each process makes a random one at start.
+    secret_key: str | None = Field(default=None)
+    #: The dashboard cookie's ``Secure`` flag. Browsers accept it on
+    #: http://localhost and 127.0.0.1 too; turn off only behind plain-HTTP hosts.
+    ops_cookie_secure: bool = Field(default=True)
+    ops_session_hours: int = Field(default=12, ge=1)
+    #: Seconds between the dashboard pages' self-refreshes.
+    ops_refresh_seconds: int = Field(default=5, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ import workers.actors  # noqa: F401  (declares the actors the relay sends to)
 from rollcall.settings import Settings
 from scheduler import producers
 from scheduler.leader import Leadership
+from scheduler.ticks import ticking
 
 logger = logging.getLogger("rollcall.scheduler")
 
@@ -28,7 +29,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     for producer, seconds in PRODUCERS:
         scheduler.add_job(
-            producer,
+            ticking(producer),
             "interval",
             seconds=seconds,
             args=[settings],

@@ -5,6 +5,7 @@ Import this module to declare them (the dramatiq CLI does: ``dramatiq workers.ac
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import dramatiq
@@ -15,7 +16,7 @@ from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job
 from models.db import sessions_for
-from rollcall.logs import job_context
+from rollcall.logs import configure_logging, job_context
 from rollcall.settings import get_settings
 from workers.broker import get_broker
 from workers.mail_delivery import deliver_email
@@ -23,6 +24,12 @@ from workers.outbox import dispatch
 from workers.smtp import TransientMailError
 
 broker = get_broker()
+
+if not logging.getLogger().handlers:
+    # Under `dramatiq --skip-logging` (rollcall worker) nothing is configured yet:
+    # the worker logs JSON lines like the web process, with job and request ids.
+    _settings = get_settings()
+    configure_logging(_settings.log_level, _settings.log_json)
 
 MAIL_MAX_RETRIES = 8
 

@@ -12,6 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from rollcall.settings import Settings, get_settings
+from workers.ops_middleware import OpsStats
 
 _configured: dramatiq.Broker | None = None
 
@@ -29,6 +30,7 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
             maintenance_chance=settings.broker_maintenance_chance,
         )
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(OpsStats(settings))
     return broker
 
 

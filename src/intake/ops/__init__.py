@@ -1,0 +1,1 @@
+"""The operators' dashboard at ``/ops``: server-rendered, signed-cookie sign-in."""

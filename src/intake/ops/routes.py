@@ -1,0 +1,319 @@
+"""The dashboard's pages. Thin: read through domain.ops_views and the queue
+inspector, steer through domain functions, redirect after every POST."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from domain import ops_views
+from domain.clock import utcnow
+from domain.dead_letters import reopen_for_requeue
+from domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
+from domain.keys import authenticate
+from domain.outbox import take_pending
+from intake.deps import AppSettings, DbSession
+from intake.ops.graph import minute_chart
+from intake.ops.scope import visible_dead_letters
+from intake.ops.session import COOKIE, CurrentOperator, Operator, check_ops_key, make_cookie
+from models.db import sessions_for, transaction
+from models.jobs import JOB_STATUSES
+from models.mail import EMAIL_STATES
+from rollcall.settings import Settings
+from workers.broker import get_broker
+from workers.outbox import dispatch
+from workers.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
+
+router = APIRouter(prefix="/ops", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _page(
+    request: Request, name: str, operator: Operator | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    nonce = secrets.token_urlsafe(16)
+    context |= {
+        "nonce": nonce,
+        "me": operator,
+        "refresh_ms": settings.ops_refresh_seconds * 1000,
+        "now": utcnow(),
+        "flash": request.query_params.get("flash"),
+    }
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
+
+
+def _back(path: str, flash: str | None = None, **query: Any) -> RedirectResponse:
+    params = {k: v for k, v in query.items() if v} | ({"flash": flash} if flash else {})
+    return RedirectResponse(f"{path}?{urlencode(params)}" if params else path, status_code=303)
+
+
+def _inspector(settings: Settings) -> QueueInspector | None:
+    return inspector_for(settings.redis_url, settings.redis_namespace)
+
+
+# Sign-in ----------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html.j2", None)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    api_key: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        key = check_ops_key(authenticate(session, api_key.strip()))
+    except InvalidApiKey:
+        return _page(
+            request,
+            "login.html.j2",
+            None,
+            status_code=401,
+            error="That key is unknown or revoked, or it lacks the ops scope.",
+        )
+    response = RedirectResponse("/ops", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        make_cookie(settings, key.id),
+        max_age=settings.ops_session_hours * 3600,
+        httponly=True,
+        secure=settings.ops_cookie_secure,
+        samesite="strict",
+        path="/ops",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/ops/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/ops")
+    return response
+
+
+# Overview ---------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(
+    request: Request, me: CurrentOperator, session: DbSession, settings: AppSettings
+) -> HTMLResponse:
+    now = utcnow()
+    series = ops_views.jobs_per_minute(
+        session, organisation_id=None if me.is_operator else me.organisation_id, now=now
+    )
+    context: dict[str, Any] = {
+        "chart": minute_chart(series),
+        "job_counts": ops_views.job_counts(session, organisation_id=me.organisation_id),
+        "mail_counts": ops_views.mail_counts(session, organisation_id=me.organisation_id),
+        "job_statuses": JOB_STATUSES,
+        "mail_states": EMAIL_STATES,
+    }
+    inspector = _inspector(settings)
+    if me.is_operator:
+        context["outbox"] = ops_views.count_unsent_outbox(session, now=now)
+    if me.is_operator and inspector is not None:
+        leader, ticks = inspector.scheduler()
+        context |= {
+            "depths": inspector.depths(),
+            "workers": inspector.workers(),
+            "leader": leader,
+            "ticks": ticks,
+        }
+    return _page(request, "overview.html.j2", me, **context)
+
+
+# Jobs -------------------------------------------------------------------------
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs(
+    request: Request,
+    me: CurrentOperator,
+    session: DbSession,
+    type: str = "",
+    status: str = "",
+    event: str = "",
+    day: Annotated[str, Query(description="YYYY-MM-DD")] = "",
+) -> HTMLResponse:
+    try:
+        chosen_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        chosen_day = None
+    filters = ops_views.JobFilter(type or None, status or None, event or None, chosen_day)
+    rows = ops_views.list_jobs(session, organisation_id=me.organisation_id, filters=filters)
+    return _page(
+        request,
+        "jobs.html.j2",
+        me,
+        jobs=rows,
+        filters={"type": type, "status": status, "event": event, "day": day},
+        types=ops_views.job_types(session, organisation_id=me.organisation_id),
+        statuses=JOB_STATUSES,
+    )
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_detail(
+    request: Request, job_id: str, me: CurrentOperator, session: DbSession
+) -> HTMLResponse:
+    job, mails = ops_views.get_job_with_mail(
+        session, organisation_id=me.organisation_id, job_id=job_id
+    )
+    return _page(request, "job.html.j2", me, job=job, mails=mails)
+
+
+# Dead letters -----------------------------------------------------------------
+
+
+def _matching(
+    session: DbSession, settings: Settings, me: Operator, queue: str, actor: str, q: str
+) -> list[DeadLetter]:
+    inspector = _inspector(settings)
+    if inspector is None:
+        return []
+    letters = visible_dead_letters(session, me, inspector.dead_letters())
+    return [
+        letter
+        for letter in letters
+        if (not queue or letter.queue == queue)
+        and (not actor or letter.actor == actor)
+        and (not q or q.lower() in f"{letter.args} {letter.error}".lower())
+    ]
+
+
+@router.get("/dead-letters", response_class=HTMLResponse)
+def dead_letters(
+    request: Request,
+    me: CurrentOperator,
+    session: DbSession,
+    settings: AppSettings,
+    queue: str = "",
+    actor: str = "",
+    q: str = "",
+) -> HTMLResponse:
+    letters = _matching(session, settings, me, queue, actor, q)
+    return _page(
+        request,
+        "dead_letters.html.j2",
+        me,
+        letters=letters,
+        filters={"queue": queue, "actor": actor, "q": q},
+        queues=QUEUES,
+        actors=("process_job", "send_email"),
+    )
+
+
+def _requeue(settings: Settings, inspector: QueueInspector, letter: DeadLetter) -> bool:
+    # Reopen the row first, so the requeued message finds it eligible to run.
+    with transaction(sessions_for(settings.database_url)) as session:
+        reopen_for_requeue(session, actor=letter.actor, args=letter.args)
+    return inspector.requeue_dead_letter(get_broker(), letter)
+
+
+@router.post("/dead-letters/act")
+def act_on_dead_letters(
+    me: CurrentOperator,
+    session: DbSession,
+    settings: AppSettings,
+    action: Annotated[str, Form()],
+    redis_id: Annotated[str, Form()] = "",
+    queue: Annotated[str, Form()] = "",
+    actor: Annotated[str, Form()] = "",
+    q: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """``action`` is requeue or delete; with ``redis_id`` one message, else all matching."""
+    if action not in ("requeue", "delete"):
+        raise Invalid("action must be requeue or delete", action=action)
+    inspector = _inspector(settings)
+    letters = _matching(session, settings, me, queue if not redis_id else "", actor, q)
+    session.rollback()
+    if redis_id:
+        letters = [letter for letter in letters if letter.redis_id == redis_id]
+        if not letters:
+            raise DeadLetterNotFound(id=redis_id)
+    if inspector is None:  # the StubBroker: no Redis, nothing was listed
+        return _back("/ops/dead-letters", "0 message(s) touched")
+    done = 0
+    for letter in letters:
+        if action == "requeue":
+            done += _requeue(settings, inspector, letter)
+        else:
+            done += inspector.delete_dead_letter(letter.queue, letter.redis_id)
+    verb = "requeued" if action == "requeue" else "deleted"
+    return _back(
+        "/ops/dead-letters",
+        f"{done} message(s) {verb}",
+        queue=queue if not redis_id else "",
+        actor=actor,
+        q=q,
+    )
+
+
+# Mail -------------------------------------------------------------------------
+
+
+@router.get("/mail", response_class=HTMLResponse)
+def mail(
+    request: Request, me: CurrentOperator, session: DbSession, state: str = ""
+) -> HTMLResponse:
+    return _page(
+        request,
+        "mail.html.j2",
+        me,
+        mails=ops_views.list_mail(session, organisation_id=me.organisation_id, state=state or None),
+        counts=ops_views.mail_counts(session, organisation_id=me.organisation_id),
+        state=state,
+        states=EMAIL_STATES,
+    )
+
+
+@router.post("/mail/{email_id}/resend")
+def resend(
+    email_id: str, me: CurrentOperator, settings: AppSettings, state: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    factory = sessions_for(settings.database_url)
+    with transaction(factory) as session:
+        ops_views.resend_mail(
+            session, organisation_id=me.organisation_id, email_id=email_id, now=utcnow()
+        )
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=utcnow())
+    return _back("/ops/mail", "mail queued again", state=state)
+
+
+# Events -----------------------------------------------------------------------
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events(request: Request, me: CurrentOperator, session: DbSession) -> HTMLResponse:
+    return _page(
+        request,
+        "events.html.j2",
+        me,
+        lines=ops_views.seat_lines(session, organisation_id=me.organisation_id),
+        orphans=ops_views.orphan_payments(session, organisation_id=me.organisation_id),
+    )
+
+
+def error_page(request: Request, error: RollcallError, status_code: int) -> HTMLResponse:
+    return _page(request, "error.html.j2", None, status_code=status_code, error=error)

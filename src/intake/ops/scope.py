@@ -1,0 +1,51 @@
+"""Which dead letters a dashboard user may see and steer.
+
+Platform operators see the whole queue. Anyone else sees the messages about
+their own organisation's jobs and mail, found through the ids they carry.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.ops.session import Operator
+from models import EmailMessage, Job
+from workers.queue_inspect import DeadLetter
+
+
+def _row_id(letter: DeadLetter) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(letter.args[0])) if letter.args else None
+    except ValueError:
+        return None
+
+
+def visible_dead_letters(
+    session: Session, who: Operator, letters: list[DeadLetter]
+) -> list[DeadLetter]:
+    if who.is_operator:
+        return letters
+    job_ids = {_row_id(x) for x in letters if x.actor == "process_job"} - {None}
+    mail_ids = {_row_id(x) for x in letters if x.actor == "send_email"} - {None}
+    ours: set[uuid.UUID] = set()
+    if job_ids:
+        ours |= set(
+            session.scalars(
+                select(Job.id).where(
+                    Job.id.in_(job_ids), Job.organisation_id == who.organisation_id
+                )
+            )
+        )
+    if mail_ids:
+        ours |= set(
+            session.scalars(
+                select(EmailMessage.id).where(
+                    EmailMessage.id.in_(mail_ids),
+                    EmailMessage.organisation_id == who.organisation_id,
+                )
+            )
+        )
+    return [letter for letter in letters if _row_id(letter) in ours]

@@ -1,0 +1,110 @@
+"""The dashboard's session: an HMAC-signed, HttpOnly, Secure, SameSite=Strict cookie.
+
+The cookie holds the API key's id and an expiry, never the key. Each request
+re-reads the key, so revoking it or removing its ``ops`` scope ends the
+session at once. SameSite=Strict keeps other sites from posting the
+dashboard's forms (requeue, delete, resend) with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from domain.errors import OpsSignInRequired
+from intake.deps import get_session, get_settings_dep
+from models import ApiKey
+from rollcall.settings import Settings
+
+logger = logging.getLogger("rollcall.ops")
+
+COOKIE = "rollcall_ops"
+SCOPE = "ops"
+
+
+@lru_cache(maxsize=1)
+def _process_secret() -> bytes:
+    logger.warning(
+        "SECRET_KEY is not set: dashboard sessions are signed with a per-process key "
+        "and do not survive a restart or span several web processes"
+    )
+    return secrets.token_bytes(32)
+
+
+def _secret(settings: Settings) -> bytes:
+    return settings.secret_key.encode() if settings.secret_key else _process_secret()
+
+
+def _sign(secret: bytes, body: bytes) -> str:
+    return base64.urlsafe_b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+
+
+def make_cookie(settings: Settings, key_id: uuid.UUID, now: float | None = None) -> str:
+    expires = int((now or time.time()) + settings.ops_session_hours * 3600)
+    body = base64.urlsafe_b64encode(json.dumps({"k": str(key_id), "e": expires}).encode())
+    return f"{body.decode()}.{_sign(_secret(settings), body)}"
+
+
+def read_cookie(
+    settings: Settings, value: str | None, now: float | None = None
+) -> uuid.UUID | None:
+    """The key id in a valid, unexpired cookie; None otherwise."""
+    if not value or "." not in value:
+        return None
+    body, _, signature = value.partition(".")
+    if not hmac.compare_digest(_sign(_secret(settings), body.encode()), signature):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body.encode()))
+        if int(data["e"]) < (now or time.time()):
+            return None
+        return uuid.UUID(data["k"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who is looking at the dashboard."""
+
+    api_key_id: uuid.UUID
+    key_prefix: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    is_operator: bool
+
+
+def check_ops_key(key: ApiKey | None) -> ApiKey:
+    """The key if it may still use the dashboard; raises OpsSignInRequired."""
+    if key is None or key.revoked_at is not None or SCOPE not in (key.scopes or []):
+        raise OpsSignInRequired()
+    return key
+
+
+def current_operator(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+) -> Operator:
+    key_id = read_cookie(settings, request.cookies.get(COOKIE))
+    key = check_ops_key(session.get(ApiKey, key_id) if key_id else None)
+    operator = Operator(
+        key.id, key.prefix, key.organisation_id, key.organisation.name, key.is_operator
+    )
+    session.rollback()
+    return operator
+
+
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
