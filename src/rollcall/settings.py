@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     #: Enqueue the Dramatiq message straight after the intake commit. Turned off
     #: only by tests that want to prove the relay alone delivers.
     enqueue_on_commit: bool = Field(default=True)
+    #: Recurring events have their occurrences expanded this far ahead (rolling).
+    occurrence_horizon_days: int = Field(default=365, ge=1, le=3660)
 
 
 @lru_cache(maxsize=1)
