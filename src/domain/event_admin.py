@@ -225,11 +225,12 @@ def copy_event(
         insert_occurrences(session, occurrence_rows(copy.id, spans))
         refresh_event_span(session, event=copy)
     start_of = {str(o.id): o.starts_at for o in originals}
-    new_id_at = dict(
-        session.execute(
+    new_id_at = {
+        starts: occurrence_id
+        for starts, occurrence_id in session.execute(
             select(Occurrence.starts_at, Occurrence.id).where(Occurrence.event_id == copy.id)
-        ).tuples()
-    )
+        )
+    }
     for item in session.scalars(select(EventSession).where(EventSession.event_id == event.id)):
         ids = None
         if item.occurrence_ids is not None:
@@ -315,21 +316,3 @@ def complete_due_events(
             event.updated_at = now
             done.append(event.id)
     return done
-
-
-def events_needing_expansion(
-    session: Session, *, until: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(organisation id, event id) of live recurring events expanded short of ``until``.
-
-    Only recurring events have ``expanded_until`` set (a JSON null ``recurrence``
-    is not SQL NULL, so the column to filter on is this one).
-    """
-    rows = session.execute(
-        select(Event.organisation_id, Event.id).where(
-            Event.cancelled.is_(False),
-            Event.status != "completed",
-            Event.expanded_until < until,
-        )
-    ).tuples()
-    return list(rows)
