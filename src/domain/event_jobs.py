@@ -4,7 +4,7 @@ horizon expansion and completion passes. Payload in, domain call, result out."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -126,8 +126,8 @@ def apply_notify_cancellation(session: Session, job: Job, now: datetime) -> dict
 
 @handles(EXPAND_OCCURRENCES)
 def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[str, Any]:
-    """Expand the organisation's recurring events up to the horizon (plus slack)."""
-    until = now + timedelta(days=int(job.payload["horizon_days"]))
+    """Expand the organisation's recurring events up to the tick's horizon (plus slack)."""
+    until = datetime.fromisoformat(job.payload["until"])
     events = session.scalars(
         select(Event).where(
             Event.organisation_id == job.organisation_id,
@@ -145,5 +145,7 @@ def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[
 
 @handles(COMPLETE_EVENTS)
 def apply_complete_events(session: Session, job: Job, now: datetime) -> dict[str, Any]:
-    done = complete_due_events(session, organisation_id=job.organisation_id, now=now)
+    """Complete the organisation's events that had ended at the scheduler's tick."""
+    as_of = datetime.fromisoformat(job.payload["as_of"])
+    done = complete_due_events(session, organisation_id=job.organisation_id, now=as_of)
     return {"completed": [str(event_id) for event_id in done]}

@@ -3,14 +3,16 @@ events whose last occurrence has ended. They only record jobs (with an outbox
 row each) and enqueue them; the worker does the work.
 
 Each job has the idempotency key ``scheduler:<kind>:<tick>`` per organisation,
-so two schedulers, or a restart within the same tick, record it once.
+so two schedulers, or a restart within the same tick, record it once. The
+payload is derived from the tick alone (the horizon's end, the completion
+moment), so the same tick always means the same job.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -27,8 +29,15 @@ from workers.outbox import dispatch
 logger = logging.getLogger("rollcall.scheduler")
 
 
-def hour_tick(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H")
+#: Expansion is planned once an hour at most; completion every five minutes.
+EXPANSION_TICK = timedelta(hours=1)
+COMPLETION_TICK = timedelta(minutes=5)
+
+
+def tick_start(now: datetime, tick: timedelta) -> datetime:
+    """The start of the tick ``now`` falls in (ticks are aligned on the epoch)."""
+    seconds = int(tick.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=UTC)
 
 
 def _submit_per_organisation(
@@ -36,8 +45,8 @@ def _submit_per_organisation(
     organisations: set[uuid.UUID],
     *,
     kind: str,
-    payload: dict[str, int],
-    now: datetime,
+    tick: datetime,
+    payload: dict[str, str],
 ) -> int:
     factory = sessions_for(settings.database_url)
     created = 0
@@ -49,8 +58,8 @@ def _submit_per_organisation(
                 organisation_id=organisation_id,
                 type=kind,
                 payload=payload,
-                now=now,
-                idempotency_key=f"scheduler:{kind}:{hour_tick(now)}",
+                now=utcnow(),
+                idempotency_key=f"scheduler:{kind}:{tick.isoformat()}",
             )
             created += int(new)
         outbox_ids = take_pending(session)
@@ -61,7 +70,8 @@ def _submit_per_organisation(
 def plan_expansion(settings: Settings, now: datetime) -> int:
     """Record an expansion job for each organisation with a recurring event expanded
     short of the horizon; returns how many jobs were new."""
-    until = now + timedelta(days=settings.occurrence_horizon_days)
+    tick = tick_start(now, EXPANSION_TICK)
+    until = tick + timedelta(days=settings.occurrence_horizon_days)
     with sessions_for(settings.database_url)() as session:
         organisations = set(
             session.scalars(
@@ -76,26 +86,31 @@ def plan_expansion(settings: Settings, now: datetime) -> int:
         settings,
         organisations,
         kind=EXPAND_OCCURRENCES,
-        payload={"horizon_days": settings.occurrence_horizon_days},
-        now=now,
+        tick=tick,
+        payload={"until": until.isoformat()},
     )
 
 
 def plan_completion(settings: Settings, now: datetime) -> int:
     """Record a completion job for each organisation with a published event that
     has ended; returns how many jobs were new."""
+    tick = tick_start(now, COMPLETION_TICK)
     with sessions_for(settings.database_url)() as session:
         organisations = set(
             session.scalars(
                 select(Event.organisation_id).where(
                     Event.status == "published",
                     Event.cancelled.is_(False),
-                    Event.ends_at <= now,
+                    Event.ends_at <= tick,
                 )
             )
         )
     return _submit_per_organisation(
-        settings, organisations, kind=COMPLETE_EVENTS, payload={}, now=now
+        settings,
+        organisations,
+        kind=COMPLETE_EVENTS,
+        tick=tick,
+        payload={"as_of": tick.isoformat()},
     )
 
 
