@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from domain.event_admin import complete_due_events
 from domain.jobs import handles
 from domain.mail import attendee_context, event_context, queue_email
-from domain.occurrences import EXPANSION_SLACK, expand_event_occurrences
+from domain.occurrences import EXPANSION_SLACK, expand_events
 from models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
 from models.enrollment import ACTIVE_STATUSES
 
@@ -136,10 +136,7 @@ def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[
             Event.expanded_until < until,
         )
     ).all()
-    created = sum(
-        expand_event_occurrences(session, event=event, until=until + EXPANSION_SLACK)
-        for event in events
-    )
+    created = expand_events(session, events=events, until=until + EXPANSION_SLACK)
     return {"events": len(events), "occurrences_created": created}
 
 
