@@ -71,6 +71,10 @@ class RecurrenceIn(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        for moment in [self.starts_on, *self.dates]:
+            _check_year(moment)
+        if self.ends.date is not None and self.ends.date.year > MAX_YEAR:
+            raise ValueError(f"ends.date must be before {MAX_YEAR + 1}")
         if self.month_day == 0:
             raise ValueError("month_day must be 1..31 or -1 (last day)")
         if self.type == "monthly" and self.month_day is not None and self.nth_weekday is not None:
@@ -91,6 +95,8 @@ class DateSpanIn(_Strict):
 
     @model_validator(mode="after")
     def _order(self) -> Self:
+        _check_year(self.starts_at)
+        _check_year(self.ends_at)
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -107,6 +113,20 @@ def _check_tz(value: str) -> str:
     from intake.schemas import check_timezone
 
     return check_timezone(value)
+
+
+#: PATCH fields that have no "unset" value: null is refused, not stored.
+NOT_NULLABLE = frozenset({"name", "type", "description", "timezone", "waiting_list"})
+
+#: Local times outside these years are refused: nobody schedules there, and
+#: rule arithmetic near datetime's limits would overflow.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def _check_year(value: datetime) -> datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
 
 
 class EventPatch(_Strict):
@@ -135,6 +155,13 @@ class EventPatch(_Strict):
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
         return None if value is None else _check_tz(value)
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        for name in sorted(NOT_NULLABLE & self.model_fields_set):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (an explicit null clears a nullable field)."""

@@ -291,11 +291,8 @@ def test_patch_follows_the_lifecycle(unit_stack: Stack) -> None:
         409,
         "EVENT_REF_TAKEN",
     )
-    refused(
-        call(unit_stack, key, "PATCH", "/v1/events/p", json={"name": "n" * 76}),
-        422,
-        "VALIDATION_ERROR",
-    )
+    for body in ({"name": "n" * 76}, {"type": None}, {"timezone": None}, {"unknown": 1}):
+        refused(call(unit_stack, key, "PATCH", "/v1/events/p", json=body), 422, "VALIDATION_ERROR")
 
 
 def test_patch_rule_of_a_draft_rebuilds_its_occurrences(unit_stack: Stack) -> None:
