@@ -101,6 +101,16 @@ def update_event(
     """
     for field in sorted(changes):
         _raise_if(lifecycle.edit_refusal(event, field))
+    if "max_subscriptions" in changes or "waiting_list" in changes:
+        # Lock the counter row before reading the counts: a worker taking a seat
+        # now waits for this transaction and then sees the new capacity, so a
+        # lowered capacity can never end up below the seats taken.
+        session.execute(
+            select(Event)
+            .where(Event.id == event.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     old_max = event.max_subscriptions
     if "max_subscriptions" in changes or "min_subscriptions" in changes:
         _raise_if(
@@ -117,11 +127,11 @@ def update_event(
     dates = changes.pop("dates", None)
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
     for field, value in changes.items():
-        if field == "waiting_list" and value is None:
-            continue  # a bool: null means "leave as is"
         setattr(event, field, value)
-    if dates is not None:
+    if dates is not None or ("recurrence" in changes and changes["recurrence"] is None):
+        # No rule any more: the dates are explicit, and nothing is left to expand.
         event.recurrence = None
+        event.expanded_until = None
     event.updated_at = now
     try:
         with session.begin_nested():

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from domain.clock import utcnow
+from domain.errors import IdempotencyKeyReused
 from domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
 from domain.jobs import submit_job
 from domain.outbox import take_pending
@@ -53,14 +54,20 @@ def _submit_per_organisation(
     outbox_ids: list[uuid.UUID] = []
     with transaction(factory) as session:
         for organisation_id in sorted(organisations):
-            _job, new = submit_job(
-                session,
-                organisation_id=organisation_id,
-                type=kind,
-                payload=payload,
-                now=utcnow(),
-                idempotency_key=f"scheduler:{kind}:{tick.isoformat()}",
-            )
+            try:
+                _job, new = submit_job(
+                    session,
+                    organisation_id=organisation_id,
+                    type=kind,
+                    payload=payload,
+                    now=utcnow(),
+                    idempotency_key=f"scheduler:{kind}:{tick.isoformat()}",
+                )
+            except IdempotencyKeyReused:
+                # A client used our key for something else: skip this tick for
+                # that organisation rather than stall every other one.
+                logger.warning("scheduler key taken in organisation %s", organisation_id)
+                continue
             created += int(new)
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=utcnow())

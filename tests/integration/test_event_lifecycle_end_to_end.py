@@ -115,3 +115,33 @@ def test_expansion_on_postgres_creates_nothing_twice(real_stack: Stack) -> None:
     after = starts()
     assert len(after) == len(set(after))
     assert 19 <= len(after) - before <= 20
+
+
+def test_lifecycle_refusals_on_postgres(real_stack: Stack) -> None:
+    # Given a published event with two seats taken on PostgreSQL
+    key = real_stack.key()
+    published_event(real_stack, key, ref="pg", max_subscriptions=3)
+    for ref in ("ada", "bob"):
+        enroll(real_stack, key, "pg", ref)
+    real_stack.drain()
+
+    # Then each refusal has its own code, and allowed changes go through
+    refused(
+        call(real_stack, key, "PATCH", "/v1/events/pg", json={"name": "x"}), 409, "EVENT_NOT_DRAFT"
+    )
+    refused(
+        call(real_stack, key, "PATCH", "/v1/events/pg", json={"max_subscriptions": 1}),
+        409,
+        "CAPACITY_BELOW_ENROLLED",
+    )
+    assert (
+        ok(call(real_stack, key, "PATCH", "/v1/events/pg", json={"max_subscriptions": 2}))[
+            "spots_available"
+        ]
+        == 0
+    )
+    refused(call(real_stack, key, "POST", "/v1/events/pg/unpublish"), 409, "EVENT_HAS_ENROLLMENTS")
+    refused(call(real_stack, key, "DELETE", "/v1/events/pg"), 409, "EVENT_IS_PUBLISHED")
+    copy = ok(call(real_stack, key, "POST", "/v1/events/pg/copy", json={"ref": "pg2"}), 201)
+    assert (copy["status"], copy["enrolled_count"]) == ("draft", 0)
+    assert ok(call(real_stack, key, "DELETE", "/v1/events/pg2")) == {"event_id": copy["id"]}

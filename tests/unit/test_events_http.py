@@ -389,3 +389,23 @@ def test_copy_keeps_settings_sessions_rule_and_trainers_not_enrollments(unit_sta
         "EVENT_REF_TAKEN",
     )
     assert ok(call(unit_stack, key, "POST", "/v1/events/orig/copy"), 201)["ref"] is None
+
+
+def test_dropping_the_rule_keeps_the_dates_and_stops_expansion(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    create_event(unit_stack, key, ref="norule", recurrence=DAILY)
+    event = ok(call(unit_stack, key, "PATCH", "/v1/events/norule", json={"recurrence": None}))
+    assert (event["recurrence"], event["expanded_until"]) == (None, None)
+    assert len(ok(call(unit_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]) == 5
+    dates = [{"starts_at": "2030-02-01T09:00:00Z", "ends_at": "2030-02-01T10:00:00Z"}]
+    event = ok(call(unit_stack, key, "PATCH", "/v1/events/norule", json={"dates": dates}))
+    assert event["starts_at"]["utc"] == event["ends_at"]["utc"][:11] + "09:00:00Z"
+    items = ok(call(unit_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]
+    assert [o["starts_at"]["utc"] for o in items] == ["2030-02-01T09:00:00Z"]
+
+
+def test_scheduler_runs_the_event_producers() -> None:
+    from scheduler.event_producers import complete_events, expand_occurrences
+    from scheduler.main import PRODUCERS
+
+    assert {producer for producer, _seconds in PRODUCERS} >= {expand_occurrences, complete_events}
