@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain.occurrences import expand_events, occurrence_rows
 from domain.recurrence import expand
@@ -32,10 +33,10 @@ TIMEZONES = ("Europe/Amsterdam", "America/New_York", "Australia/Sydney", "UTC")
 
 
 def _events(
-    session_factory: object, organisation_id: uuid.UUID, count: int, now: datetime
+    session_factory: sessionmaker[Session], organisation_id: uuid.UUID, count: int, now: datetime
 ) -> list[uuid.UUID]:
     ids: list[uuid.UUID] = []
-    with transaction(session_factory) as session:  # type: ignore[arg-type]
+    with transaction(session_factory) as session:
         for i in range(count):
             event = Event(
                 organisation_id=organisation_id,
