@@ -256,3 +256,9 @@ class InvalidDateRange(Invalid):
     """The date range is not valid: from must be before to."""
 
     code = "INVALID_DATE_RANGE"
+
+
+class RecurrenceTooLarge(Invalid):
+    """The rule makes too many occurrences at once; start it later or make it sparser."""
+
+    code = "RECURRENCE_TOO_LARGE"

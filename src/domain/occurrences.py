@@ -21,6 +21,11 @@ from domain import recurrence
 from domain.errors import OccurrenceNotFound
 from models import Event, Occurrence
 
+#: At most this many occurrences are made for one event in one expansion (a
+#: year of 48 daily timeslots fits); a rule starting decades ago is refused
+#: (RecurrenceTooLarge) rather than filling the table.
+MAX_OCCURRENCES_PER_EXPANSION = 20_000
+
 #: Expansion runs ahead by this much beyond the horizon, so the scheduler's
 #: daily pass finds each endless event needing work about once a day, not every tick.
 EXPANSION_SLACK = timedelta(days=1)
@@ -90,7 +95,13 @@ def expand_events(session: Session, *, events: Sequence[Event], until: datetime)
         assert begin is not None
         if begin >= until:
             continue
-        spans = recurrence.expand(event.recurrence, event.timezone, start=begin, end=until)
+        spans = recurrence.expand(
+            event.recurrence,
+            event.timezone,
+            start=begin,
+            end=until,
+            limit=MAX_OCCURRENCES_PER_EXPANSION,
+        )
         rows += occurrence_rows(event.id, spans)
         event.expanded_until = until
         if spans:

@@ -43,6 +43,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, rrule, weekday
 
+from domain.errors import RecurrenceTooLarge
+
 RULE_TYPES = ("daily", "weekly", "monthly", "schedule", "does_not_repeat", "timeslots")
 WEEKDAYS: dict[str, weekday] = {
     "MO": MO,
@@ -140,10 +142,18 @@ def _local_starts(
         yield local, minutes
 
 
-def expand(rule: dict[str, Any], tz: str, *, start: datetime, end: datetime) -> list[Span]:
+def expand(
+    rule: dict[str, Any],
+    tz: str,
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int | None = None,
+) -> list[Span]:
     """Occurrences (UTC start, UTC end) of ``rule`` whose start is in [start, end).
 
     ``start`` and ``end`` are aware instants. Sorted by start, duplicates removed.
+    Raises RecurrenceTooLarge if there would be more than ``limit``.
     """
     zone = ZoneInfo(tz)
     # A day of margin each side: the local window is only approximately the
@@ -158,6 +168,8 @@ def expand(rule: dict[str, Any], tz: str, *, start: datetime, end: datetime) -> 
         begins = to_utc(local, zone)
         if start <= begins < end and begins not in spans:
             spans[begins] = begins + timedelta(minutes=minutes)
+            if limit is not None and len(spans) > limit:
+                raise RecurrenceTooLarge(limit=limit)
     return sorted(spans.items())
 
 
