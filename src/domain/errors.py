@@ -202,3 +202,96 @@ class OpsSignInRequired(Unauthenticated):
     """Sign in to the dashboard with an API key that has the ``ops`` scope."""
 
     code = "OPS_SIGN_IN_REQUIRED"
+
+
+# Event management (issue 3) ----------------------------------------------------
+
+
+class OccurrenceNotFound(NotFound):
+    """Occurrence not found in this event."""
+
+    code = "OCCURRENCE_NOT_FOUND"
+
+
+class SessionNotFound(NotFound):
+    """Session not found in this event."""
+
+    code = "SESSION_NOT_FOUND"
+
+
+class EventNotDraft(Conflict):
+    """This can only be changed while the event is a draft."""
+
+    code = "EVENT_NOT_DRAFT"
+
+
+class EventAlreadyUnpublished(Conflict):
+    """The event is not published."""
+
+    code = "EVENT_ALREADY_UNPUBLISHED"
+
+
+class EventHasEnrollments(Conflict):
+    """Seats of this event are already taken or reserved."""
+
+    code = "EVENT_HAS_ENROLLMENTS"
+
+
+class EventIsPublished(Conflict):
+    """A published event cannot be deleted; unpublish it first."""
+
+    code = "EVENT_IS_PUBLISHED"
+
+
+class EventAlreadyCancelled(Conflict):
+    """The event is already cancelled."""
+
+    code = "EVENT_ALREADY_CANCELLED"
+
+
+class OccurrenceAlreadyCancelled(Conflict):
+    """The occurrence is already cancelled."""
+
+    code = "OCCURRENCE_ALREADY_CANCELLED"
+
+
+class OccurrenceEnded(Conflict):
+    """The occurrence has already ended."""
+
+    code = "OCCURRENCE_ENDED"
+
+
+class CapacityBelowEnrolled(Conflict):
+    """The capacity cannot go below the number of enrolled attendees."""
+
+    code = "CAPACITY_BELOW_ENROLLED"
+
+
+class WaitingListNotEmpty(Conflict):
+    """The waiting list cannot be turned off while attendees are on it."""
+
+    code = "WAITING_LIST_NOT_EMPTY"
+
+
+class MinAboveMax(Invalid):
+    """min_subscriptions cannot exceed max_subscriptions."""
+
+    code = "MIN_ABOVE_MAX"
+
+
+class InvalidCursor(Invalid):
+    """The pagination cursor is not valid."""
+
+    code = "INVALID_CURSOR"
+
+
+class InvalidDateRange(Invalid):
+    """The date range is not valid: from must be before to."""
+
+    code = "INVALID_DATE_RANGE"
+
+
+class RecurrenceTooLarge(Invalid):
+    """The rule makes too many occurrences at once; start it later or make it sparser."""
+
+    code = "RECURRENCE_TOO_LARGE"

@@ -8,8 +8,17 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from intake.event_schemas import DateSpanIn, RecurrenceIn, TrainersIn
 from models import Event, Job
 from models.events import EVENT_TYPES
 
@@ -31,7 +40,7 @@ class Strict(BaseModel):
 
 class EventCreate(Strict):
     name: str = Field(min_length=1, max_length=75)
-    type: EventType = "TRAINING"
+    type: EventType
     ref: str | None = Field(default=None, min_length=1, max_length=200)
     description: str = Field(default="", max_length=2500)
     timezone: str = "UTC"
@@ -43,8 +52,32 @@ class EventCreate(Strict):
     registration_end: AwareDatetime | None = None
     booking_start: AwareDatetime | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    max_per_attendee: int | None = Field(default=None, ge=1)
+    #: Reminder mails: minutes before start / after end; null = off.
+    reminder_before_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
+    reminder_after_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
+    booked_per_date: bool = False
+    #: Explicit dates (several start/end pairs), or a recurrence rule, or starts_at/ends_at.
+    dates: list[DateSpanIn] | None = Field(default=None, max_length=1000)
+    recurrence: RecurrenceIn | None = None
+    trainers: TrainersIn | None = None
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @model_validator(mode="after")
+    def _one_way_to_date(self) -> EventCreate:
+        ways = [self.dates is not None, self.recurrence is not None, self.starts_at is not None]
+        if sum(ways) > 1:
+            raise ValueError("give one of dates, recurrence or starts_at/ends_at")
+        if (self.starts_at is None) != (self.ends_at is None):
+            raise ValueError("starts_at and ends_at go together")
+        if (
+            self.min_subscriptions is not None
+            and self.max_subscriptions is not None
+            and self.min_subscriptions > self.max_subscriptions
+        ):
+            raise ValueError("min_subscriptions cannot exceed max_subscriptions")
+        return self
 
     @field_validator("ends_at")
     @classmethod
@@ -93,6 +126,15 @@ class EventOut(BaseModel):
     spots_available: int | None
     created_at: datetime
     updated_at: datetime
+    max_per_attendee: int | None = None
+    reminder_before_minutes: int | None = None
+    reminder_after_minutes: int | None = None
+    booked_per_date: bool = False
+    recurrence: dict[str, Any] | None = None
+    expanded_until: datetime | None = None
+    published_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -119,6 +161,15 @@ class EventOut(BaseModel):
             spots_available=event.spots_available,
             created_at=event.created_at,
             updated_at=event.updated_at,
+            max_per_attendee=event.max_per_attendee,
+            reminder_before_minutes=event.reminder_before_minutes,
+            reminder_after_minutes=event.reminder_after_minutes,
+            booked_per_date=event.booked_per_date,
+            recurrence=event.recurrence,
+            expanded_until=event.expanded_until,
+            published_at=event.published_at,
+            completed_at=event.completed_at,
+            cancelled_at=event.cancelled_at,
         )
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     #: Seconds between the dashboard pages' self-refreshes.
     ops_refresh_seconds: int = Field(default=5, ge=1)
 
+    #: Recurring events have their occurrences expanded this far ahead (rolling).
+    occurrence_horizon_days: int = Field(default=365, ge=1, le=3660)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 import workers.actors  # noqa: F401  (declares the actors the relay sends to)
 from rollcall.settings import Settings
-from scheduler import producers
+from scheduler import event_producers, producers
 from scheduler.leader import Leadership
 from scheduler.ticks import ticking
 
@@ -22,6 +22,8 @@ logger = logging.getLogger("rollcall.scheduler")
 #: (producer, seconds between ticks). Each producer is idempotent per tick.
 PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (producers.relay_outbox, 10),
+    (event_producers.expand_occurrences, 600),
+    (event_producers.complete_events, 300),
 ]
 
 

@@ -11,7 +11,8 @@ import uuid
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-import domain.enrollment_jobs  # noqa: F401  (registers the job handlers)
+import domain.enrollment_jobs
+import domain.event_jobs  # noqa: F401  (registers the event management job handlers)
 from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job

@@ -63,6 +63,7 @@ def test_rollcall_dev_enrolls_and_mails(tmp_path: Path) -> None:
             headers=auth,
             json={
                 "name": "Intro to Rollcall",
+                "type": "TRAINING",
                 "ref": "intro-2027",
                 "timezone": "Europe/Amsterdam",
                 "starts_at": "2027-03-01T09:00:00+01:00",

@@ -8,7 +8,11 @@ from tests.support.stack import Stack
 
 
 def create_event(stack: Stack, key: str, **fields: Any) -> dict[str, Any]:
-    body = {"name": "Intro to Rollcall", "timezone": "Europe/Amsterdam"} | fields
+    body = {
+        "name": "Intro to Rollcall",
+        "type": "TRAINING",
+        "timezone": "Europe/Amsterdam",
+    } | fields
     response = stack.client.post("/v1/events", json=body, headers=stack.auth(key))
     assert response.status_code == 201, response.text
     return dict(response.json())

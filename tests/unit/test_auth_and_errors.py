@@ -58,14 +58,15 @@ def test_events_read_scope_may_read_but_not_write(unit_stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({}, "name"),
-        ({"name": "x" * 76}, "name"),
-        ({"name": "ok", "description": "x" * 2501}, "description"),
-        ({"name": "ok", "timezone": "Mars/Olympus"}, "timezone"),
-        ({"name": "ok", "type": "PARTY"}, "type"),
-        ({"name": "ok", "starts_at": "2027-01-01T10:00:00"}, "starts_at"),
-        ({"name": "ok", "max_subscriptions": -1}, "max_subscriptions"),
-        ({"name": "ok", "surprise": 1}, "surprise"),
+        ({"type": "TRAINING"}, "name"),
+        ({"name": "ok"}, "type"),
+        ({"type": "TRAINING", "name": "x" * 76}, "name"),
+        ({"type": "TRAINING", "name": "ok", "description": "x" * 2501}, "description"),
+        ({"type": "TRAINING", "name": "ok", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"type": "PARTY", "name": "ok"}, "type"),
+        ({"type": "TRAINING", "name": "ok", "starts_at": "2027-01-01T10:00:00"}, "starts_at"),
+        ({"type": "TRAINING", "name": "ok", "max_subscriptions": -1}, "max_subscriptions"),
+        ({"type": "TRAINING", "name": "ok", "surprise": 1}, "surprise"),
     ],
 )
 def test_invalid_event_body_is_422_with_the_field(
@@ -95,7 +96,9 @@ def test_duplicate_ref_is_409(unit_stack: Stack) -> None:
     key = unit_stack.key()
     published_event(unit_stack, key, ref="same")
     again = unit_stack.client.post(
-        "/v1/events", json={"name": "again", "ref": "same"}, headers=unit_stack.auth(key)
+        "/v1/events",
+        json={"name": "again", "type": "TRAINING", "ref": "same"},
+        headers=unit_stack.auth(key),
     )
     assert again.status_code == 409
     assert error(again)["code"] == "EVENT_REF_TAKEN"

@@ -16,11 +16,25 @@ def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> N
     # Given resources of organisation A
     ours = unit_stack.key("acme")
     theirs = unit_stack.key("globex", operator=False)
-    event = published_event(unit_stack, ours, ref="acme-only")
+    event = published_event(
+        unit_stack,
+        ours,
+        ref="acme-only",
+        starts_at="2031-05-01T09:00:00+00:00",
+        ends_at="2031-05-01T10:00:00+00:00",
+    )
     accepted = enroll(unit_stack, ours, event["id"], "ada")
     unit_stack.drain()
+    auth = unit_stack.auth(ours)
+    occurrences = unit_stack.client.get(f"/v1/events/{event['id']}/occurrences", headers=auth)
+    session = unit_stack.client.post(
+        f"/v1/events/{event['id']}/sessions", headers=auth, json={"name": "Part 1", "capacity": 5}
+    )
+    assert session.status_code == 201, session.text
     values = {
         "event_id": event["id"],
+        "occurrence_id": occurrences.json()["items"][0]["id"],
+        "session_id": session.json()["id"],
         "job_id": accepted["id"],
         "ref": "ada",
         "attendee_ref": "ada",

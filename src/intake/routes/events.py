@@ -1,38 +1,138 @@
-"""Event management: synchronous, in the request."""
+"""Event management: synchronous, in the request. Cancellation notifies through a job."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.clock import utcnow
-from domain.events import create_event, get_event, publish_event
-from intake.deps import Caller, DbSession, require
-from intake.schemas import EventCreate, EventOut
+from domain.errors import InvalidDateRange
+from domain.event_admin import (
+    cancel_event,
+    copy_event,
+    delete_event,
+    unpublish_event,
+    update_event,
+)
+from domain.event_jobs import NOTIFY_CANCELLATION
+from domain.events import create_event, get_event, list_events, publish_event
+from domain.pagination import decode_cursor, encode_cursor
+from domain.trainers import add_trainers
+from intake.deps import AppSettings, Caller, DbSession, require
+from intake.event_schemas import CancelIn, EventPatch, Page
+from intake.jobs_submit import accept_job
+from intake.schemas import EventCreate, EventOut, EventType, JobOut
+from rollcall.settings import Settings
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 EventId = Annotated[str, Path(description="The event's id, or its `ref`")]
 Writer = Annotated[Caller, Depends(require("events:write"))]
 Reader = Annotated[Caller, Depends(require("events:read", "events:write"))]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the last page")]
+From = Annotated[AwareDatetime | None, Query(alias="from", description="Range start (with offset)")]
+To = Annotated[AwareDatetime | None, Query(alias="to", description="Range end, exclusive")]
+
+
+class EventPage(Page):
+    items: list[EventOut]
+
+
+class CopyIn(BaseModel):
+    ref: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=75)
+
+
+class Deleted(BaseModel):
+    event_id: str
+
+
+def horizon(settings: Settings) -> datetime:
+    return utcnow() + timedelta(days=settings.occurrence_horizon_days)
+
+
+def check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start >= end:
+        raise InvalidDateRange(**{"from": start.isoformat(), "to": end.isoformat()})
 
 
 @router.post("", status_code=201, response_model=EventOut, summary="Create a draft event")
-def post_event(body: EventCreate, caller: Writer, session: DbSession) -> EventOut:
+def post_event(
+    body: EventCreate, caller: Writer, session: DbSession, settings: AppSettings
+) -> EventOut:
+    fields = body.model_dump(exclude={"dates", "recurrence", "trainers"})
+    fields["recurrence"] = body.recurrence.as_rule() if body.recurrence else None
+    dates = [(d.starts_at, d.ends_at) for d in body.dates] if body.dates is not None else None
     with session.begin():
         event = create_event(
             session,
             organisation_id=caller.organisation_id,
-            fields=body.model_dump(),
+            fields=fields,
+            dates=dates,
             now=utcnow(),
+            horizon_until=horizon(settings),
         )
+        if body.trainers is not None:
+            add_trainers(session, event=event, ids=body.trainers.ids, refs=body.trainers.refs)
     return EventOut.of(event)
+
+
+@router.get("", response_model=EventPage, summary="List events (filters, cursor pagination)")
+def get_events(
+    caller: Reader,
+    session: DbSession,
+    status: Literal["draft", "published", "completed"] | None = None,
+    type: EventType | None = None,
+    cancelled: bool | None = None,
+    start: From = None,
+    end: To = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> EventPage:
+    check_range(start, end)
+    events = list_events(
+        session,
+        organisation_id=caller.organisation_id,
+        status=status,
+        type=type,
+        cancelled=cancelled,
+        start=start,
+        end=end,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    more = len(events) > limit
+    events = events[:limit]
+    last = events[-1] if more else None
+    return EventPage(
+        items=[EventOut.of(e) for e in events],
+        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+    )
 
 
 @router.get("/{event_id}", response_model=EventOut, summary="Show an event")
 def read_event(event_id: EventId, caller: Reader, session: DbSession) -> EventOut:
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    return EventOut.of(event)
+
+
+@router.patch("/{event_id}", response_model=EventOut, summary="Change an event's fields")
+def patch_event(
+    event_id: EventId, body: EventPatch, caller: Writer, session: DbSession, settings: AppSettings
+) -> EventOut:
+    with session.begin():
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+        update_event(
+            session,
+            event=event,
+            changes=body.changes(),
+            now=utcnow(),
+            horizon_until=horizon(settings),
+        )
     return EventOut.of(event)
 
 
@@ -42,3 +142,76 @@ def post_publish(event_id: EventId, caller: Writer, session: DbSession) -> Event
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
         publish_event(session, event=event, now=utcnow())
     return EventOut.of(event)
+
+
+@router.post("/{event_id}/unpublish", response_model=EventOut, summary="Back to draft")
+def post_unpublish(event_id: EventId, caller: Writer, session: DbSession) -> EventOut:
+    with session.begin():
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+        unpublish_event(session, event=event, now=utcnow())
+    return EventOut.of(event)
+
+
+@router.delete("/{event_id}", response_model=Deleted, summary="Delete a draft event")
+def remove_event(event_id: EventId, caller: Writer, session: DbSession) -> Deleted:
+    with session.begin():
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+        deleted = delete_event(session, event=event)
+    return Deleted(event_id=str(deleted))
+
+
+@router.post(
+    "/{event_id}/copy", status_code=201, response_model=EventOut, summary="Duplicate as a draft"
+)
+def post_copy(
+    event_id: EventId,
+    caller: Writer,
+    session: DbSession,
+    settings: AppSettings,
+    body: CopyIn | None = None,
+) -> EventOut:
+    body = body or CopyIn()
+    with session.begin():
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+        copy = copy_event(
+            session,
+            event=event,
+            now=utcnow(),
+            horizon_until=horizon(settings),
+            ref=body.ref,
+            name=body.name,
+        )
+    return EventOut.of(copy)
+
+
+@router.post(
+    "/{event_id}/cancel",
+    status_code=202,
+    response_model=JobOut,
+    summary="Cancel an event; a job mails every enrolled and waitlisted attendee",
+)
+def post_cancel(
+    event_id: EventId,
+    caller: Writer,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+    body: CancelIn | None = None,
+) -> JobOut:
+    session.begin()
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    cancel_event(session, event=event, now=utcnow())
+    return accept_job(
+        session,
+        settings,
+        response,
+        organisation_id=caller.organisation_id,
+        type=NOTIFY_CANCELLATION,
+        payload={
+            "event_id": str(event.id),
+            "occurrence_id": None,
+            "reason": (body or CancelIn()).reason,
+        },
+        idempotency_key=None,
+        event_id=event.id,
+    )
