@@ -169,3 +169,24 @@ class IdempotencyKeyReused(Conflict):
     """This Idempotency-Key was used for a different request."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+# Reminders (issue 5) ------------------------------------------------------------
+
+
+class OccurrenceNotFound(NotFound):
+    """No such occurrence of this event."""
+
+    code = "OCCURRENCE_NOT_FOUND"
+
+
+class OccurrenceCancelled(Conflict):
+    """The occurrence is cancelled; it gets no reminder."""
+
+    code = "OCCURRENCE_CANCELLED"
+
+
+class NoUpcomingOccurrence(Conflict):
+    """The event has no upcoming occurrence to remind about; name one."""
+
+    code = "NO_UPCOMING_OCCURRENCE"

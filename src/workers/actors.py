@@ -10,7 +10,8 @@ import uuid
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-import domain.enrollment_jobs  # noqa: F401  (registers the job handlers)
+import domain.enrollment_jobs
+import domain.reminder_jobs  # noqa: F401  (registers the ad-hoc reminder job)
 from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job
@@ -19,6 +20,7 @@ from rollcall.logs import job_context
 from rollcall.settings import get_settings
 from workers.broker import get_broker
 from workers.mail_delivery import deliver_email
+from workers.mail_run import send_reminder_run
 from workers.outbox import dispatch
 from workers.smtp import TransientMailError
 
@@ -59,4 +61,23 @@ def send_email(email_id: str) -> None:
     )
 
 
-ACTORS = [process_job, send_email]
+def _run_retry_when(retries: int, exc: BaseException) -> bool:
+    return isinstance(exc, TransientMailError) and retries < MAIL_MAX_RETRIES
+
+
+@dramatiq.actor(
+    queue_name="mail",
+    retry_when=_run_retry_when,
+    min_backoff=5_000,
+    max_backoff=15 * 60_000,
+    time_limit=6 * 60 * 60_000,
+)
+def run_reminder(run_id: str) -> None:
+    """Send one reminder run's mails over one SMTP connection (workers.mail_run)."""
+    settings = get_settings()
+    send_reminder_run(
+        sessions_for(settings.database_url), settings, get_broker(), uuid.UUID(run_id), now=utcnow
+    )
+
+
+ACTORS = [process_job, send_email, run_reminder]
