@@ -43,6 +43,9 @@ class EventCreate(Strict):
     registration_end: AwareDatetime | None = None
     booking_start: AwareDatetime | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    #: Seed 002's reminder_email_before_event / _after_event (minutes; None = off).
+    reminder_before_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 60)
+    reminder_after_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 60)
 
     _tz = field_validator("timezone")(check_timezone)
 
@@ -93,6 +96,8 @@ class EventOut(BaseModel):
     spots_available: int | None
     created_at: datetime
     updated_at: datetime
+    reminder_before_minutes: int | None = None
+    reminder_after_minutes: int | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -119,6 +124,8 @@ class EventOut(BaseModel):
             spots_available=event.spots_available,
             created_at=event.created_at,
             updated_at=event.updated_at,
+            reminder_before_minutes=event.reminder_before_minutes,
+            reminder_after_minutes=event.reminder_after_minutes,
         )
 
 

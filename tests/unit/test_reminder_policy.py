@@ -1,0 +1,62 @@
+"""Pure reminder and retry policies, table-tested."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.reminders import reminder_moment, run_decision
+from rollcall.settings import Settings
+from workers.mail_delivery import retry_delay_ms
+
+START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+END = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "after", "expected"),
+    [
+        ("before", 1440, None, datetime(2027, 3, 1, 9, 0, tzinfo=UTC)),
+        ("before", 0, None, START),
+        ("before", None, 60, None),
+        ("after", None, 60, datetime(2027, 3, 2, 13, 0, tzinfo=UTC)),
+        ("after", 1440, None, None),
+        ("adhoc", 1440, 60, None),
+    ],
+)
+def test_reminder_moment(
+    kind: str, before: int | None, after: int | None, expected: datetime | None
+) -> None:
+    moment = reminder_moment(
+        kind, starts_at=START, ends_at=END, before_minutes=before, after_minutes=after
+    )
+    assert moment == expected
+
+
+GRACE = timedelta(minutes=60)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (START - timedelta(microseconds=1), "wait"),
+        (START - timedelta(seconds=59), "wait"),
+        (START, "send"),  # the minute boundary itself is due
+        (START + timedelta(seconds=1), "send"),
+        (START + GRACE, "send"),
+        (START + GRACE + timedelta(microseconds=1), "missed"),
+        (START + timedelta(days=1), "missed"),
+    ],
+)
+def test_run_decision(now: datetime, expected: str) -> None:
+    assert run_decision(START, now=now, grace=GRACE) == expected
+
+
+@pytest.mark.parametrize(
+    ("attempts", "delay"),
+    [(1, 5_000), (2, 10_000), (3, 20_000), (8, 640_000), (9, 900_000), (30, 900_000)],
+)
+def test_retry_backoff_is_exponential_and_capped(attempts: int, delay: int) -> None:
+    settings = Settings(mail_retry_base_ms=5_000, mail_retry_max_ms=900_000)
+    assert retry_delay_ms(settings, attempts) == delay
