@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -382,7 +383,7 @@ def test_an_organisation_can_override_a_template(unit_stack: Stack, tmp_path: An
     with unit_stack.db() as session:
         from models import Event
 
-        org_id = session.get(Event, __import__("uuid").UUID(event["id"])).organisation_id  # type: ignore[union-attr]
+        org_id = session.get(Event, uuid.UUID(event["id"])).organisation_id  # type: ignore[union-attr]
         seed_enrollments(session, event["id"], [("ada", "Ada", "enrolled", MOMENT, "event")])
     override = templates / "email" / "org" / str(org_id)
     override.mkdir(parents=True)
