@@ -179,6 +179,8 @@ def _schedule_retries(broker: dramatiq.Broker, settings: Settings, report: RunRe
 
     If the broker is down the mail stays ``retrying`` and the scheduler's
     stalled-mail producer enqueues it later."""
+    if not report.retry_ids:
+        return
     actor = broker.get_actor(SEND_EMAIL_ACTOR)
     for mail_id, attempts in report.retry_ids:
         try:

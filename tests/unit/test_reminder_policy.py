@@ -60,3 +60,52 @@ def test_run_decision(now: datetime, expected: str) -> None:
 def test_retry_backoff_is_exponential_and_capped(attempts: int, delay: int) -> None:
     settings = Settings(mail_retry_base_ms=5_000, mail_retry_max_ms=900_000)
     assert retry_delay_ms(settings, attempts) == delay
+
+
+# Header injection ---------------------------------------------------------------
+
+
+def _build(**overrides: str) -> bytes:
+    from workers.mail_render import Rendered
+    from workers.smtp import build_message
+
+    fields = {"to_name": "Ada", "to_address": "ada@example.org", "subject": "Hello"} | overrides
+    message = build_message(
+        Rendered(subject=fields["subject"], text="text", html="<p>html</p>"),
+        sender="Rollcall <no-reply@rollcall.localhost>",
+        to_address=fields["to_address"],
+        to_name=fields["to_name"],
+        message_id="<1@rollcall.localhost>",
+    )
+    return message.as_bytes()
+
+
+def test_a_name_cannot_inject_a_header() -> None:
+    raw = _build(to_name="Eve\r\nBcc: mallory@evil.example")
+    headers = raw.split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers
+    assert b'To: "Eve Bcc: mallory@evil.example" <ada@example.org>' in headers
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"subject": "Hi\r\nBcc: mallory@evil.example"},
+        {"to_address": "ada@example.org\r\nBcc: mallory@evil.example"},
+        {"to_address": "ada@example.org, mallory@evil.example"},
+        {"to_address": "no-at-sign"},
+    ],
+)
+def test_a_header_with_a_line_break_or_a_second_address_is_refused(
+    overrides: dict[str, str],
+) -> None:
+    with pytest.raises(ValueError):
+        _build(**overrides)
+
+
+def test_non_ascii_names_and_subjects_are_encoded() -> None:
+    from email import message_from_bytes, policy
+
+    parsed = message_from_bytes(_build(to_name="Zoë Ŝ", subject="Café ☕"), policy=policy.default)
+    assert parsed["Subject"] == "Café ☕"
+    assert parsed["To"].addresses[0].display_name == "Zoë Ŝ"
