@@ -73,9 +73,9 @@ def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:
 
 
 def compose(settings: Settings, mail: Claimed, *, now: datetime) -> Any:
-    """Render and build the MIME message (with the .ics when the context asks).
-
-    Raises one of UNRENDERABLE for a mail that can never be sent."""
+    """Render and build the MIME message (with the .ics when the context asks;
+    ``now`` is its DTSTAMP). Raises one of UNRENDERABLE for a mail that can
+    never be sent."""
     rendered = render_email(
         settings.templates_dir,
         mail.template,

@@ -8,6 +8,7 @@ X-WR-TIMEZONE for clients that display it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from icalendar import Calendar
@@ -23,19 +24,42 @@ def occurrence_ics(context: dict[str, Any], *, stamp: datetime) -> Attachment | 
     event = context.get("event") or {}
     if not occurrence.get("starts_at") or not occurrence.get("ends_at"):
         return None
+    return _ics(
+        str(occurrence.get("id")),
+        occurrence["starts_at"],
+        occurrence["ends_at"],
+        event.get("name") or "",
+        event.get("description") or "",
+        event.get("timezone") or "UTC",
+        stamp,
+    )
+
+
+@lru_cache(maxsize=64)
+def _ics(
+    occurrence_id: str,
+    starts_at: str,
+    ends_at: str,
+    name: str,
+    description: str,
+    timezone: str,
+    stamp: datetime,
+) -> Attachment:
+    # Cached: every recipient of a run gets the same file (the run passes one
+    # stamp), and icalendar's serialiser was half of a run's rendering time.
     calendar = Calendar()
     calendar.add("prodid", "-//Rollcall//reminders//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-timezone", event.get("timezone") or "UTC")
+    calendar.add("x-wr-timezone", timezone)
     vevent = VEvent()
-    vevent.add("uid", f"{occurrence.get('id')}@rollcall")
+    vevent.add("uid", f"{occurrence_id}@rollcall")
     vevent.add("dtstamp", stamp)
-    vevent.add("dtstart", datetime.fromisoformat(occurrence["starts_at"]))
-    vevent.add("dtend", datetime.fromisoformat(occurrence["ends_at"]))
-    vevent.add("summary", event.get("name") or "")
-    if event.get("description"):
-        vevent.add("description", event["description"])
+    vevent.add("dtstart", datetime.fromisoformat(starts_at))
+    vevent.add("dtend", datetime.fromisoformat(ends_at))
+    vevent.add("summary", name)
+    if description:
+        vevent.add("description", description)
     calendar.add_component(vevent)
     return Attachment(
         filename="event.ics",

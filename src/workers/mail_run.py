@@ -107,6 +107,7 @@ async def _send_batches(
     now: Callable[[], datetime],
 ) -> None:
     connection = SmtpConnection(SmtpTarget.from_url(settings.smtp_url))
+    stamp = now()  # one DTSTAMP per run: the .ics is built once and shared
     try:
         while batch := _claim_batch(factory, settings, run_id, now()):
             outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
@@ -114,7 +115,7 @@ async def _send_batches(
             unsent: list[uuid.UUID] = []
             for index, mail in enumerate(batch):
                 try:
-                    message = compose(settings, mail, now=now())
+                    message = compose(settings, mail, now=stamp)
                     await connection.send(message)
                 except (PermanentMailError, *UNRENDERABLE) as exc:
                     outcomes[mail.id] = ("failed", str(exc))
