@@ -39,12 +39,9 @@ def localtime(
 
 
 @lru_cache(maxsize=64)
-def environment(templates_dir: str, organisation_id: str | None = None) -> Environment:
-    search = [templates_dir]
-    if organisation_id:
-        override = Path(templates_dir) / "org" / organisation_id
-        if override.is_dir():
-            search.insert(0, str(override))
+def environment(templates_dir: str, override_dir: str | None = None) -> Environment:
+    """One Jinja2 environment per templates folder (and override folder)."""
+    search = [override_dir, templates_dir] if override_dir else [templates_dir]
     env = Environment(
         loader=FileSystemLoader(search),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
@@ -69,7 +66,10 @@ def render_email(
     Raises jinja2 errors (TemplateNotFound, UndefinedError) for a template
     that can never render: the caller marks such a mail failed.
     """
-    env = environment(str(Path(templates_dir) / "email"), organisation_id)
+    base = Path(templates_dir) / "email"
+    override = base / "org" / organisation_id if organisation_id else None
+    # Organisations without overrides share one environment (and its cache).
+    env = environment(str(base), str(override) if override and override.is_dir() else None)
     subject = env.get_template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),
