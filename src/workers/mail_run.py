@@ -15,8 +15,10 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import dramatiq
 from sqlalchemy import select, update
@@ -108,14 +110,24 @@ async def _send_batches(
 ) -> None:
     connection = SmtpConnection(SmtpTarget.from_url(settings.smtp_url))
     stamp = now()  # one DTSTAMP per run: the .ics is built once and shared
+    loop = asyncio.get_running_loop()
+    # Rendering runs one message ahead in a thread while the loop waits for the
+    # server's reply to the previous one: the CPU work hides in the SMTP round trip.
+    composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
     try:
         while batch := _claim_batch(factory, settings, run_id, now()):
             outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
             broken = 0
             unsent: list[uuid.UUID] = []
+            composed = [
+                loop.run_in_executor(composer, _compose_or_error, settings, mail, stamp)
+                for mail in batch
+            ]
             for index, mail in enumerate(batch):
                 try:
-                    message = compose(settings, mail, now=stamp)
+                    message = await composed[index]
+                    if isinstance(message, Exception):
+                        raise message
                     await connection.send(message)
                 except (PermanentMailError, *UNRENDERABLE) as exc:
                     outcomes[mail.id] = ("failed", str(exc))
@@ -133,11 +145,24 @@ async def _send_batches(
                 else:
                     outcomes[mail.id] = ("sent", None)
                 broken = 0
+            if unsent:
+                for pending in composed[index + 1 :]:
+                    pending.cancel()
             _record_batch(factory, outcomes, unsent, report, now())
             if unsent:
                 raise TransientMailError("SMTP server unreachable; the run will be retried")
     finally:
+        composer.shutdown(wait=True, cancel_futures=True)
         await connection.close()
+
+
+def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any:
+    """compose, with an unrenderable mail's error returned rather than raised
+    (the sender fails that one mail and goes on)."""
+    try:
+        return compose(settings, mail, now=stamp)
+    except UNRENDERABLE as exc:
+        return exc
 
 
 def _record_batch(
