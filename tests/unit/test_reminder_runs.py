@@ -398,3 +398,83 @@ def test_an_organisation_can_override_a_template(unit_stack: Stack, tmp_path: An
     (mail,) = unit_stack.sink.wait_for(1)
     assert mail["Subject"] == "Acme says: see you at Intro to Rollcall"
     assert "Hello Ada" in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_unreachable_smtp_keeps_the_rest_queued_for_the_retried_run(unit_stack: Stack) -> None:
+    # Given a run to four people and an SMTP server that is down
+    from tests.support.services import free_port
+    from workers import mail_run
+    from workers.smtp import TransientMailError
+
+    unit_stack.settings.mail_retry_base_ms = 50
+    key = unit_stack.key()
+    event = reminder_event(unit_stack, key)
+    with unit_stack.db() as session:
+        seed_enrollments(
+            session, event["id"], [(p, p.title(), "enrolled", MOMENT, "event") for p in "abcd"]
+        )
+        (run,) = record_due_reminders(session, now=MOMENT, grace=timedelta(hours=1))
+    sink_url = unit_stack.settings.smtp_url
+    unit_stack.settings.smtp_url = f"smtp://127.0.0.1:{free_port()}"
+
+    # When the run is sent, it gives up after two connection failures
+    with pytest.raises(TransientMailError):
+        mail_run.send_reminder_run(
+            unit_stack.sessions, unit_stack.settings, unit_stack.broker, run.id, now=lambda: MOMENT
+        )
+    with unit_stack.db() as session:
+        states = sorted((m.state, m.attempts) for m in mails(session))
+    # Then two mails were attempted (retrying), the untried two are still queued
+    assert states == [("queued", 0), ("queued", 0), ("retrying", 1), ("retrying", 1)]
+
+    # When the server is back and the run is retried
+    unit_stack.settings.smtp_url = sink_url
+    mail_run.send_reminder_run(
+        unit_stack.sessions, unit_stack.settings, unit_stack.broker, run.id, now=lambda: MOMENT
+    )
+    unit_stack.drain()  # the retrying two go through send_email
+
+    # Then each of the four got exactly one mail and the run is done
+    assert addresses_of(unit_stack) == [f"{p}@example.org" for p in "abcd"]
+    with unit_stack.db() as session:
+        assert sorted(m.state for m in mails(session)) == ["sent"] * 4
+        assert runs(session)[0].state == "done"
+
+
+def test_stalled_retrying_mail_is_requeued(unit_stack: Stack) -> None:
+    # Given a mail left "retrying" long ago (its retry message was lost)
+    from scheduler.reminder_producers import requeue_stalled_mail
+
+    unit_stack.key()
+    with unit_stack.db() as session:
+        from models import Organisation
+
+        org = session.scalars(select(Organisation)).one()
+        mail = queue_email(
+            session,
+            organisation_id=org.id,
+            template="enrollment_waitlisted",
+            to_address="ada@example.org",
+            to_name="Ada",
+            context={
+                "event": {"name": "Intro"},
+                "attendee": {"name": "Ada", "email": "ada@example.org"},
+                "enrollment": {"waitlist_position": 1},
+            },
+            now=MOMENT,
+        )
+        mail.state, mail.attempts, mail.updated_at = "retrying", 3, MOMENT
+    # When the scheduler's stalled-mail producer runs a day later
+    assert requeue_stalled_mail(unit_stack.settings, now=MOMENT + timedelta(days=1)) == 1
+    unit_stack.drain()
+
+    # Then it is sent, once
+    (received,) = unit_stack.sink.wait_for(1)
+    assert received["Subject"] == "You are on the waiting list: Intro"
+    with unit_stack.db() as session:
+        row = session.get(EmailMessage, mail.id)
+        assert row is not None and (row.state, row.attempts) == ("sent", 4)
+
+
+def addresses_of(stack: Stack) -> list[str]:
+    return sorted(m["To"].addresses[0].addr_spec for m in stack.sink.messages)
