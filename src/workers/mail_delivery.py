@@ -104,6 +104,13 @@ def retry_delay_ms(settings: Settings, attempts: int) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    attempts: int = 0
+    error: str | None = None
+
+
 def deliver_email(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -111,19 +118,19 @@ def deliver_email(
     *,
     now: Callable[[], datetime],
     last_attempt: bool,
-) -> str:
+) -> Outcome:
     """Send one mail at most once per call; returns its new state.
 
     A sent or failed mail, or one another sender holds (``sending``), is left
     alone (redelivery is safe). A transient SMTP failure marks it ``retrying``
-    and re-raises TransientMailError so the actor retries, unless this was the
-    last attempt (``last_attempt`` or ``settings.mail_max_attempts`` reached),
-    which marks it ``failed``.
+    (the caller schedules the retry), unless this was the last attempt
+    (``last_attempt`` or ``settings.mail_max_attempts`` reached), which marks
+    it ``failed``. Never raises for an SMTP reply.
     """
     with factory() as session, session.begin():
         mail = session.get(EmailMessage, email_id, with_for_update=True)
         if mail is None or mail.state not in ("queued", "retrying"):
-            return mail.state if mail else "missing"
+            return Outcome(mail.state if mail else "missing")
         claimed = claim(mail, settings, now())
     try:
         message = compose(settings, claimed, now=now())
@@ -132,14 +139,12 @@ def deliver_email(
         final = last_attempt or claimed.attempts >= settings.mail_max_attempts
         state = "failed" if final else "retrying"
         record_outcome(factory, email_id, state=state, error=str(exc), now=now())
-        if state == "retrying":
-            raise
-        return state
+        return Outcome(state, claimed.attempts, str(exc))
     except (PermanentMailError, *UNRENDERABLE) as exc:
         record_outcome(factory, email_id, state="failed", error=str(exc), now=now())
-        return "failed"
+        return Outcome("failed", claimed.attempts, str(exc))
     record_outcome(factory, email_id, state="sent", error=None, now=now())
-    return "sent"
+    return Outcome("sent", claimed.attempts)
 
 
 def record_outcome(

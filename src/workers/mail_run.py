@@ -210,11 +210,7 @@ def _schedule_retries(broker: dramatiq.Broker, settings: Settings, report: RunRe
     actor = broker.get_actor(SEND_EMAIL_ACTOR)
     for mail_id, attempts in report.retry_ids:
         try:
-            message = actor.message_with_options(
-                args=(str(mail_id),),
-                min_backoff=settings.mail_retry_base_ms,
-                max_backoff=settings.mail_retry_max_ms,
-            )
+            message = actor.message_with_options(args=(str(mail_id),))
             broker.enqueue(message, delay=retry_delay_ms(settings, attempts))
         except Exception:
             logger.warning("could not enqueue the retry of mail %s", mail_id, exc_info=True)

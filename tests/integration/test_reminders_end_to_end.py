@@ -21,7 +21,7 @@ import redis
 
 from domain.clock import utcnow
 from scheduler.reminder_producers import produce_reminders
-from tests.support.factories import create_event, published_event
+from tests.support.factories import create_event, enroll, published_event
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.stack import Stack
 
@@ -239,3 +239,25 @@ def test_two_schedulers_one_leads_standby_takes_over_after_a_kill(
         assert sorted(run.state for run in runs(session)) == ["done", "done"]
     assert addresses(real_stack) == ["ada@example.org", "bob@example.org", "cat@example.org"]
     assert leader_pid(real_stack) == standby
+
+
+def test_a_confirmation_refused_with_451_is_retried_with_backoff_and_arrives_once(
+    real_stack: Stack,
+) -> None:
+    # Given a sink that answers the first DATA with 451 (one send_email per mail)
+    real_stack.settings.mail_retry_base_ms = 100
+    real_stack.sink.replies.append("451 4.7.1 greylisted")
+    key = real_stack.key()
+    published_event(real_stack, key, ref="confirm")
+
+    # When an attendee is enrolled
+    enroll(real_stack, key, "confirm", "ada")
+    real_stack.sink.wait_for(1)
+    real_stack.drain()
+
+    # Then the confirmation arrived once, on the second attempt
+    assert addresses(real_stack) == ["ada@example.org"]
+    with real_stack.db() as session:
+        (row,) = mails(session)
+        assert (row.template, row.state, row.attempts) == ("enrollment_confirmed", "sent", 2)
+        assert row.last_error is None
