@@ -235,22 +235,19 @@ def recipients_query(run: ReminderRun) -> Any:
     """Attendees enrolled at the run's moment, still enrolled, in the event as
     a whole or in this occurrence. Waitlisted, removed and cancelled people,
     and people enrolled after the moment, are not in it."""
-    return (
-        select(Attendee)
-        .where(
-            exists().where(
-                Enrollment.attendee_id == Attendee.id,
-                Enrollment.event_id == run.event_id,
-                Enrollment.status == "enrolled",
-                Enrollment.enrolled_at <= run.due_at,
-                or_(
-                    Enrollment.scope_key == "event",
-                    Enrollment.scope_key == f"occ:{run.occurrence_id}",
-                ),
-            )
-        )
-        .order_by(Attendee.id)
+    # An IN over the event's enrollments (index on event_id, status), not a
+    # correlated EXISTS per attendee: that scanned every attendee of every
+    # organisation and made a 10,000-person run ten times slower.
+    enrolled = select(Enrollment.attendee_id).where(
+        Enrollment.event_id == run.event_id,
+        Enrollment.status == "enrolled",
+        Enrollment.enrolled_at <= run.due_at,
+        or_(
+            Enrollment.scope_key == "event",
+            Enrollment.scope_key == f"occ:{run.occurrence_id}",
+        ),
     )
+    return select(Attendee).where(Attendee.id.in_(enrolled)).order_by(Attendee.id)
 
 
 def reminder_template(run: ReminderRun, occurrence: Occurrence) -> str:

@@ -52,14 +52,20 @@ class Claimed:
     attempts: int
 
 
+def message_id_for(email_id: uuid.UUID, settings: Settings) -> str:
+    """The Message-ID of a mail: stable across attempts, so a receiving server
+    (and a person) can recognise a resend."""
+    domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
+    return f"<{email_id}@{domain}>"
+
+
 def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:
     """Mark a locked row ``sending`` and count the attempt."""
     mail.state = "sending"
     mail.attempts += 1
     mail.updated_at = now
     if mail.message_id is None:
-        domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
-        mail.message_id = f"<{mail.id}@{domain}>"
+        mail.message_id = message_id_for(mail.id, settings)
     return Claimed(
         id=mail.id,
         organisation_id=mail.organisation_id,

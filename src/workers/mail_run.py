@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.reminders import finish_reminder_run, prepare_reminder_run
 from models import EmailMessage
 from rollcall.settings import Settings
-from workers.mail_delivery import UNRENDERABLE, Claimed, claim, compose, retry_delay_ms
+from workers.mail_delivery import (
+    UNRENDERABLE,
+    Claimed,
+    compose,
+    message_id_for,
+    retry_delay_ms,
+)
 from workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
@@ -89,15 +95,40 @@ def send_reminder_run(
 def _claim_batch(
     factory: sessionmaker[Session], settings: Settings, run_id: uuid.UUID, now: datetime
 ) -> list[Claimed]:
+    """Mark up to a batch of the run's queued mails ``sending`` (attempt + 1)
+    and commit, before any of them is sent. Two statements, not one per row."""
+    m = EmailMessage
     with factory() as session, session.begin():
-        mails = session.scalars(
-            select(EmailMessage)
-            .where(EmailMessage.run_id == run_id, EmailMessage.state == "queued")
-            .order_by(EmailMessage.id)
+        rows = session.execute(
+            select(
+                m.id, m.organisation_id, m.template, m.context, m.to_address, m.to_name,
+                m.message_id, m.attempts,
+            )
+            .where(m.run_id == run_id, m.state == "queued")
+            .order_by(m.id)
             .limit(settings.reminder_batch_size)
             .with_for_update(skip_locked=True)
-        ).all()
-        return [claim(mail, settings, now) for mail in mails]
+        ).all()  # fmt: skip
+        if not rows:
+            return []
+        session.execute(
+            update(m)
+            .where(m.id.in_([row.id for row in rows]))
+            .values(state="sending", attempts=m.attempts + 1, updated_at=now)
+        )
+        return [
+            Claimed(
+                id=row.id,
+                organisation_id=row.organisation_id,
+                template=row.template,
+                context=dict(row.context),
+                to_address=row.to_address,
+                to_name=row.to_name,
+                message_id=row.message_id or message_id_for(row.id, settings),
+                attempts=row.attempts + 1,
+            )
+            for row in rows
+        ]
 
 
 async def _send_batches(
