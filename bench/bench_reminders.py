@@ -34,6 +34,7 @@ from rollcall.settings import Settings
 from workers.broker import make_broker
 from workers.mail_delivery import Claimed, compose
 from workers.mail_run import RunReport, send_reminder_run
+from workers.smtp import Flattened, flatten
 
 RECIPIENTS = int(os.environ.get("BENCH_REMINDER_RECIPIENTS", "10000"))
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
@@ -174,7 +175,10 @@ async def _plain_loop(port: int, messages: list[object]) -> None:
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30)
     await client.connect()
     for message in messages:
-        await client.send_message(message)  # type: ignore[arg-type]
+        if isinstance(message, Flattened):
+            await client.sendmail(message.sender, list(message.recipients), message.data)
+        else:
+            await client.send_message(message)  # type: ignore[arg-type]
     await client.quit()
 
 
@@ -217,6 +221,10 @@ def main() -> None:
 
         after = _timed(lambda: asyncio.run(_plain_loop(port, messages)))
         baseline = (before + after) / 2
+        # Stricter, for information: the bytes serialised up front too (the
+        # run serialises in its helper thread, the plain loop in send_message).
+        flat = [flatten(message) for message in messages]  # type: ignore[arg-type]
+        raw = _timed(lambda: asyncio.run(_plain_loop(port, flat)))
 
         backend = url.split(":", 1)[0]
         print(f"recipients: {RECIPIENTS} ({backend})")
@@ -230,6 +238,7 @@ def main() -> None:
             f"({RECIPIENTS / pipeline:.0f} mails/s)"
         )
         print(f"ratio run / plain loop: {pipeline / baseline:.2f}x (goal <= 2x)")
+        print(f"(stricter: vs a loop of pre-serialised bytes, {raw:.2f}s: {pipeline / raw:.2f}x)")
     finally:
         sink.terminate()
         sink.wait(timeout=10)

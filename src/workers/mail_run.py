@@ -40,6 +40,7 @@ from workers.smtp import (
     SmtpConnection,
     SmtpTarget,
     TransientMailError,
+    flatten,
 )
 
 logger = logging.getLogger("rollcall.mail")
@@ -188,10 +189,10 @@ async def _send_batches(
 
 
 def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any:
-    """compose, with an unrenderable mail's error returned rather than raised
-    (the sender fails that one mail and goes on)."""
+    """compose and serialise, with an unrenderable mail's error returned rather
+    than raised (the sender fails that one mail and goes on)."""
     try:
-        return compose(settings, mail, now=stamp)
+        return flatten(compose(settings, mail, now=stamp))
     except UNRENDERABLE as exc:
         return exc
 

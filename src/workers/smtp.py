@@ -17,6 +17,7 @@ from email.mime.text import MIMEText
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+import aiosmtplib.email
 
 from workers.mail_render import Rendered
 
@@ -164,6 +165,29 @@ async def _send(target: SmtpTarget, message: Message) -> str:
     return str(reply)
 
 
+@dataclass(frozen=True)
+class Flattened:
+    """A message already serialised for DATA, with its envelope."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+def flatten(message: Message) -> Flattened | Message:
+    """Serialise ahead of sending (in another thread, off the event loop).
+
+    Our messages are 7-bit (base64 bodies, RFC 2047 headers), so the bytes do
+    not depend on the server's extensions; a non-ASCII address needs SMTPUTF8
+    negotiation, so such a message is returned as is for send_message."""
+    sender = aiosmtplib.email.extract_sender(message) or ""
+    recipients = aiosmtplib.email.extract_recipients(message)
+    if not (sender + "".join(recipients)).isascii():
+        return message
+    data = aiosmtplib.email.flatten_message(message, utf8=False, cte_type="7bit")
+    return Flattened(sender, tuple(recipients), data)
+
+
 class SmtpConnection:
     """One SMTP connection reused for many messages (a reminder run).
 
@@ -176,7 +200,7 @@ class SmtpConnection:
         self.target = target
         self._client: aiosmtplib.SMTP | None = None
 
-    async def send(self, message: Message) -> str:
+    async def send(self, message: Message | Flattened) -> str:
         try:
             if self._client is None or not self._client.is_connected:
                 self._client = aiosmtplib.SMTP(
@@ -189,7 +213,12 @@ class SmtpConnection:
                     timeout=30,
                 )
                 await self._client.connect()
-            _errors, reply = await self._client.send_message(message)
+            if isinstance(message, Flattened):
+                _errors, reply = await self._client.sendmail(
+                    message.sender, list(message.recipients), message.data
+                )
+            else:
+                _errors, reply = await self._client.send_message(message)
         except SMTP_ERRORS as exc:
             error = classify(exc)
             if isinstance(error, ConnectionMailError):
