@@ -112,12 +112,7 @@ def _claim_batch(
         ).all()  # fmt: skip
         if not rows:
             return []
-        session.execute(
-            update(m)
-            .where(m.id.in_([row.id for row in rows]))
-            .values(state="sending", attempts=m.attempts + 1, updated_at=now)
-        )
-        return [
+        claimed = [
             Claimed(
                 id=row.id,
                 organisation_id=row.organisation_id,
@@ -130,6 +125,21 @@ def _claim_batch(
             )
             for row in rows
         ]
+        # One executemany by primary key (ORM bulk UPDATE), not a flush per row.
+        session.execute(
+            update(m),
+            [
+                {
+                    "id": mail.id,
+                    "state": "sending",
+                    "attempts": mail.attempts,
+                    "updated_at": now,
+                    "message_id": mail.message_id,
+                }
+                for mail in claimed
+            ],
+        )
+        return claimed
 
 
 async def _send_batches(

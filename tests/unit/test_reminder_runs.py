@@ -478,3 +478,18 @@ def test_stalled_retrying_mail_is_requeued(unit_stack: Stack) -> None:
 
 def addresses_of(stack: Stack) -> list[str]:
     return sorted(m["To"].addresses[0].addr_spec for m in stack.sink.messages)
+
+
+def test_run_mails_record_attempts_and_a_stable_message_id(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    event = reminder_event(unit_stack, key)
+    with unit_stack.db() as session:
+        seed_enrollments(session, event["id"], [("ada", "Ada", "enrolled", MOMENT, "event")])
+    produce_reminders(unit_stack.settings, now=MOMENT)
+    unit_stack.drain()
+    (received,) = unit_stack.sink.wait_for(1)
+    with unit_stack.db() as session:
+        (row,) = mails(session)
+    assert (row.state, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None  # the worker's clock
+    assert row.message_id == f"<{row.id}@rollcall.localhost>" == received["Message-ID"]
