@@ -261,15 +261,23 @@ def prepare_reminder_run(
 ) -> ReminderRun | None:
     """Lock the run and, the first time, write one queued EmailMessage per
     recipient (dedupe key per run and attendee). Returns the run while it has
-    mail to send, None when it is done or missed (redelivery is harmless)."""
+    mail to send, None when it is done, missed or cancelled (redelivery is
+    harmless). A run whose event or occurrence was cancelled since it was
+    recorded becomes ``cancelled`` and mails nobody."""
     run = session.get(ReminderRun, run_id, with_for_update=True, populate_existing=True)
-    if run is None or run.state in ("done", "missed"):
+    if run is None or run.state in ("done", "missed", "cancelled"):
         return None
     if run.state == "sending":
         return run
     occurrence = session.get(Occurrence, run.occurrence_id)
     event = session.get(Event, run.event_id)
     assert occurrence is not None and event is not None
+    if event.cancelled or occurrence.cancelled:
+        # Cancelled between recording and sending: a reminder would mislead.
+        run.state = "cancelled"
+        run.note = "the event or occurrence was cancelled before the run was sent"
+        run.finished_at = now
+        return None
     template = reminder_template(run, occurrence)
     event_ctx = event_context(event)
     # The mail speaks of this date, not the event's first one.

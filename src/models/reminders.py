@@ -13,8 +13,9 @@ from models.base import Base, UTCDateTime, new_id
 REMINDER_KINDS = ("before", "after", "adhoc")
 #: pending: recorded, not yet started; sending: recipients materialised, mails
 #: going out; done: every mail handed to SMTP (or failed); missed: found later
-#: than the grace period, nothing sent.
-REMINDER_RUN_STATES = ("pending", "sending", "done", "missed")
+#: than the grace period, nothing sent; cancelled: the event or occurrence was
+#: cancelled before the run started, nothing sent.
+REMINDER_RUN_STATES = ("pending", "sending", "done", "missed", "cancelled")
 
 
 class ReminderRun(Base):

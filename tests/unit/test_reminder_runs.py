@@ -493,3 +493,29 @@ def test_run_mails_record_attempts_and_a_stable_message_id(unit_stack: Stack) ->
     assert (row.state, row.attempts) == ("sent", 1)
     assert row.sent_at is not None  # the worker's clock
     assert row.message_id == f"<{row.id}@rollcall.localhost>" == received["Message-ID"]
+
+
+def test_a_run_for_an_event_cancelled_before_sending_mails_nobody(unit_stack: Stack) -> None:
+    # Given a recorded run whose event is cancelled before a worker picks it up
+    from models import Event
+    from workers import mail_run
+
+    key = unit_stack.key()
+    event = reminder_event(unit_stack, key)
+    with unit_stack.db() as session:
+        seed_enrollments(session, event["id"], [("ada", "Ada", "enrolled", MOMENT, "event")])
+        (run,) = record_due_reminders(session, now=MOMENT, grace=timedelta(hours=1))
+        row = session.get(Event, uuid.UUID(event["id"]))
+        assert row is not None
+        row.cancelled = True
+
+    # When the run is sent
+    mail_run.send_reminder_run(
+        unit_stack.sessions, unit_stack.settings, unit_stack.broker, run.id, now=lambda: MOMENT
+    )
+
+    # Then it is cancelled and nobody is mailed
+    with unit_stack.db() as session:
+        assert runs(session)[0].state == "cancelled"
+        assert mails(session) == []
+    assert unit_stack.sink.messages == []
