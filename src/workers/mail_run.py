@@ -153,8 +153,9 @@ async def _send_batches(
     connection = SmtpConnection(SmtpTarget.from_url(settings.smtp_url))
     stamp = now()  # one DTSTAMP per run: the .ics is built once and shared
     loop = asyncio.get_running_loop()
-    # Rendering runs one message ahead in a thread while the loop waits for the
-    # server's reply to the previous one: the CPU work hides in the SMTP round trip.
+    # A helper thread renders and serialises the batch's messages, ahead of the
+    # sender, while the event loop waits for the server's replies: the CPU work
+    # hides in the SMTP round trips.
     composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
     try:
         while batch := _claim_batch(factory, settings, run_id, now()):
