@@ -261,3 +261,34 @@ def test_a_confirmation_refused_with_451_is_retried_with_backoff_and_arrives_onc
         (row,) = mails(session)
         assert (row.template, row.state, row.attempts) == ("enrollment_confirmed", "sent", 2)
         assert row.last_error is None
+
+
+def test_reminder_at_the_minute_boundary_escapes_a_script_name(real_stack: Stack) -> None:
+    # Given people enrolled before and after the moment, one named <script>
+    key = real_stack.key()
+    event = reminder_event(real_stack, key, "boundary")
+    with real_stack.db() as session:
+        seed_enrollments(
+            session,
+            event["id"],
+            [
+                ("ada", "<script>alert('x')</script>", "enrolled", MOMENT, "event"),
+                ("bob", "Bob", "enrolled", MOMENT + timedelta(microseconds=1), "event"),
+                ("cat", "Cat", "waitlisted", None, "event"),
+            ],
+        )
+
+    # When the scheduler ticks at 08:59:59.999999 and at 09:00:00 UTC
+    assert produce_reminders(real_stack.settings, now=MOMENT - timedelta(microseconds=1)) == 0
+    assert produce_reminders(real_stack.settings, now=MOMENT) == 1
+    assert produce_reminders(real_stack.settings, now=MOMENT + timedelta(seconds=59)) == 0
+    real_stack.sink.wait_for(1)
+    real_stack.drain()
+
+    # Then only the person enrolled at the moment got it, once, escaped in HTML
+    assert addresses(real_stack) == ["ada@example.org"]
+    (mail,) = real_stack.sink.messages
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert "10:00 CET" in mail.get_body(preferencelist=("plain",)).get_content()
