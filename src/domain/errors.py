@@ -295,3 +295,18 @@ class RecurrenceTooLarge(Invalid):
     """The rule makes too many occurrences at once; start it later or make it sparser."""
 
     code = "RECURRENCE_TOO_LARGE"
+
+
+# Reminders (issue 5) ------------------------------------------------------------
+
+
+class OccurrenceCancelled(Conflict):
+    """The occurrence is cancelled; it gets no reminder."""
+
+    code = "OCCURRENCE_CANCELLED"
+
+
+class NoUpcomingOccurrence(Conflict):
+    """The event has no upcoming occurrence to remind about; name one."""
+
+    code = "NO_UPCOMING_OCCURRENCE"

@@ -11,7 +11,16 @@ import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
 from intake.errors import install_error_handlers
 from intake.ops import routes as ops
 from intake.ops.errors import install_ops_error_handlers
-from intake.routes import enrollments, event_parts, events, health, jobs, metrics
+from intake.routes import (
+    emails,
+    enrollments,
+    event_parts,
+    events,
+    health,
+    jobs,
+    metrics,
+    reminders,
+)
 from rollcall import __version__
 from rollcall.logs import request_id_var
 from rollcall.settings import Settings, get_settings
@@ -28,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    for module in (events, event_parts, enrollments, jobs, health, metrics, ops):
+    for module in (events, event_parts, enrollments, reminders, jobs, emails, health, metrics, ops):
         app.include_router(module.router)
     install_ops_error_handlers(app)
 

@@ -6,7 +6,7 @@
   they add up across every worker process, and ``dramatiq_messages_inprogress``.
 - ``rollcall_queue_messages{queue,state}``: ready / delayed / in_progress / dead.
 - ``rollcall_jobs{type,status}``, ``rollcall_job_latency_seconds`` (accepted -> finished).
-- ``rollcall_mail{state}``, ``rollcall_orphan_payments``, ``rollcall_reminder_runs{status}``.
+- ``rollcall_mail{state}``, ``rollcall_orphan_payments``, ``rollcall_reminder_runs{state}``.
 - ``rollcall_outbox_unsent``, ``rollcall_outbox_oldest_unsent_seconds``.
 - ``rollcall_workers_alive``, ``rollcall_scheduler_leader``,
   ``rollcall_scheduler_last_tick_timestamp_seconds{producer}``.
@@ -26,12 +26,12 @@ from prometheus_client.core import (
 )
 from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString as _go_float
-from sqlalchemy import case, func, inspect, select, text
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from domain.clock import utcnow
 from domain.ops_views import count_orphan_payments, count_unsent_outbox
-from models import EmailMessage, Job
+from models import EmailMessage, Job, ReminderRun
 from models.db import engine_for, sessions_for
 from rollcall.settings import Settings
 from workers.ops_middleware import DURATION_BUCKETS_MS, read_metrics
@@ -42,7 +42,6 @@ logger = logging.getLogger("rollcall.metrics")
 #: Seconds from accepted to finished: jobs wait in queues, bulk ones run long.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 #: Issue 5's table: one row per (occurrence, kind) with a ``status`` column.
-REMINDER_RUNS_TABLE = "reminder_runs"
 
 
 def _latency_seconds(connection: Connection) -> Any:
@@ -133,13 +132,14 @@ class RollcallCollector:
 
     def _reminder_runs(self, connection: Connection) -> Metric:
         runs = GaugeMetricFamily(
-            "rollcall_reminder_runs", "Reminder runs by status (sent, missed...)", labels=["status"]
+            "rollcall_reminder_runs",
+            "Reminder runs by state (pending, sending, done = sent, missed, cancelled)",
+            labels=["state"],
         )
-        if inspect(connection).has_table(REMINDER_RUNS_TABLE):
-            for status, count in connection.execute(
-                text(f"SELECT status, COUNT(*) FROM {REMINDER_RUNS_TABLE} GROUP BY status")
-            ):
-                runs.add_metric([str(status)], count)
+        for state, count in connection.execute(
+            select(ReminderRun.state, func.count()).group_by(ReminderRun.state)
+        ):
+            runs.add_metric([str(state)], count)
         return runs
 
     # Redis ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from models.events import Event, EventSession, Occurrence, Trainer
 from models.jobs import Job, OutboxMessage
 from models.mail import EmailMessage
 from models.people import Attendee
+from models.reminders import ReminderRun
 from models.tenancy import ApiKey, Organisation
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Payment",
+    "ReminderRun",
     "Trainer",
 ]

@@ -16,7 +16,10 @@ EMAIL_STATES = ("queued", "sending", "sent", "retrying", "failed")
 
 class EmailMessage(Base):
     __tablename__ = "email_messages"
-    __table_args__ = (Index("ix_email_messages_org_state", "organisation_id", "state"),)
+    __table_args__ = (
+        Index("ix_email_messages_org_state", "organisation_id", "state"),
+        Index("ix_email_messages_run_state", "run_id", "state"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     organisation_id: Mapped[uuid.UUID] = mapped_column(
@@ -35,3 +38,7 @@ class EmailMessage(Base):
     message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: The reminder run that sends this mail over its shared SMTP connection (issue 5).
+    run_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    #: Last state change: lets operators see mail stuck in ``sending``.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

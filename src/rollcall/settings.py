@@ -62,6 +62,21 @@ class Settings(BaseSettings):
     #: Recurring events have their occurrences expanded this far ahead (rolling).
     occurrence_horizon_days: int = Field(default=365, ge=1, le=3660)
 
+    # Mail and reminders (issue 5) ------------------------------------------------
+    #: A reminder run found more than this many minutes after its moment is
+    #: recorded as ``missed`` and not sent (a day-old "tomorrow" mail misleads).
+    reminder_grace_minutes: int = Field(default=60, ge=0)
+    #: Mails a reminder run claims, sends over its one connection and records per batch.
+    reminder_batch_size: int = Field(default=200, ge=1, le=5000)
+    #: Transient SMTP failures retry after base * 2**(attempt-1) ms, capped.
+    mail_retry_base_ms: int = Field(default=5_000, ge=1)
+    mail_retry_max_ms: int = Field(default=15 * 60_000, ge=1)
+    #: Sending attempts per mail before it is marked ``failed``.
+    mail_max_attempts: int = Field(default=8, ge=1)
+    #: The scheduler's leadership lock expires this long after its holder died;
+    #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
+    scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

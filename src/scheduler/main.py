@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -13,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 import workers.actors  # noqa: F401  (declares the actors the relay sends to)
 from rollcall.settings import Settings
-from scheduler import event_producers, producers
+from scheduler import event_producers, producers, reminder_producers
 from scheduler.leader import Leadership
 from scheduler.ticks import ticking
 
@@ -24,6 +25,8 @@ PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (producers.relay_outbox, 10),
     (event_producers.expand_occurrences, 600),
     (event_producers.complete_events, 300),
+    (reminder_producers.produce_reminders, 60),
+    (reminder_producers.requeue_stalled_mail, 300),
 ]
 
 
@@ -39,15 +42,26 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=seconds,
+            # A new leader produces at once rather than one interval later.
+            next_run_time=datetime.now(UTC),
         )
     return scheduler
 
 
-def run(settings: Settings, stop: threading.Event | None = None, renew_every: float = 5.0) -> None:
-    """Stand by until leader, produce while leader, until ``stop`` is set."""
+def run(
+    settings: Settings, stop: threading.Event | None = None, renew_every: float | None = None
+) -> None:
+    """Stand by until leader, produce while leader, until ``stop`` is set.
+
+    A standby polls every ttl/6 seconds, so when the leader dies (its lock
+    expires after ``scheduler_leader_ttl_seconds``) it takes over within ~7/6
+    of the TTL: 35 seconds with the default 30.
+    """
     stop = stop or threading.Event()
+    ttl = settings.scheduler_leader_ttl_seconds
+    renew_every = renew_every or ttl / 6
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
-    leadership = Leadership(client, f"{settings.redis_namespace}:scheduler:leader")
+    leadership = Leadership(client, f"{settings.redis_namespace}:scheduler:leader", ttl)
     scheduler: BackgroundScheduler | None = None
     logger.info("scheduler started as %s; waiting for leadership", leadership.identity)
     try:

@@ -16,11 +16,13 @@ import domain.event_jobs  # noqa: F401  (registers the event management job hand
 from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job
+from domain.reminder_jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
 from models.db import sessions_for
 from rollcall.logs import configure_logging, job_context
 from rollcall.settings import get_settings
 from workers.broker import get_broker
-from workers.mail_delivery import deliver_email
+from workers.mail_delivery import deliver_email, retry_delay_ms
+from workers.mail_run import send_reminder_run
 from workers.outbox import dispatch
 from workers.smtp import TransientMailError
 
@@ -32,7 +34,9 @@ if not logging.getLogger().handlers:
     _settings = get_settings()
     configure_logging(_settings.log_level, _settings.log_json)
 
-MAIL_MAX_RETRIES = 8
+#: A backstop only: settings.mail_max_attempts (counted on the row) fails a
+#: mail first; this keeps a message from looping if the row cannot be updated.
+MAIL_MAX_RETRIES = 50
 
 
 @dramatiq.actor(queue_name="jobs", max_retries=10, throws=(DomainError,))
@@ -45,7 +49,7 @@ def process_job(job_id: str) -> None:
 
 
 def _mail_retry_when(retries: int, exc: BaseException) -> bool:
-    return isinstance(exc, TransientMailError) and retries < MAIL_MAX_RETRIES
+    return isinstance(exc, TransientMailError | dramatiq.Retry) and retries < MAIL_MAX_RETRIES
 
 
 @dramatiq.actor(
@@ -58,13 +62,38 @@ def send_email(email_id: str) -> None:
     settings = get_settings()
     message = CurrentMessage.get_current_message()
     retries = message.options.get("retries", 0) if message else 0
-    deliver_email(
+    outcome = deliver_email(
         sessions_for(settings.database_url),
         settings,
         uuid.UUID(email_id),
         now=utcnow,
         last_attempt=retries >= MAIL_MAX_RETRIES,
     )
+    if outcome.state == "retrying":
+        # The settings' backoff (base x 2^(attempt-1), capped), not Dramatiq's default.
+        raise dramatiq.Retry(
+            f"mail {email_id}: {outcome.error}",
+            delay=retry_delay_ms(settings, outcome.attempts),
+        )
 
 
-ACTORS = [process_job, send_email]
+def _run_retry_when(retries: int, exc: BaseException) -> bool:
+    return isinstance(exc, TransientMailError) and retries < MAIL_MAX_RETRIES
+
+
+@dramatiq.actor(
+    queue_name="mail",
+    retry_when=_run_retry_when,
+    min_backoff=5_000,
+    max_backoff=15 * 60_000,
+    time_limit=6 * 60 * 60_000,
+)
+def run_reminder(run_id: str) -> None:
+    """Send one reminder run's mails over one SMTP connection (workers.mail_run)."""
+    settings = get_settings()
+    send_reminder_run(
+        sessions_for(settings.database_url), settings, get_broker(), uuid.UUID(run_id), now=utcnow
+    )
+
+
+ACTORS = [process_job, send_email, run_reminder]

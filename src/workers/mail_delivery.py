@@ -1,16 +1,27 @@
-"""Delivering one EmailMessage row: claim, render, send, record the outcome."""
+"""Delivering one EmailMessage row: claim, render, send, record the outcome.
+
+States: ``queued`` -> ``sending`` -> ``sent`` | ``retrying`` | ``failed``.
+A mail is claimed (``sending``, attempts + 1) in a committed transaction
+before any byte goes to SMTP, so two workers never send the same row; a crash
+between the send and the record leaves it ``sending``, visible to operators,
+rather than risking a second copy.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from jinja2 import TemplateError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import EmailMessage
 from rollcall.settings import Settings
+from workers.mail_ics import occurrence_ics
 from workers.mail_render import render_email
 from workers.smtp import (
     PermanentMailError,
@@ -22,6 +33,89 @@ from workers.smtp import (
 
 logger = logging.getLogger("rollcall.mail")
 
+#: Errors that mean a mail can never be built: a bad header (CR/LF), a missing
+#: or broken template. Such a mail is failed at once, never retried.
+UNRENDERABLE = (ValueError, LookupError, TemplateError)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a sender needs of a claimed mail, read inside the claim transaction."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    template: str
+    context: dict[str, Any]
+    to_address: str
+    to_name: str
+    message_id: str
+    attempts: int
+
+
+def message_id_for(email_id: uuid.UUID, settings: Settings) -> str:
+    """The Message-ID of a mail: stable across attempts, so a receiving server
+    (and a person) can recognise a resend."""
+    domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
+    return f"<{email_id}@{domain}>"
+
+
+def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:
+    """Mark a locked row ``sending`` and count the attempt."""
+    mail.state = "sending"
+    mail.attempts += 1
+    mail.updated_at = now
+    if mail.message_id is None:
+        mail.message_id = message_id_for(mail.id, settings)
+    return Claimed(
+        id=mail.id,
+        organisation_id=mail.organisation_id,
+        template=mail.template,
+        context=dict(mail.context),
+        to_address=mail.to_address,
+        to_name=mail.to_name,
+        message_id=mail.message_id,
+        attempts=mail.attempts,
+    )
+
+
+def compose(settings: Settings, mail: Claimed, *, now: datetime) -> Any:
+    """Render and build the MIME message (with the .ics when the context asks;
+    ``now`` is its DTSTAMP). Raises one of UNRENDERABLE for a mail that can
+    never be sent."""
+    rendered = render_email(
+        settings.templates_dir,
+        mail.template,
+        mail.context,
+        organisation_id=str(mail.organisation_id),
+    )
+    attachments = []
+    if mail.context.get("attach_calendar"):
+        ics = occurrence_ics(mail.context, stamp=now)
+        if ics is not None:
+            attachments.append(ics)
+    return build_message(
+        rendered,
+        sender=settings.mail_from,
+        to_address=mail.to_address,
+        to_name=mail.to_name,
+        message_id=mail.message_id,
+        attachments=tuple(attachments),
+    )
+
+
+def retry_delay_ms(settings: Settings, attempts: int) -> int:
+    """Exponential backoff after ``attempts`` failed attempts, capped. Pure."""
+    return int(
+        min(settings.mail_retry_base_ms * 2 ** max(attempts - 1, 0), settings.mail_retry_max_ms)
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    attempts: int = 0
+    error: str | None = None
+
 
 def deliver_email(
     factory: sessionmaker[Session],
@@ -30,55 +124,36 @@ def deliver_email(
     *,
     now: Callable[[], datetime],
     last_attempt: bool,
-) -> str:
+) -> Outcome:
     """Send one mail at most once per call; returns its new state.
 
-    A sent or failed mail is left alone (redelivery is safe). A transient SMTP
-    failure marks it ``retrying`` and re-raises TransientMailError so the actor
-    retries, unless this was the last attempt, which marks it ``failed``.
+    A sent or failed mail, or one another sender holds (``sending``), is left
+    alone (redelivery is safe). A transient SMTP failure marks it ``retrying``
+    (the caller schedules the retry), unless this was the last attempt
+    (``last_attempt`` or ``settings.mail_max_attempts`` reached), which marks
+    it ``failed``. Never raises for an SMTP reply.
     """
     with factory() as session, session.begin():
         mail = session.get(EmailMessage, email_id, with_for_update=True)
-        if mail is None or mail.state in ("sent", "failed"):
-            return mail.state if mail else "missing"
-        mail.state = "sending"
-        mail.attempts += 1
-        if mail.message_id is None:
-            domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
-            mail.message_id = f"<{mail.id}@{domain}>"
-        snapshot = (
-            mail.template,
-            dict(mail.context),
-            mail.to_address,
-            mail.to_name,
-            mail.message_id,
-        )
-    template, context, to_address, to_name, message_id = snapshot
+        if mail is None or mail.state not in ("queued", "retrying"):
+            return Outcome(mail.state if mail else "missing")
+        claimed = claim(mail, settings, now())
     try:
-        rendered = render_email(settings.templates_dir, template, context)
-        message = build_message(
-            rendered,
-            sender=settings.mail_from,
-            to_address=to_address,
-            to_name=to_name,
-            message_id=message_id,
-        )
+        message = compose(settings, claimed, now=now())
         send_message(SmtpTarget.from_url(settings.smtp_url), message)
     except TransientMailError as exc:
-        state = "failed" if last_attempt else "retrying"
-        _record(factory, email_id, state=state, error=str(exc), now=now())
-        if state == "retrying":
-            raise
-        return state
-    except (PermanentMailError, ValueError, LookupError) as exc:
-        # ValueError/LookupError: a header or template that can never render.
-        _record(factory, email_id, state="failed", error=str(exc), now=now())
-        return "failed"
-    _record(factory, email_id, state="sent", error=None, now=now())
-    return "sent"
+        final = last_attempt or claimed.attempts >= settings.mail_max_attempts
+        state = "failed" if final else "retrying"
+        record_outcome(factory, email_id, state=state, error=str(exc), now=now())
+        return Outcome(state, claimed.attempts, str(exc))
+    except (PermanentMailError, *UNRENDERABLE) as exc:
+        record_outcome(factory, email_id, state="failed", error=str(exc), now=now())
+        return Outcome("failed", claimed.attempts, str(exc))
+    record_outcome(factory, email_id, state="sent", error=None, now=now())
+    return Outcome("sent", claimed.attempts)
 
 
-def _record(
+def record_outcome(
     factory: sessionmaker[Session],
     email_id: uuid.UUID,
     *,
@@ -91,6 +166,7 @@ def _record(
         assert mail is not None
         mail.state = state
         mail.last_error = error
+        mail.updated_at = now
         if state == "sent":
             mail.sent_at = now
     log = logger.info if state == "sent" else logger.warning

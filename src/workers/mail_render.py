@@ -3,6 +3,10 @@
 Each mail is three files in templates/email: ``<name>.subject.txt``,
 ``<name>.txt.j2`` and ``<name>.html.j2``. HTML is autoescaped; the subject is
 collapsed to one line so no header can be injected through it.
+
+An organisation overrides any of these files (or ``_layout.html.j2``) by
+putting a file of the same name in ``templates/email/org/<organisation id>/``;
+files it does not override come from ``templates/email``.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ def localtime(
     return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
-@lru_cache(maxsize=8)
-def environment(templates_dir: str) -> Environment:
+@lru_cache(maxsize=64)
+def environment(templates_dir: str, override_dir: str | None = None) -> Environment:
+    """One Jinja2 environment per templates folder (and override folder)."""
+    search = [override_dir, templates_dir] if override_dir else [templates_dir]
     env = Environment(
-        loader=FileSystemLoader(templates_dir),
+        loader=FileSystemLoader(search),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -48,8 +54,22 @@ def environment(templates_dir: str) -> Environment:
     return env
 
 
-def render_email(templates_dir: Path, name: str, context: dict[str, Any]) -> Rendered:
-    env = environment(str(Path(templates_dir) / "email"))
+def render_email(
+    templates_dir: Path,
+    name: str,
+    context: dict[str, Any],
+    *,
+    organisation_id: str | None = None,
+) -> Rendered:
+    """Render one mail; the organisation's overrides win where they exist.
+
+    Raises jinja2 errors (TemplateNotFound, UndefinedError) for a template
+    that can never render: the caller marks such a mail failed.
+    """
+    base = Path(templates_dir) / "email"
+    override = base / "org" / organisation_id if organisation_id else None
+    # Organisations without overrides share one environment (and its cache).
+    env = environment(str(base), str(override) if override and override.is_dir() else None)
     subject = env.get_template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),

@@ -6,12 +6,18 @@ Replies are sorted into retry (4xx, connection trouble) and give-up (5xx).
 from __future__ import annotations
 
 import asyncio
-import email.message
 import email.utils
 from dataclasses import dataclass
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+import aiosmtplib.email
 
 from workers.mail_render import Rendered
 
@@ -51,23 +57,98 @@ class PermanentMailError(Exception):
     """The server refused the message for good."""
 
 
+class ConnectionMailError(TransientMailError):
+    """The connection could not be made or broke: retry, on a new connection."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+#: Characters no address may contain: they would end or split a header.
+_ADDRESS_FORBIDDEN = frozenset('\r\n\t <>,;"\\')
+
+
+def _one_line(value: str, what: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{what} contains a line break")
+    return value
+
+
 def build_message(
-    rendered: Rendered, *, sender: str, to_address: str, to_name: str, message_id: str
-) -> email.message.EmailMessage:
-    message = email.message.EmailMessage()
-    # formataddr quotes and encodes the display name; the policy refuses CR/LF
-    # in any header, so a name or subject cannot inject headers.
-    message["From"] = sender
-    message["To"] = email.utils.formataddr((" ".join(to_name.split()), to_address))
-    message["Subject"] = rendered.subject
-    message["Message-ID"] = message_id
+    rendered: Rendered,
+    *,
+    sender: str,
+    to_address: str,
+    to_name: str,
+    message_id: str,
+    attachments: tuple[Attachment, ...] = (),
+) -> Message:
+    """A multipart message: text and HTML alternatives, then any attachments.
+
+    Header injection is impossible: the display name is collapsed to one line
+    and quoted/encoded by formataddr, the subject arrives on one line (and is
+    checked again), and an address with a line break, a space or an address
+    delimiter is refused with ValueError (the mail is then failed, never sent).
+
+    Built with the compat32 classes (email.mime): about 4x faster than
+    EmailMessage's header registry, which dominated a reminder run's CPU time.
+    """
+    if "@" not in to_address or _ADDRESS_FORBIDDEN.intersection(to_address):
+        raise ValueError(f"refusing the recipient address {to_address!r}")
+    name = " ".join(to_name.split())
+    subject = _one_line(rendered.subject, "the subject")
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    body.attach(MIMEText(rendered.html, "html", "utf-8"))
+    message: Message = body
+    if attachments:
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        for item in attachments:
+            part = MIMEBase(item.maintype, item.subtype)
+            for key, value in item.params:
+                part.set_param(key, value)
+            part.set_payload(item.content)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=item.filename)
+            message.attach(part)
+    message["From"] = _one_line(sender, "the sender")
+    message["To"] = email.utils.formataddr((name, to_address), charset="utf-8")
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
+    message["Message-ID"] = _one_line(message_id, "the Message-ID")
     message["Date"] = email.utils.formatdate(localtime=False)
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
     return message
 
 
-async def _send(target: SmtpTarget, message: email.message.EmailMessage) -> str:
+def classify(exc: BaseException) -> TransientMailError | PermanentMailError:
+    """Sort an aiosmtplib/network exception into retry (4xx, connection
+    trouble) or give up (5xx); the server's reply is kept as the message."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refusal.code for refusal in exc.recipients]
+        text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        if all(400 <= code < 500 for code in codes):
+            return TransientMailError(text)
+        return PermanentMailError(text)
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return ConnectionMailError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"{exc.code} {exc.message}"
+        if 400 <= exc.code < 500:
+            return TransientMailError(text)
+        return PermanentMailError(text)
+    return ConnectionMailError(f"{type(exc).__name__}: {exc}")
+
+
+SMTP_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
+
+
+async def _send(target: SmtpTarget, message: Message) -> str:
     try:
         _errors, reply = await aiosmtplib.send(
             message,
@@ -79,22 +160,83 @@ async def _send(target: SmtpTarget, message: email.message.EmailMessage) -> str:
             start_tls=target.start_tls,
             timeout=30,
         )
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [refusal.code for refusal in exc.recipients]
-        text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
-        if all(400 <= code < 500 for code in codes):
-            raise TransientMailError(text) from exc
-        raise PermanentMailError(text) from exc
-    except aiosmtplib.SMTPResponseException as exc:
-        text = f"{exc.code} {exc.message}"
-        if 400 <= exc.code < 500:
-            raise TransientMailError(text) from exc
-        raise PermanentMailError(text) from exc
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise TransientMailError(f"{type(exc).__name__}: {exc}") from exc
+    except SMTP_ERRORS as exc:
+        raise classify(exc) from exc
     return str(reply)
 
 
-def send_message(target: SmtpTarget, message: email.message.EmailMessage) -> str:
+@dataclass(frozen=True)
+class Flattened:
+    """A message already serialised for DATA, with its envelope."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+def flatten(message: Message) -> Flattened | Message:
+    """Serialise ahead of sending (in another thread, off the event loop).
+
+    Our messages are 7-bit (base64 bodies, RFC 2047 headers), so the bytes do
+    not depend on the server's extensions; a non-ASCII address needs SMTPUTF8
+    negotiation, so such a message is returned as is for send_message."""
+    sender = aiosmtplib.email.extract_sender(message) or ""
+    recipients = aiosmtplib.email.extract_recipients(message)
+    if not (sender + "".join(recipients)).isascii():
+        return message
+    data = aiosmtplib.email.flatten_message(message, utf8=False, cte_type="7bit")
+    return Flattened(sender, tuple(recipients), data)
+
+
+class SmtpConnection:
+    """One SMTP connection reused for many messages (a reminder run).
+
+    Connects lazily; after a connection-level failure the next ``send``
+    reconnects. Raises TransientMailError (ConnectionMailError when the
+    connection itself broke) or PermanentMailError per message.
+    """
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self.target = target
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: Message | Flattened) -> str:
+        try:
+            if self._client is None or not self._client.is_connected:
+                self._client = aiosmtplib.SMTP(
+                    hostname=self.target.hostname,
+                    port=self.target.port,
+                    username=self.target.username,
+                    password=self.target.password,
+                    use_tls=self.target.use_tls,
+                    start_tls=self.target.start_tls,
+                    timeout=30,
+                )
+                await self._client.connect()
+            if isinstance(message, Flattened):
+                _errors, reply = await self._client.sendmail(
+                    message.sender, list(message.recipients), message.data
+                )
+            else:
+                _errors, reply = await self._client.send_message(message)
+        except SMTP_ERRORS as exc:
+            error = classify(exc)
+            if isinstance(error, ConnectionMailError):
+                await self.close()
+            raise error from exc
+        return str(reply)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except SMTP_ERRORS:
+            client.close()
+
+
+def send_message(target: SmtpTarget, message: Message) -> str:
     """Send one message; returns the server's reply. Raises Transient/PermanentMailError."""
     return asyncio.run(_send(target, message))

@@ -164,17 +164,35 @@ def test_metrics_count_jobs_mail_latency_and_orphans(unit_stack: Stack) -> None:
     assert samples.get("rollcall_reminder_runs", {}) == {}  # no reminder_runs table yet
 
 
-@pytest.mark.parametrize("status", ["sent", "missed"])
-def test_reminder_runs_metric_reads_the_documented_table(unit_stack: Stack, status: str) -> None:
-    from sqlalchemy import text
+@pytest.mark.parametrize("state", ["done", "missed"])
+def test_reminder_runs_metric_counts_runs_by_state(unit_stack: Stack, state: str) -> None:
+    from sqlalchemy import select
+
+    from domain.clock import utcnow
+    from models import Occurrence, ReminderRun
+    from tests.support.factories import create_event
 
     key = unit_stack.key(operator=True)
+    create_event(
+        unit_stack, key, ref="rm", starts_at="2031-01-01T09:00:00Z", ends_at="2031-01-01T10:00:00Z"
+    )
     with unit_stack.db() as session:
-        session.execute(text("CREATE TABLE reminder_runs (id TEXT PRIMARY KEY, status TEXT)"))
-        session.execute(
-            text("INSERT INTO reminder_runs VALUES ('a', :s), ('b', :s)"), {"s": status}
-        )
-    assert metrics(unit_stack, key)["rollcall_reminder_runs"] == {labels(status=status): 2}
+        occurrence = session.scalars(select(Occurrence)).one()
+        for kind in ("before", "after"):
+            session.add(
+                ReminderRun(
+                    organisation_id=occurrence.event.organisation_id,
+                    event_id=occurrence.event_id,
+                    occurrence_id=occurrence.id,
+                    kind=kind,
+                    run_key=kind,
+                    due_at=utcnow(),
+                    state=state,
+                    recipients=0,
+                    created_at=utcnow(),
+                )
+            )
+    assert metrics(unit_stack, key)["rollcall_reminder_runs"] == {labels(state=state): 2}
 
 
 def test_a_plain_ops_key_sees_no_queue_wide_figures(unit_stack: Stack) -> None:

@@ -1,0 +1,111 @@
+"""Pure reminder and retry policies, table-tested."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.reminders import reminder_moment, run_decision
+from rollcall.settings import Settings
+from workers.mail_delivery import retry_delay_ms
+
+START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+END = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "after", "expected"),
+    [
+        ("before", 1440, None, datetime(2027, 3, 1, 9, 0, tzinfo=UTC)),
+        ("before", 0, None, START),
+        ("before", None, 60, None),
+        ("after", None, 60, datetime(2027, 3, 2, 13, 0, tzinfo=UTC)),
+        ("after", 1440, None, None),
+        ("adhoc", 1440, 60, None),
+    ],
+)
+def test_reminder_moment(
+    kind: str, before: int | None, after: int | None, expected: datetime | None
+) -> None:
+    moment = reminder_moment(
+        kind, starts_at=START, ends_at=END, before_minutes=before, after_minutes=after
+    )
+    assert moment == expected
+
+
+GRACE = timedelta(minutes=60)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (START - timedelta(microseconds=1), "wait"),
+        (START - timedelta(seconds=59), "wait"),
+        (START, "send"),  # the minute boundary itself is due
+        (START + timedelta(seconds=1), "send"),
+        (START + GRACE, "send"),
+        (START + GRACE + timedelta(microseconds=1), "missed"),
+        (START + timedelta(days=1), "missed"),
+    ],
+)
+def test_run_decision(now: datetime, expected: str) -> None:
+    assert run_decision(START, now=now, grace=GRACE) == expected
+
+
+@pytest.mark.parametrize(
+    ("attempts", "delay"),
+    [(1, 5_000), (2, 10_000), (3, 20_000), (8, 640_000), (9, 900_000), (30, 900_000)],
+)
+def test_retry_backoff_is_exponential_and_capped(attempts: int, delay: int) -> None:
+    settings = Settings(mail_retry_base_ms=5_000, mail_retry_max_ms=900_000)
+    assert retry_delay_ms(settings, attempts) == delay
+
+
+# Header injection ---------------------------------------------------------------
+
+
+def _build(**overrides: str) -> bytes:
+    from workers.mail_render import Rendered
+    from workers.smtp import build_message
+
+    fields = {"to_name": "Ada", "to_address": "ada@example.org", "subject": "Hello"} | overrides
+    message = build_message(
+        Rendered(subject=fields["subject"], text="text", html="<p>html</p>"),
+        sender="Rollcall <no-reply@rollcall.localhost>",
+        to_address=fields["to_address"],
+        to_name=fields["to_name"],
+        message_id="<1@rollcall.localhost>",
+    )
+    return message.as_bytes()
+
+
+def test_a_name_cannot_inject_a_header() -> None:
+    raw = _build(to_name="Eve\r\nBcc: mallory@evil.example")
+    headers = raw.split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers
+    assert b'To: "Eve Bcc: mallory@evil.example" <ada@example.org>' in headers
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"subject": "Hi\r\nBcc: mallory@evil.example"},
+        {"to_address": "ada@example.org\r\nBcc: mallory@evil.example"},
+        {"to_address": "ada@example.org, mallory@evil.example"},
+        {"to_address": "no-at-sign"},
+    ],
+)
+def test_a_header_with_a_line_break_or_a_second_address_is_refused(
+    overrides: dict[str, str],
+) -> None:
+    with pytest.raises(ValueError):
+        _build(**overrides)
+
+
+def test_non_ascii_names_and_subjects_are_encoded() -> None:
+    from email import message_from_bytes, policy
+
+    parsed = message_from_bytes(_build(to_name="Zoë Ŝ", subject="Café ☕"), policy=policy.default)
+    assert parsed["Subject"] == "Café ☕"
+    assert parsed["To"].addresses[0].display_name == "Zoë Ŝ"
