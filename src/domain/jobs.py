@@ -33,6 +33,21 @@ PROCESS_JOB_ACTOR = "process_job"
 Handler = Callable[[Session, Job, datetime], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 
+#: A runner applies a job that needs more than one transaction (e.g. bulk
+#: enrollment in chunks); it owns exactly-once itself. ``after_commit`` takes
+#: outbox ids to dispatch as soon as their transaction committed; the runner
+#: returns the ids it did not hand over.
+Runner = Callable[..., list[uuid.UUID]]
+RUNNERS: dict[str, Runner] = {}
+
+
+def runs(job_type: str) -> Callable[[Runner], Runner]:
+    def register(runner: Runner) -> Runner:
+        RUNNERS[job_type] = runner
+        return runner
+
+    return register
+
 
 def handles(job_type: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -115,7 +130,11 @@ def get_job(session: Session, *, organisation_id: uuid.UUID, job_id: str) -> Job
 
 
 def apply_job(
-    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    after_commit: Callable[[list[uuid.UUID]], object] | None = None,
 ) -> list[uuid.UUID]:
     """Apply a job exactly once; returns the outbox ids its effect produced.
 
@@ -133,6 +152,9 @@ def apply_job(
         job.status = "running"
         job.attempts += 1
         job.started_at = job.started_at or now()
+        job_type = job.type
+    if job_type in RUNNERS:
+        return RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
     started = time.monotonic()
     with factory() as session, session.begin():
         job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
@@ -147,7 +169,7 @@ def apply_job(
             take_pending(session)  # rolled back with the savepoint
             job.status = "failed"
             job.result = None
-            job.errors = [error.as_dict()]
+            job.errors = error.job_errors()
         else:
             job.status = result.pop("job_status", "succeeded")
             job.result = result
