@@ -36,15 +36,25 @@ def end_enrollment(
 ) -> tuple[Enrollment, list[Enrollment]]:
     """End an active enrollment; returns it and the enrollments promoted.
 
-    Raises EnrollmentNotFound when it is not active (already ended). The row
-    is locked first, so a concurrent promotion of the same waitlisted row
-    waits and then sees it ended.
+    Raises EnrollmentNotFound when it is not active (already ended). The
+    scope's counter rows and then the enrollment row are locked, so a
+    concurrent promotion in the scope waits and then sees it ended.
     """
-    enrollment = session.get(
-        Enrollment, enrollment_id, with_for_update=True, populate_existing=True
-    )
-    if enrollment is None or enrollment.event_id != event.id:
+    current = session.get(Enrollment, enrollment_id)
+    if current is None or current.event_id != event.id:
         raise EnrollmentNotFound(id=str(enrollment_id))
+    scope = scope_of_key(event, current.scope_key)
+    # Lock order of every seat change: the counter rows first, then enrollment
+    # rows. Locking the enrollment first deadlocks against a promoter that holds
+    # the counter and claims this very row.
+    capacity.lock_levels(session, scope.rows)
+    # FOR UPDATE OF enrollments: the eager-joined attendee is an outer join.
+    enrollment = session.execute(
+        select(Enrollment)
+        .where(Enrollment.id == enrollment_id)
+        .with_for_update(of=Enrollment)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if enrollment.status not in ACTIVE_STATUSES:
         raise EnrollmentNotFound(id=str(enrollment_id), status=enrollment.status)
     held_seat = enrollment.status == "enrolled"
@@ -52,7 +62,6 @@ def end_enrollment(
     enrollment.ended_at = now
     enrollment.updated_at = now
     session.flush()
-    scope = scope_of_key(event, enrollment.scope_key)
     promoted: list[Enrollment] = []
     if held_seat:
         capacity.release_seats(session, scope.rows)
