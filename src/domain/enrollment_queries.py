@@ -96,17 +96,23 @@ def list_event_enrollments(
 
 
 def orphan_payment_counts(
-    session: Session, *, organisation_id: uuid.UUID, attendee_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    organisation_id: uuid.UUID | None = None,
+    attendee_id: uuid.UUID | None = None,
 ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """{(attendee_id, event_id): payments whose enrollment is no longer active}."""
+    """{(attendee_id, event_id): payments whose enrollment is no longer active},
+    for one organisation or (None) all of them: what a metric exports."""
     active = select(Enrollment.id).where(
         Enrollment.id == Payment.enrollment_id, Enrollment.status.in_(ACTIVE_STATUSES)
     )
     query = (
         select(Payment.attendee_id, Payment.event_id, func.count())
-        .where(Payment.organisation_id == organisation_id, ~active.exists())
+        .where(~active.exists())
         .group_by(Payment.attendee_id, Payment.event_id)
     )
+    if organisation_id is not None:
+        query = query.where(Payment.organisation_id == organisation_id)
     if attendee_id is not None:
         query = query.where(Payment.attendee_id == attendee_id)
     return {(a, e): int(n) for a, e, n in session.execute(query)}
