@@ -91,7 +91,9 @@ def test_atomic_with_a_bad_row_leaves_nothing_and_mails_nobody(unit_stack: Stack
 def test_atomic_csv_upload_waitlists_beyond_capacity(unit_stack: Stack) -> None:
     key = unit_stack.key()
     published_event(unit_stack, key, ref="ev", max_subscriptions=2, waiting_list=True)
-    csv_text = "ref,email,name\n" + "".join(f"r{i},r{i}@example.org,R {i}\n" for i in range(4))
+    csv_text = "ref,email,name,phone\n" + "".join(
+        f"r{i},r{i}@example.org,R {i},555\n" for i in range(4)
+    )
 
     accepted = post_bulk(
         unit_stack,
@@ -133,6 +135,15 @@ def test_plain_csv_body_and_input_errors(unit_stack: Stack) -> None:
         return response.status_code, response.json()["error"]["code"]
 
     assert refused(json={"attendees": []}) == (422, "VALIDATION_ERROR")
+    assert refused(json=["not", "an", "object"]) == (422, "VALIDATION_ERROR")
+    assert refused(json={"attendees": ["x"]}) == (422, "VALIDATION_ERROR")
+    assert refused(files={"file": ("r.csv", "email\na@x.org\n", "text/csv")}) == (
+        422,
+        "VALIDATION_ERROR",
+    )
+    schema = unit_stack.client.get("/openapi.json")
+    assert schema.status_code == 200
+    assert "/v1/events/{event_id}/enrollments/bulk" in schema.json()["paths"]
     assert refused(content=b"{not json") == (422, "VALIDATION_ERROR")
     too_many = [person(f"p{i}") for i in range(bulk.MAX_ROWS + 1)]
     assert refused(json={"attendees": too_many}) == (422, "BULK_TOO_LARGE")

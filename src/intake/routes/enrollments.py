@@ -113,11 +113,19 @@ _BULK_DOC: dict[str, Any] = {
 }
 
 
+CSV_COLUMNS = frozenset({"ref", "email", "name", "timezone", "locale"})
+
+
 def _csv_rows(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames or "ref" not in reader.fieldnames:
+    headers = [name.strip() for name in reader.fieldnames or []]
+    if "ref" not in headers:
         raise Invalid("CSV needs a header row with at least ref and email columns")
-    return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    # Unknown columns (a roster often has more) are ignored, not row errors.
+    return [
+        {k.strip(): (v or "").strip() for k, v in row.items() if k and k.strip() in CSV_COLUMNS}
+        for row in reader
+    ]
 
 
 def _flag(value: Any, default: bool) -> bool:
