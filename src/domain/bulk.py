@@ -41,7 +41,16 @@ from domain.mail import SEND_EMAIL_ACTOR, event_context
 from domain.outbox import PENDING_KEY, take_pending
 from domain.scopes import Scope, resolve_scope
 from domain.seating import may_enroll_more, seats_grantable
-from models import Attendee, EmailMessage, Enrollment, Event, Job, OutboxMessage, Payment
+from models import (
+    Attendee,
+    EmailMessage,
+    Enrollment,
+    Event,
+    Job,
+    Occurrence,
+    OutboxMessage,
+    Payment,
+)
 from models.bulk_insert import insert_rows
 from models.enrollment import ACTIVE_STATUSES
 from models.jobs import FINAL_JOB_STATUSES
@@ -278,6 +287,13 @@ def _insert_enrollments(
     mails: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     shown = event_context(event)
+    if scope.occurrence_id is not None:
+        occurrence = session.get(Occurrence, scope.occurrence_id)
+        if occurrence is not None:
+            shown |= {
+                "starts_at": occurrence.starts_at.isoformat(),
+                "ends_at": occurrence.ends_at.isoformat(),
+            }
     numbered = [(row, "enrolled", None) for row in seated] + [
         (row, "waitlisted", waiting_before + i + 1) for i, row in enumerate(waiting)
     ]

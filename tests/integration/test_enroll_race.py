@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -35,11 +36,10 @@ SEATS, REQUESTS = 50, 400
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def worker_processes(real_stack: Stack) -> Iterator[Stack]:
-    """Replace the in-process worker by `dramatiq workers.actors -p 4 -t 8`."""
-    real_stack.stop()
-    settings = real_stack.settings
+@contextmanager
+def dramatiq_processes(stack: Stack, processes: int, threads: int) -> Iterator[Stack]:
+    """`dramatiq workers.actors -p N -t M` on the jobs queue, pointed at the stack."""
+    settings = stack.settings
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
@@ -52,14 +52,14 @@ def worker_processes(real_stack: Stack) -> Iterator[Stack]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "dramatiq", "workers.actors"),
-            *("--processes", str(PROCESSES), "--threads", str(THREADS), "--queues", "jobs"),
+            *("--processes", str(processes), "--threads", str(threads), "--queues", "jobs"),
         ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        yield real_stack
+        yield stack
     finally:
         process.terminate()
         try:
@@ -68,6 +68,14 @@ def worker_processes(real_stack: Stack) -> Iterator[Stack]:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def worker_processes(real_stack: Stack) -> Iterator[Stack]:
+    """Replace the in-process worker by 4 worker processes x 8 threads."""
+    real_stack.stop()
+    with dramatiq_processes(real_stack, PROCESSES, THREADS) as stack:
+        yield stack
 
 
 def event_id(stack: Stack, key: str, ref: str) -> uuid.UUID:
@@ -117,7 +125,7 @@ def enroll_payload(ref: str) -> tuple[str, dict[str, Any]]:
     return "enroll", {"attendee": {"ref": ref, "email": f"{ref}@example.org", "name": ref}}
 
 
-def check_invariants(stack: Stack, event: uuid.UUID) -> list[Enrollment]:
+def check_invariants(stack: Stack, event: uuid.UUID, seats: int = SEATS) -> list[Enrollment]:
     """Exactly SEATS enrolled, counters equal rows, one active row per attendee,
     waiting list in arrival order; returns the waiting list."""
     with stack.db() as session:
@@ -133,7 +141,7 @@ def check_invariants(stack: Stack, event: uuid.UUID) -> list[Enrollment]:
             (e for e in active if e.status == "waitlisted"),
             key=lambda e: (e.requested_at, e.request_seq, e.id),
         )
-        assert len(enrolled) == SEATS
+        assert len(enrolled) == seats
         assert (row.enrolled_count, row.waitlisted_count) == (len(enrolled), len(waiting))
         people = [e.attendee_id for e in active]
         assert len(people) == len(set(people)), "an attendee holds two active enrollments"
