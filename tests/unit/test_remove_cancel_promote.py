@@ -150,3 +150,38 @@ def test_list_enrollments_pages_in_arrival_order(unit_stack: Stack) -> None:
     assert [ref for ref, _ in seen] == ["a1", "a2", "a3", "a4", "a5"]
     assert sorted(status for _, status in seen).count("enrolled") == 2
     assert person("x")["email"] == "x@example.org"
+
+
+def test_raised_capacity_promotes_in_line_order(unit_stack: Stack) -> None:
+    # Given one seat and three people waiting
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev", max_subscriptions=1, waiting_list=True)
+    for ref in ("ada", "bob", "cy", "dee"):
+        enroll(unit_stack, key, "ev", ref)
+    unit_stack.drain()
+
+    # When the capacity is raised to 3 and promote_waitlisted runs in that transaction
+    from domain.clock import utcnow
+    from domain.waitlist import promote_waitlisted
+
+    with unit_stack.db() as session:
+        event = session.scalars(select(Event)).one()
+        event.max_subscriptions = 3
+        session.flush()
+        promoted = promote_waitlisted(session, event=event, scope_key="event", now=utcnow())
+        assert [p.attendee.ref for p in promoted] == ["bob", "cy"]
+
+    # Then the first two in line have seats and payments, the third still waits
+    assert statuses(unit_stack) == {
+        "ada": "enrolled",
+        "bob": "enrolled",
+        "cy": "enrolled",
+        "dee": "waitlisted",
+    }
+    with unit_stack.db() as session:
+        event = session.scalars(select(Event)).one()
+        assert (event.enrolled_count, event.waitlisted_count) == (3, 1)
+        assert len(session.scalars(select(Payment)).all()) == 3
+    assert [t for r, t in mail_templates(unit_stack) if r in ("bob", "cy")].count(
+        "enrollment_promoted"
+    ) == 2
