@@ -132,3 +132,39 @@ def test_unknown_occurrence_and_not_booked_per_date(unit_stack: Stack) -> None:
     assert outcome(unit_stack, key, wrong) == "EVENT_NOT_BOOKED_PER_DATE"
     assert outcome(unit_stack, key, unknown) == "SESSION_NOT_FOUND"
     assert statuses(unit_stack) == {}
+
+
+def test_removal_in_an_occurrence_or_session_promotes_within_it(unit_stack: Stack) -> None:
+    # Given a date and a session of one seat each, each with one person waiting
+    key = unit_stack.key()
+    event = published_event(unit_stack, key, ref="ev", max_subscriptions=10, waiting_list=True)
+    set_event(unit_stack, event["id"], booked_per_date=True)
+    date = add_occurrence(unit_stack, event["id"], days=0, capacity=1)
+    part = add_session(unit_stack, event["id"], name="Lab", capacity=1)
+    for ref in ("d1", "d2"):
+        post_enroll(unit_stack, key, "ev", ref, occurrence_id=date)
+    for ref in ("s1", "s2"):
+        post_enroll(unit_stack, key, "ev", ref, session_id=part)
+    unit_stack.drain()
+    assert statuses(unit_stack) == {
+        "d1": "enrolled",
+        "d2": "waitlisted",
+        "s1": "enrolled",
+        "s2": "waitlisted",
+    }
+
+    # When the first of each is removed from that date / that session
+    for ref, query in (("d1", f"occurrence_id={date}"), ("s1", f"session_id={part}")):
+        response = unit_stack.client.delete(
+            f"/v1/events/ev/attendees/{ref}?{query}", headers=unit_stack.auth(key)
+        )
+        assert response.status_code == 202
+    unit_stack.drain()
+
+    # Then the one waiting there takes the seat
+    assert statuses(unit_stack) == {
+        "d1": "removed",
+        "d2": "enrolled",
+        "s1": "removed",
+        "s2": "enrolled",
+    }
