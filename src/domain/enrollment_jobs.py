@@ -31,12 +31,15 @@ def _event(session: Session, job: Job) -> Event:
     return event
 
 
-def _described(session: Session, enrollment: Enrollment) -> dict[str, Any]:
+def _described(
+    session: Session, enrollment: Enrollment, attendee_ref: str | None = None
+) -> dict[str, Any]:
     return {
         "enrollment_id": str(enrollment.id),
         "event_id": str(enrollment.event_id),
         "scope": enrollment.scope_key,
-        "attendee_ref": enrollment.attendee.ref,
+        # A new enrollment's relationship is not loaded: the ref saves a query.
+        "attendee_ref": attendee_ref or enrollment.attendee.ref,
         "status": enrollment.status,
         "waitlist_position": waitlist_position(session, enrollment),
     }
@@ -72,7 +75,7 @@ def apply_enroll(session: Session, job: Job, now: datetime) -> dict[str, Any]:
         job_id=job.id,
         scope=scope,
     )
-    return _described(session, enrollment)
+    return _described(session, enrollment, attendee.ref)
 
 
 def _ended(session: Session, enrollment: Enrollment, promoted: list[Enrollment]) -> dict[str, Any]:
