@@ -22,6 +22,7 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
+from domain.enrollment import enrollment_refusal
 from domain.errors import BulkRowsFailed, DomainError, EventNotFound
 from domain.outbox import take_pending
 from domain.scopes import Scope, resolve_scope
@@ -35,11 +36,15 @@ CHUNK_ROWS = 1_000
 AfterCommit = Callable[[list[uuid.UUID]], object]
 
 
-def _load(session: Session, job: Job) -> tuple[Event, Scope]:
+def _load(session: Session, job: Job, now: datetime) -> tuple[Event, Scope]:
+    """The event and scope, or the one error that refuses every row."""
     payload = job.payload
     event = session.get(Event, uuid.UUID(payload["event_id"]), populate_existing=True)
     if event is None:
         raise EventNotFound(id=payload["event_id"])
+    refusal = enrollment_refusal(event, now=now)
+    if refusal is not None:
+        raise refusal
     scope = resolve_scope(
         session,
         event=event,
@@ -96,7 +101,7 @@ def run_atomic(
             job = session.get(Job, job_id, populate_existing=True)
             if job is None or job.status in FINAL_JOB_STATUSES:
                 return []
-            event, scope = _load(session, job)
+            event, scope = _load(session, job, now())
             rows = _all_rows(job.payload)
             failed = _pre_failed(job.payload)
             outcome = ChunkOutcome()
@@ -158,10 +163,13 @@ def run_chunk(
         result = dict(job.result or {"enrolled": 0, "waitlisted": 0, "failed": 0})
         if start < len(rows):
             try:
-                event, scope = _load(session, job)
+                event, scope = _load(session, job, now())
             except DomainError as error:
-                job.status = "failed"
-                job.errors = error.job_errors()
+                # E.g. the event was cancelled between two chunks: what is
+                # committed stays, the rest is refused with this one error.
+                applied = result["enrolled"] + result["waitlisted"]
+                job.status = "partially_succeeded" if applied else "failed"
+                job.errors = [*job.errors, *error.job_errors()]
                 job.finished_at = now()
                 return True, []
             chunk = enroll_rows(

@@ -182,3 +182,18 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     assert done["result"]["enrolled"] == 7
     assert counts(unit_stack)["enrollments"] == 7
     assert counts(unit_stack)["email_messages"] == 7
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_refused_event_fails_the_job_with_one_error(unit_stack: Stack, atomic: bool) -> None:
+    from tests.support.factories import create_event
+
+    key = unit_stack.key()
+    create_event(unit_stack, key, ref="draft")
+    rows = [person(f"p{i}") for i in range(5)]
+    accepted = post_bulk(unit_stack, key, "draft", json={"atomic": atomic, "attendees": rows})
+    unit_stack.drain()
+    done = job(unit_stack, key, accepted["id"])
+    assert done["status"] == "failed"
+    assert [e["code"] for e in done["errors"]] == ["EVENT_NOT_PUBLISHED"]
+    assert counts(unit_stack)["enrollments"] == 0
