@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import capacity
+from domain.enrollment_mail import TEMPLATES, queue_enrollment_mail
 from domain.errors import (
     AlreadyEnrolled,
     DomainError,
@@ -18,13 +18,23 @@ from domain.errors import (
     EventCompleted,
     EventFull,
     EventNotPublished,
+    MaxEnrollmentsReached,
     RegistrationClosed,
     RegistrationNotOpen,
 )
-from domain.mail import attendee_context, event_context, queue_email
-from models import Attendee, Enrollment, Event, Payment
+from domain.scopes import EVENT_SCOPE, Scope, resolve_scope
+from domain.seating import Level, admit, effective_capacity, may_enroll_more
+from domain.waitlist import new_manual_payment, waitlist_position
+from models import Attendee, EmailMessage, Enrollment, Event, Payment
+from models.enrollment import ACTIVE_STATUSES
 
-EVENT_SCOPE = "event"
+__all__ = [
+    "EVENT_SCOPE",
+    "active_enrollment",
+    "enroll_attendee",
+    "enrollment_refusal",
+    "waitlist_position",
+]
 
 
 def enrollment_refusal(event: Event, *, now: datetime) -> DomainError | None:
@@ -50,32 +60,29 @@ def active_enrollment(
             Enrollment.event_id == event_id,
             Enrollment.attendee_id == attendee_id,
             Enrollment.scope_key == scope_key,
-            Enrollment.status.in_(("enrolled", "waitlisted")),
+            Enrollment.status.in_(ACTIVE_STATUSES),
         )
     )
 
 
-def waitlist_position(session: Session, enrollment: Enrollment) -> int | None:
-    """1-based place on the waiting list, by when the request was accepted."""
-    if enrollment.status != "waitlisted":
-        return None
-    ahead = session.scalar(
+def check_per_attendee_limit(session: Session, *, event: Event, attendee: Attendee) -> None:
+    """Raise MaxEnrollmentsReached when the attendee holds ``max_per_attendee``
+    active enrollments in the event. Locks the attendee row first, so two
+    concurrent requests of one attendee are counted one after the other."""
+    if event.max_per_attendee is None:
+        return
+    session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())
+    active = session.scalar(
         select(func.count())
         .select_from(Enrollment)
         .where(
-            Enrollment.event_id == enrollment.event_id,
-            Enrollment.scope_key == enrollment.scope_key,
-            Enrollment.status == "waitlisted",
-            or_(
-                Enrollment.requested_at < enrollment.requested_at,
-                and_(
-                    Enrollment.requested_at == enrollment.requested_at,
-                    Enrollment.request_seq < enrollment.request_seq,
-                ),
-            ),
+            Enrollment.event_id == event.id,
+            Enrollment.attendee_id == attendee.id,
+            Enrollment.status.in_(ACTIVE_STATUSES),
         )
     )
-    return int(ahead or 0) + 1
+    if not may_enroll_more(event.max_per_attendee, int(active or 0)):
+        raise MaxEnrollmentsReached(max_per_attendee=event.max_per_attendee)
 
 
 def enroll_attendee(
@@ -87,69 +94,109 @@ def enroll_attendee(
     requested_at: datetime,
     request_seq: int = 0,
     job_id: uuid.UUID | None = None,
+    scope: Scope | None = None,
 ) -> Enrollment:
-    """Enroll, or waitlist when full and the event has a waiting list.
+    """Enroll into the scope (default: the event), or waitlist when full and the
+    event has a waiting list.
 
-    Raises the refusal of ``enrollment_refusal``, AlreadyEnrolled, or EventFull.
+    Raises the refusal of ``enrollment_refusal``, the scope errors of
+    ``resolve_scope``, AlreadyEnrolled, MaxEnrollmentsReached or EventFull.
     Creates the ``manual_enrolled`` zero payment for a granted seat and queues
     the confirmation (or waiting-list) mail in the same transaction.
     """
     refusal = enrollment_refusal(event, now=now)
     if refusal is not None:
         raise refusal
-    if active_enrollment(
-        session, event_id=event.id, attendee_id=attendee.id, scope_key=EVENT_SCOPE
-    ):
+    if scope is None:
+        scope = resolve_scope(session, event=event)
+    if active_enrollment(session, event_id=event.id, attendee_id=attendee.id, scope_key=scope.key):
         raise AlreadyEnrolled(attendee_ref=attendee.ref)
-    if capacity.take_seat(session, event_id=event.id):
-        status = "enrolled"
-    elif event.waiting_list:
-        status = "waitlisted"
-        capacity.add_waitlisted(session, event_id=event.id, delta=1)
-    else:
-        raise EventFull(max_subscriptions=event.max_subscriptions)
+    check_per_attendee_limit(session, event=event, attendee=attendee)
+    # Everything is written first on a guess, and the seat is taken last: the
+    # counter row's lock is then held only from the seat to the commit, which
+    # is what bounds throughput when many workers enroll into one event.
+    guess = (
+        "enrolled"
+        if admit(_known_levels(session, scope, event), waiting_list=True) == "enrolled"
+        else "waitlisted"
+    )
     enrollment = Enrollment(
         organisation_id=event.organisation_id,
         event_id=event.id,
+        occurrence_id=scope.occurrence_id,
+        session_id=scope.session_id,
         attendee_id=attendee.id,
-        scope_key=EVENT_SCOPE,
-        status=status,
+        scope_key=scope.key,
+        status=guess,
         requested_at=requested_at,
         request_seq=request_seq,
-        enrolled_at=now if status == "enrolled" else None,
+        enrolled_at=now if guess == "enrolled" else None,
         job_id=job_id,
         created_at=now,
         updated_at=now,
     )
     session.add(enrollment)
-    session.flush()
-    if status == "enrolled":
-        session.add(
-            Payment(
-                organisation_id=event.organisation_id,
-                event_id=event.id,
-                attendee_id=attendee.id,
-                enrollment_id=enrollment.id,
-                state="manual_enrolled",
-                amount=Decimal("0"),
-                created_at=now,
-            )
-        )
-    context: dict[str, Any] = {
-        "event": event_context(event),
-        "attendee": attendee_context(attendee),
-        "enrollment": {"id": str(enrollment.id), "status": status},
-    }
-    if status == "waitlisted":
-        context["enrollment"]["waitlist_position"] = waitlist_position(session, enrollment)
-    queue_email(
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The partial unique index: the same attendee, concurrently. The caller's
+        # savepoint rolls back everything of this attempt.
+        raise AlreadyEnrolled(attendee_ref=attendee.ref) from exc
+    payment = new_manual_payment(event, attendee.id, enrollment.id, now)
+    if guess == "enrolled":
+        session.add(payment)
+    mail = queue_enrollment_mail(
         session,
-        organisation_id=event.organisation_id,
-        template="enrollment_confirmed" if status == "enrolled" else "enrollment_waitlisted",
-        to_address=attendee.email,
-        to_name=attendee.name,
-        context=context,
+        outcome=guess,
+        event=event,
+        attendee=attendee,
+        enrollment=enrollment,
         now=now,
         job_id=job_id,
+        waitlist_position=waitlist_position(session, enrollment),
     )
+    if capacity.take_seats(session, scope.rows):
+        status = "enrolled"
+    elif event.waiting_list:
+        status = "waitlisted"
+        capacity.add_waitlisted_at(session, scope.rows[0], 1)
+    else:
+        raise EventFull(max_subscriptions=event.max_subscriptions)
+    if status != guess:
+        _correct_guess(session, enrollment=enrollment, payment=payment, mail=mail, now=now)
     return enrollment
+
+
+def _known_levels(session: Session, scope: Scope, event: Event) -> list[Level]:
+    """The counters as last read (no lock): only a guess, the seat decides."""
+    levels = []
+    for row in scope.rows:
+        if row.model is Event:
+            own, enrolled = event.max_subscriptions, event.enrolled_count
+        else:
+            owner = session.get(row.model, row.id)
+            own = getattr(owner, "capacity", None)
+            enrolled = getattr(owner, "enrolled_count", 0)
+        levels.append(Level(effective_capacity(own, row.fallback), enrolled or 0))
+    return levels
+
+
+def _correct_guess(
+    session: Session, *, enrollment: Enrollment, payment: Payment, mail: EmailMessage, now: datetime
+) -> None:
+    """The seat went the other way than guessed: fix the rows written on the guess."""
+    if enrollment.status == "enrolled":
+        enrollment.status = "waitlisted"
+        enrollment.enrolled_at = None
+        session.delete(payment)
+        session.flush()
+        mail.template = TEMPLATES["waitlisted"]
+        info = {"id": str(enrollment.id), "status": "waitlisted"}
+        info["waitlist_position"] = waitlist_position(session, enrollment)  # type: ignore[assignment]
+    else:
+        enrollment.status = "enrolled"
+        enrollment.enrolled_at = now
+        session.add(payment)
+        mail.template = TEMPLATES["enrolled"]
+        info = {"id": str(enrollment.id), "status": "enrolled"}
+    mail.context = {**mail.context, "enrollment": info}

@@ -25,6 +25,10 @@ class RollcallError(Exception):
             body["details"] = self.details
         return body
 
+    def job_errors(self) -> list[dict[str, Any]]:
+        """What a job failed by this error lists in its ``errors``."""
+        return [self.as_dict()]
+
 
 class DomainError(RollcallError):
     """An expected refusal: never retried (actors declare ``throws=(DomainError,)``)."""
@@ -310,3 +314,49 @@ class NoUpcomingOccurrence(Conflict):
     """The event has no upcoming occurrence to remind about; name one."""
 
     code = "NO_UPCOMING_OCCURRENCE"
+
+
+# Enrollment engine (issue 4) ------------------------------------------------------
+
+
+class OccurrenceRequired(Invalid):
+    """This event is booked per date: name an occurrence_id or a session_id."""
+
+    code = "OCCURRENCE_REQUIRED"
+
+
+class NotBookedPerDate(Invalid):
+    """This event is booked as a whole; it takes no occurrence_id."""
+
+    code = "EVENT_NOT_BOOKED_PER_DATE"
+
+
+class MaxEnrollmentsReached(Conflict):
+    """The attendee already holds the most enrollments this event allows per attendee."""
+
+    code = "MAX_ENROLLMENTS_REACHED"
+
+
+class DuplicateRow(Invalid):
+    """This attendee appears more than once in the bulk request."""
+
+    code = "DUPLICATE_ROW"
+
+
+class BulkTooLarge(Invalid):
+    """A bulk enrollment takes at most 10,000 rows."""
+
+    code = "BULK_TOO_LARGE"
+
+
+class BulkRowsFailed(Invalid):
+    """Atomic bulk enrollment: at least one row failed, so no row was applied."""
+
+    code = "BULK_ROWS_FAILED"
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__(failed_rows=len(rows))
+        self.rows = rows
+
+    def job_errors(self) -> list[dict[str, Any]]:
+        return self.rows

@@ -26,6 +26,7 @@ from domain.occurrences import (
     refresh_event_span,
     replace_occurrences,
 )
+from domain.waitlist import promote_waitlisted
 from models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
 from models.enrollment import ACTIVE_STATUSES
 
@@ -146,9 +147,28 @@ def update_event(
         and old_max is not None
         and (new_max is None or new_max > old_max)
     )
-    # Merge point (issue 4): when ``raised``, promote waitlisted attendees here,
-    # in this transaction (promote_waitlisted).
+    if raised:
+        promote_for_raised_capacity(session, event=event, now=now)
     return EventUpdate(event=event, capacity_raised=raised)
+
+
+def promote_for_raised_capacity(session: Session, *, event: Event, now: datetime) -> int:
+    """Give the seats a raised ``max_subscriptions`` opens to the waiting lists,
+    in this transaction; returns how many were promoted.
+
+    Every scope with someone waiting is tried (the event's, and dates or
+    sessions whose seats also count against the event's capacity): each
+    promotion takes a seat at every level, so nobody exceeds any capacity.
+    """
+    scope_keys = session.scalars(
+        select(Enrollment.scope_key)
+        .where(Enrollment.event_id == event.id, Enrollment.status == "waitlisted")
+        .distinct()
+        .order_by(Enrollment.scope_key)
+    ).all()
+    return sum(
+        len(promote_waitlisted(session, event=event, scope_key=key, now=now)) for key in scope_keys
+    )
 
 
 def unpublish_event(session: Session, *, event: Event, now: datetime) -> Event:

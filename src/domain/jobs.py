@@ -34,6 +34,21 @@ PROCESS_JOB_ACTOR = "process_job"
 Handler = Callable[[Session, Job, datetime], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 
+#: A runner applies a job that needs more than one transaction (e.g. bulk
+#: enrollment in chunks); it owns exactly-once itself. ``after_commit`` takes
+#: outbox ids to dispatch as soon as their transaction committed; the runner
+#: returns the ids it did not hand over.
+Runner = Callable[..., list[uuid.UUID]]
+RUNNERS: dict[str, Runner] = {}
+
+
+def runs(job_type: str) -> Callable[[Runner], Runner]:
+    def register(runner: Runner) -> Runner:
+        RUNNERS[job_type] = runner
+        return runner
+
+    return register
+
 
 def handles(job_type: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -116,7 +131,11 @@ def get_job(session: Session, *, organisation_id: uuid.UUID, job_id: str) -> Job
 
 
 def apply_job(
-    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    after_commit: Callable[[list[uuid.UUID]], object] | None = None,
 ) -> list[uuid.UUID]:
     """Apply a job exactly once; returns the outbox ids its effect produced.
 
@@ -141,12 +160,22 @@ def apply_job(
             "attempt": job.attempts,
         }
         request_id = job.request_id
+        job_type = job.type
     # The request that accepted the job names every line the worker logs for it.
     token = request_id_var.set(request_id)
     try:
         logger.info("job started", extra=context)
         started = time.monotonic()
         try:
+            if job_type in RUNNERS:
+                # Multi-transaction jobs (chunked bulk) own their transactions.
+                outbox_ids = RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
+                logger.info(
+                    "job finished",
+                    extra=context
+                    | {"outcome": _status_of(factory, job_id), "duration_ms": _since(started)},
+                )
+                return outbox_ids
             return _apply(factory, job_id, now=now, started=started)
         except Exception:
             logger.warning(
@@ -161,6 +190,11 @@ def apply_job(
 
 def _since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
+
+
+def _status_of(factory: sessionmaker[Session], job_id: uuid.UUID) -> str:
+    with factory() as session:
+        return str(session.scalar(select(Job.status).where(Job.id == job_id)))
 
 
 def _apply(
@@ -183,7 +217,7 @@ def _apply(
             take_pending(session)  # rolled back with the savepoint
             job.status = "failed"
             job.result = None
-            job.errors = [error.as_dict()]
+            job.errors = error.job_errors()
         else:
             job.status = result.pop("job_status", "succeeded")
             job.result = result

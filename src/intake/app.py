@@ -12,6 +12,7 @@ from intake.errors import install_error_handlers
 from intake.ops import routes as ops
 from intake.ops.errors import install_ops_error_handlers
 from intake.routes import (
+    attendees,
     emails,
     enrollments,
     event_parts,
@@ -37,7 +38,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    for module in (events, event_parts, enrollments, reminders, jobs, emails, health, metrics, ops):
+    routers = (
+        events,
+        event_parts,
+        enrollments,
+        attendees,
+        reminders,
+        jobs,
+        emails,
+        health,
+        metrics,
+        ops,
+    )
+    for module in routers:
         app.include_router(module.router)
     install_ops_error_handlers(app)
 

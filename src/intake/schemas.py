@@ -188,6 +188,9 @@ class AttendeeIn(Strict):
 
 class EnrollmentRequest(Strict):
     attendee: AttendeeIn
+    #: Events booked per date take an occurrence or a session; others neither.
+    occurrence_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
 
 
 class Progress(BaseModel):

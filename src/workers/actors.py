@@ -44,7 +44,13 @@ def process_job(job_id: str) -> None:
     settings = get_settings()
     factory = sessions_for(settings.database_url)
     with job_context(job_id):
-        outbox_ids = apply_job(factory, uuid.UUID(job_id), now=utcnow)
+        outbox_ids = apply_job(
+            factory,
+            uuid.UUID(job_id),
+            now=utcnow,
+            # Chunked jobs (bulk enroll) hand each chunk's mail over at its commit.
+            after_commit=lambda ids: dispatch(factory, get_broker(), ids, now=utcnow()),
+        )
         dispatch(factory, get_broker(), outbox_ids, now=utcnow())
 
 

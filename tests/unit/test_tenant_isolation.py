@@ -36,6 +36,9 @@ def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> N
         "occurrence_id": occurrences.json()["items"][0]["id"],
         "session_id": session.json()["id"],
         "job_id": accepted["id"],
+        "enrollment_id": unit_stack.client.get(f"/v1/jobs/{accepted['id']}", headers=auth).json()[
+            "result"
+        ]["enrollment_id"],
         "ref": "ada",
         "attendee_ref": "ada",
     }

@@ -1,14 +1,28 @@
-"""Enrollment jobs: validate, record the job, answer 202."""
+"""Enrollment jobs (enroll, bulk enroll, remove, cancel) and enrollment lists."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+import json
+import uuid
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import ValidationError
 
-from domain.enrollment_jobs import ENROLL
+from domain.bulk import BULK_ENROLL, MAX_ROWS
+from domain.enrollment_jobs import CANCEL, ENROLL, REMOVE
+from domain.enrollment_queries import list_event_enrollments
+from domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
 from domain.events import get_event
 from intake.deps import AppSettings, Caller, DbSession, require
+from intake.enrollment_schemas import (
+    BulkEnrollmentRequest,
+    EnrollmentOut,
+    EnrollmentPage,
+    split_rows,
+)
 from intake.jobs_submit import accept_job
 from intake.routes.events import EventId
 from intake.schemas import EnrollmentRequest, JobOut
@@ -16,6 +30,7 @@ from intake.schemas import EnrollmentRequest, JobOut
 router = APIRouter(prefix="/v1/events", tags=["enrollments"])
 
 Student = Annotated[Caller, Depends(require("students:write"))]
+Reader = Annotated[Caller, Depends(require("events:read", "events:write", "students:write"))]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -24,6 +39,16 @@ IdempotencyKey = Annotated[
         description="Repeat a request safely: the same key returns the first job.",
     ),
 ]
+Status = Literal["enrolled", "waitlisted", "removed", "cancelled"]
+
+
+def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None) -> dict[str, str]:
+    scope: dict[str, str] = {}
+    if occurrence_id is not None:
+        scope["occurrence_id"] = str(occurrence_id)
+    if session_id is not None:
+        scope["session_id"] = str(session_id)
+    return scope
 
 
 @router.post(
@@ -49,8 +74,241 @@ def post_enrollment(
         response,
         organisation_id=caller.organisation_id,
         type=ENROLL,
-        payload={"event_id": str(event.id), "attendee": body.attendee.model_dump()},
+        payload={
+            "event_id": str(event.id),
+            "attendee": body.attendee.model_dump(),
+            **_scope_payload(body.occurrence_id, body.session_id),
+        },
         idempotency_key=idempotency_key,
         event_id=event.id,
         progress_total=1,
     )
+
+
+_BULK_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": BulkEnrollmentRequest.model_json_schema(ref_template="#/$defs/{model}")
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "ref,email,name\nada,ada@example.org,Ada Lovelace\n",
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "atomic": {"type": "boolean"},
+                        "occurrence_id": {"type": "string", "format": "uuid"},
+                        "session_id": {"type": "string", "format": "uuid"},
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+CSV_COLUMNS = frozenset({"ref", "email", "name", "timezone", "locale"})
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = [name.strip() for name in reader.fieldnames or []]
+    if "ref" not in headers:
+        raise Invalid("CSV needs a header row with at least ref and email columns")
+    # Unknown columns (a roster often has more) are ignored, not row errors.
+    return [
+        {k.strip(): (v or "").strip() for k, v in row.items() if k and k.strip() in CSV_COLUMNS}
+        for row in reader
+    ]
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise Invalid(f"atomic: expected true or false, got {value!r}")
+
+
+def _optional_uuid(value: Any, name: str) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Invalid(f"{name}: not a UUID") from None
+
+
+async def _bulk_body(request: Request) -> BulkEnrollmentRequest:
+    """JSON, text/csv (options in the query) or a multipart CSV upload."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    options: dict[str, Any] = dict(request.query_params)
+    if kind == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Invalid("file: a CSV upload is required")
+        text = (await upload.read()).decode("utf-8-sig", errors="replace")
+        options.update({k: v for k, v in form.items() if k != "file" and isinstance(v, str)})
+        rows = _csv_rows(text)
+    elif kind in ("text/csv", "application/csv"):
+        rows = _csv_rows((await request.body()).decode("utf-8-sig", errors="replace"))
+    else:
+        try:
+            return BulkEnrollmentRequest.model_validate(json.loads(await request.body()))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise Invalid("the body is not valid JSON") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise Invalid(f"{where}: {first.get('msg')}", errors=len(exc.errors())) from None
+    if not rows:
+        raise Invalid("the CSV has no rows")
+    return BulkEnrollmentRequest(
+        atomic=_flag(options.get("atomic"), True),
+        occurrence_id=_optional_uuid(options.get("occurrence_id"), "occurrence_id"),
+        session_id=_optional_uuid(options.get("session_id"), "session_id"),
+        attendees=rows,
+    )
+
+
+@router.post(
+    "/{event_id}/enrollments/bulk",
+    status_code=202,
+    response_model=JobOut,
+    summary="Enroll up to 10,000 attendees in one job (JSON or CSV)",
+    openapi_extra=_BULK_DOC,
+)
+async def post_bulk_enrollment(
+    event_id: EventId,
+    request: Request,
+    caller: Student,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    body = await _bulk_body(request)
+    if len(body.attendees) > MAX_ROWS:
+        raise BulkTooLarge(rows=len(body.attendees), max_rows=MAX_ROWS)
+    valid, invalid = split_rows(body.attendees)
+    session.begin()
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    return accept_job(
+        session,
+        settings,
+        response,
+        organisation_id=caller.organisation_id,
+        type=BULK_ENROLL,
+        payload={
+            "event_id": str(event.id),
+            "atomic": body.atomic,
+            "rows": valid,
+            "invalid": invalid,
+            **_scope_payload(body.occurrence_id, body.session_id),
+        },
+        idempotency_key=idempotency_key,
+        event_id=event.id,
+        progress_total=len(body.attendees),
+    )
+
+
+@router.delete(
+    "/{event_id}/attendees/{attendee_ref}",
+    status_code=202,
+    response_model=JobOut,
+    summary="Remove an attendee from the event (organiser action, a job)",
+)
+def delete_attendee(
+    event_id: EventId,
+    attendee_ref: str,
+    caller: Student,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+    occurrence_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    session.begin()
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    return accept_job(
+        session,
+        settings,
+        response,
+        organisation_id=caller.organisation_id,
+        type=REMOVE,
+        payload={
+            "event_id": str(event.id),
+            "attendee_ref": attendee_ref,
+            **_scope_payload(occurrence_id, session_id),
+        },
+        idempotency_key=idempotency_key,
+        event_id=event.id,
+        progress_total=1,
+    )
+
+
+@router.post(
+    "/{event_id}/enrollments/{enrollment_id}/cancel",
+    status_code=202,
+    response_model=JobOut,
+    summary="Cancel an enrollment or waiting-list place (attendee action, a job)",
+)
+def post_cancel(
+    event_id: EventId,
+    enrollment_id: str,
+    caller: Student,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    try:
+        parsed = uuid.UUID(enrollment_id)
+    except ValueError:
+        raise EnrollmentNotFound(id=enrollment_id) from None
+    session.begin()
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    return accept_job(
+        session,
+        settings,
+        response,
+        organisation_id=caller.organisation_id,
+        type=CANCEL,
+        payload={"event_id": str(event.id), "enrollment_id": str(parsed)},
+        idempotency_key=idempotency_key,
+        event_id=event.id,
+        progress_total=1,
+    )
+
+
+@router.get(
+    "/{event_id}/enrollments",
+    response_model=EnrollmentPage,
+    summary="List an event's enrollments in arrival order (cursor pagination)",
+)
+def get_enrollments(
+    event_id: EventId,
+    caller: Reader,
+    session: DbSession,
+    status: Annotated[list[Status] | None, Query()] = None,
+    after: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> EnrollmentPage:
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    items, next_cursor = list_event_enrollments(
+        session, event=event, statuses=list(status or []), after=after, limit=limit
+    )
+    return EnrollmentPage(items=[EnrollmentOut.of(i) for i in items], next_cursor=next_cursor)

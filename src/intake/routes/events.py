@@ -19,13 +19,17 @@ from domain.event_admin import (
 )
 from domain.event_jobs import NOTIFY_CANCELLATION
 from domain.events import create_event, get_event, list_events, publish_event
+from domain.outbox import take_pending
 from domain.pagination import decode_cursor, encode_cursor
 from domain.trainers import add_trainers
 from intake.deps import AppSettings, Caller, DbSession, require
 from intake.event_schemas import CancelIn, EventPatch, Page
 from intake.jobs_submit import accept_job
 from intake.schemas import EventCreate, EventOut, EventType, JobOut
+from models.db import sessions_for
 from rollcall.settings import Settings
+from workers.broker import get_broker
+from workers.outbox import dispatch
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -133,6 +137,8 @@ def patch_event(
             now=utcnow(),
             horizon_until=horizon(settings),
         )
+        outbox_ids = take_pending(session)  # promotion mails, if capacity was raised
+    dispatch(sessions_for(settings.database_url), get_broker(), outbox_ids, now=utcnow())
     return EventOut.of(event)
 
 

@@ -1,0 +1,222 @@
+"""Running a bulk enrollment job: up to 10,000 attendees, in chunks of rows
+applied set-wise by domain.bulk_rows.
+
+* ``atomic``: one transaction for every chunk; any failing row raises
+  BulkRowsFailed and everything rolls back, mails included (they are rows in
+  the same transaction). Progress is written from a second connection on
+  PostgreSQL; SQLite serialises writers, so there it shows at the end only.
+* not atomic: one transaction per chunk that also records the chunk's
+  outcome on the job (progress, counts, row errors) under the job row's lock.
+  A worker that dies mid-way leaves the committed chunks recorded; the
+  redelivered message resumes at ``progress_done``: exactly once per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
+from domain.enrollment import enrollment_refusal
+from domain.errors import BulkRowsFailed, DomainError, EventNotFound
+from domain.outbox import take_pending
+from domain.scopes import Scope, resolve_scope
+from models import Event, Job
+from models.jobs import FINAL_JOB_STATUSES
+
+BULK_ENROLL = "bulk_enroll"
+MAX_ROWS = 10_000
+CHUNK_ROWS = 1_000
+
+AfterCommit = Callable[[list[uuid.UUID]], object]
+
+
+def _load(session: Session, job: Job, now: datetime) -> tuple[Event, Scope]:
+    """The event and scope, or the one error that refuses every row."""
+    payload = job.payload
+    event = session.get(Event, uuid.UUID(payload["event_id"]), populate_existing=True)
+    if event is None:
+        raise EventNotFound(id=payload["event_id"])
+    refusal = enrollment_refusal(event, now=now)
+    if refusal is not None:
+        raise refusal
+    scope = resolve_scope(
+        session,
+        event=event,
+        occurrence_id=payload.get("occurrence_id"),
+        session_id=payload.get("session_id"),
+    )
+    return event, scope
+
+
+def _pre_failed(payload: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    failed = {error["row"]: error for error in payload.get("invalid", [])}
+    failed.update(mark_duplicates(payload["rows"]))
+    return failed
+
+
+def _all_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Valid and invalid rows in row order (invalid ones carry no attendee)."""
+    rows = list(payload["rows"]) + [
+        {"row": error["row"], "ref": error.get("attendee_ref")}
+        for error in payload.get("invalid", [])
+    ]
+    return sorted(rows, key=lambda row: int(row["row"]))
+
+
+def _final_status(done_ok: int, errors: int) -> str:
+    if errors == 0:
+        return "succeeded"
+    return "partially_succeeded" if done_ok else "failed"
+
+
+def _advisory_lock(session: Session, job_id: uuid.UUID) -> None:
+    """PostgreSQL: one applier per job (SQLite's BEGIN IMMEDIATE already is)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(job_id.bytes[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _report_progress(factory: sessionmaker[Session], job_id: uuid.UUID, done: int) -> None:
+    with factory() as session, session.begin():
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        session.execute(
+            update(Job).where(Job.id == job_id, Job.status == "running").values(progress_done=done)
+        )
+
+
+def run_atomic(
+    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+) -> list[uuid.UUID]:
+    """All rows or none; returns the outbox ids to dispatch after commit."""
+    try:
+        with factory() as session, session.begin():
+            _advisory_lock(session, job_id)
+            job = session.get(Job, job_id, populate_existing=True)
+            if job is None or job.status in FINAL_JOB_STATUSES:
+                return []
+            event, scope = _load(session, job, now())
+            rows = _all_rows(job.payload)
+            failed = _pre_failed(job.payload)
+            outcome = ChunkOutcome()
+            moment = now()
+            for start in range(0, len(rows), CHUNK_ROWS):
+                chunk = enroll_rows(
+                    session,
+                    event=event,
+                    scope=scope,
+                    rows=rows[start : start + CHUNK_ROWS],
+                    failed=failed,
+                    now=moment,
+                    requested_at=job.created_at,
+                    job_id=job.id,
+                )
+                outcome.enrolled += chunk.enrolled
+                outcome.waitlisted += chunk.waitlisted
+                outcome.errors.extend(chunk.errors)
+                if start + CHUNK_ROWS < len(rows):
+                    _report_progress(factory, job_id, start + CHUNK_ROWS)
+            if outcome.errors:
+                raise BulkRowsFailed(outcome.errors)
+            job.status = "succeeded"
+            job.progress_done = len(rows)
+            job.result = {
+                "event_id": str(event.id),
+                "atomic": True,
+                "enrolled": outcome.enrolled,
+                "waitlisted": outcome.waitlisted,
+                "failed": 0,
+            }
+            job.errors = []
+            job.finished_at = now()
+            return take_pending(session)
+    except DomainError as error:
+        with factory() as session, session.begin():
+            job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+            if job is None or job.status in FINAL_JOB_STATUSES:
+                return []
+            job.status = "failed"
+            job.result = {"atomic": True, "enrolled": 0, "waitlisted": 0}
+            job.errors = error.job_errors()
+            job.progress_done = 0
+            job.finished_at = now()
+        return []
+
+
+def run_chunk(
+    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+) -> tuple[bool, list[uuid.UUID]]:
+    """Apply the next chunk of a non-atomic job and record it on the job, in
+    one transaction. Returns (finished, outbox ids to dispatch)."""
+    with factory() as session, session.begin():
+        job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+        if job is None or job.status in FINAL_JOB_STATUSES:
+            return True, []
+        rows = _all_rows(job.payload)
+        start = job.progress_done
+        result = dict(job.result or {"enrolled": 0, "waitlisted": 0, "failed": 0})
+        if start < len(rows):
+            try:
+                event, scope = _load(session, job, now())
+            except DomainError as error:
+                # E.g. the event was cancelled between two chunks: what is
+                # committed stays, the rest is refused with this one error.
+                applied = result["enrolled"] + result["waitlisted"]
+                job.status = "partially_succeeded" if applied else "failed"
+                job.errors = [*job.errors, *error.job_errors()]
+                job.finished_at = now()
+                return True, []
+            chunk = enroll_rows(
+                session,
+                event=event,
+                scope=scope,
+                rows=rows[start : start + CHUNK_ROWS],
+                failed=_pre_failed(job.payload),
+                now=now(),
+                requested_at=job.created_at,
+                job_id=job.id,
+            )
+            result["event_id"] = str(event.id)
+            result["atomic"] = False
+            result["enrolled"] += chunk.enrolled
+            result["waitlisted"] += chunk.waitlisted
+            result["failed"] += len(chunk.errors)
+            job.errors = [*job.errors, *chunk.errors]
+            job.progress_done = min(start + CHUNK_ROWS, len(rows))
+            job.result = result
+        finished = job.progress_done >= len(rows)
+        if finished:
+            job.status = _final_status(result["enrolled"] + result["waitlisted"], result["failed"])
+            job.finished_at = now()
+        return finished, take_pending(session)
+
+
+def run_bulk_enroll(
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    after_commit: AfterCommit | None = None,
+) -> list[uuid.UUID]:
+    """Apply a bulk enrollment job; returns outbox ids not yet handed to
+    ``after_commit`` (which, when given, receives each chunk's at once)."""
+    with factory() as session:
+        job = session.get(Job, job_id)
+        atomic = bool(job.payload.get("atomic", True)) if job else True
+    if atomic:
+        return run_atomic(factory, job_id, now=now)
+    pending: list[uuid.UUID] = []
+    while True:
+        finished, ids = run_chunk(factory, job_id, now=now)
+        if after_commit is not None:
+            after_commit(ids)
+        else:
+            pending.extend(ids)
+        if finished:
+            return pending

@@ -1,0 +1,98 @@
+"""Bodies of the enrollment routes (pydantic 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from domain.enrollment_queries import Listed
+from intake.schemas import AttendeeIn, Strict
+
+
+class BulkEnrollmentRequest(Strict):
+    """JSON bulk enrollment. Each attendee is checked on its own: an invalid
+    row becomes a row error of the job, it does not refuse the request."""
+
+    atomic: bool = Field(default=True, description="All rows or none")
+    occurrence_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    attendees: list[dict[str, Any]] = Field(min_length=1)
+
+
+def split_rows(
+    raw_rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(valid rows, row errors), rows numbered from 1 in the order given."""
+    valid: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    for number, raw in enumerate(raw_rows, start=1):
+        cleaned = {k: v for k, v in raw.items() if v not in (None, "")}
+        try:
+            person = AttendeeIn.model_validate(cleaned)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            ref = raw.get("ref")
+            invalid.append(
+                {
+                    "row": number,
+                    "attendee_ref": ref if isinstance(ref, str) else None,
+                    "code": "VALIDATION_ERROR",
+                    "message": f"{where}: {first.get('msg', 'invalid')}",
+                }
+            )
+            continue
+        valid.append({"row": number, **person.model_dump()})
+    return valid, invalid
+
+
+class EnrollmentOut(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    attendee_ref: str
+    scope: str
+    occurrence_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    status: str
+    waitlist_position: int | None
+    requested_at: datetime
+    enrolled_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, item: Listed) -> EnrollmentOut:
+        e = item.enrollment
+        return cls(
+            id=e.id,
+            event_id=e.event_id,
+            attendee_ref=e.attendee.ref,
+            scope=e.scope_key,
+            occurrence_id=e.occurrence_id,
+            session_id=e.session_id,
+            status=e.status,
+            waitlist_position=item.waitlist_position,
+            requested_at=e.requested_at,
+            enrolled_at=e.enrolled_at,
+            ended_at=e.ended_at,
+        )
+
+
+class EnrollmentPage(BaseModel):
+    items: list[EnrollmentOut]
+    next_cursor: str | None
+
+
+class OrphanPayments(BaseModel):
+    event_id: uuid.UUID
+    count: int
+
+
+class AttendeeEnrollments(BaseModel):
+    attendee_ref: str
+    email: str
+    name: str
+    enrollments: list[EnrollmentOut]
+    orphan_payments: list[OrphanPayments]

@@ -1,0 +1,37 @@
+"""An attendee's enrollments and orphan payments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from domain.enrollment_queries import attendee_enrollments
+from intake.deps import Caller, DbSession, require
+from intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
+
+router = APIRouter(prefix="/v1/attendees", tags=["enrollments"])
+
+Reader = Annotated[Caller, Depends(require("events:read", "events:write", "students:write"))]
+
+
+@router.get(
+    "/{attendee_ref}/enrollments",
+    response_model=AttendeeEnrollments,
+    summary="An attendee's enrollments, with orphan payments per event",
+)
+def get_attendee_enrollments(
+    attendee_ref: str, caller: Reader, session: DbSession
+) -> AttendeeEnrollments:
+    attendee, items, orphans = attendee_enrollments(
+        session, organisation_id=caller.organisation_id, ref=attendee_ref
+    )
+    return AttendeeEnrollments(
+        attendee_ref=attendee.ref,
+        email=attendee.email,
+        name=attendee.name,
+        enrollments=[EnrollmentOut.of(i) for i in items],
+        orphan_payments=[
+            OrphanPayments(event_id=event_id, count=count) for event_id, count in orphans.items()
+        ],
+    )

@@ -1,0 +1,199 @@
+"""Bulk enrollment: JSON and CSV, atomic and not, per-row errors, progress,
+and exactly-once when a worker dies between chunks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from domain import bulk
+from domain.clock import utcnow
+from models import Attendee, EmailMessage, Enrollment, Job, OutboxMessage, Payment
+from tests.support.enrollment import person, statuses
+from tests.support.factories import enroll, job, published_event
+from tests.support.stack import Stack
+
+
+def post_bulk(stack: Stack, key: str, event: str, **kwargs: Any) -> dict[str, Any]:
+    headers = stack.auth(key) | kwargs.pop("headers", {})
+    response = stack.client.post(f"/v1/events/{event}/enrollments/bulk", headers=headers, **kwargs)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def counts(stack: Stack) -> dict[str, int]:
+    with stack.db() as session:
+        return {
+            model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Attendee, Enrollment, Payment, EmailMessage, OutboxMessage)
+        }
+
+
+def test_non_atomic_reports_each_failing_row(unit_stack: Stack) -> None:
+    # Given an event of 3 seats without waiting list, ada already enrolled
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev", max_subscriptions=3)
+    enroll(unit_stack, key, "ev", "ada")
+    unit_stack.drain()
+
+    # When six rows arrive: ok, already enrolled, bad email, ok, duplicate, no seat left
+    rows = [person("bob"), person("ada"), {"ref": "eve", "email": "nope"}, person("cy")]
+    rows += [person("bob"), person("dan")]
+    accepted = post_bulk(unit_stack, key, "ev", json={"atomic": False, "attendees": rows})
+    unit_stack.drain()
+
+    # Then the job partially succeeded with one error per failing row, in row order
+    done = job(unit_stack, key, accepted["id"])
+    assert done["status"] == "partially_succeeded"
+    assert done["progress"] == {"done": 6, "total": 6}
+    assert [(e["row"], e["attendee_ref"], e["code"]) for e in done["errors"]] == [
+        (2, "ada", "ALREADY_ENROLLED"),
+        (3, "eve", "VALIDATION_ERROR"),
+        (5, "bob", "DUPLICATE_ROW"),
+        (6, "dan", "EVENT_FULL"),
+    ]
+    assert all(e["message"] for e in done["errors"])
+    assert (done["result"]["enrolled"], done["result"]["failed"]) == (2, 4)
+    assert statuses(unit_stack) == {"ada": "enrolled", "bob": "enrolled", "cy": "enrolled"}
+    assert len(unit_stack.sink.wait_for(3)) == 3
+
+
+def test_atomic_with_a_bad_row_leaves_nothing_and_mails_nobody(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev", max_subscriptions=100)
+    enroll(unit_stack, key, "ev", "ada")
+    unit_stack.drain()
+    before = counts(unit_stack)
+
+    rows = [person(f"p{i}") for i in range(20)]
+    rows.insert(10, person("ada"))  # already enrolled: the bad row in the middle
+    accepted = post_bulk(unit_stack, key, "ev", json={"atomic": True, "attendees": rows})
+    unit_stack.drain()
+
+    done = job(unit_stack, key, accepted["id"])
+    assert done["status"] == "failed"
+    assert done["errors"] == [
+        {
+            "row": 11,
+            "attendee_ref": "ada",
+            "code": "ALREADY_ENROLLED",
+            "message": "The attendee is already enrolled or waitlisted.",
+        }
+    ]
+    # (the one new outbox row is the job's own message, written by intake)
+    assert counts(unit_stack) == before | {"outbox": before["outbox"] + 1}
+    assert len(unit_stack.sink.wait_for(1, timeout=1)) == 1  # ada's own confirmation only
+
+
+def test_atomic_csv_upload_waitlists_beyond_capacity(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev", max_subscriptions=2, waiting_list=True)
+    csv_text = "ref,email,name,phone\n" + "".join(
+        f"r{i},r{i}@example.org,R {i},555\n" for i in range(4)
+    )
+
+    accepted = post_bulk(
+        unit_stack,
+        key,
+        "ev",
+        files={"file": ("roster.csv", csv_text, "text/csv")},
+        data={"atomic": "true"},
+    )
+    unit_stack.drain()
+
+    done = job(unit_stack, key, accepted["id"])
+    assert done["status"] == "succeeded"
+    assert (done["result"]["enrolled"], done["result"]["waitlisted"]) == (2, 2)
+    listed = unit_stack.client.get(
+        "/v1/events/ev/enrollments?status=waitlisted", headers=unit_stack.auth(key)
+    ).json()["items"]
+    assert [(i["attendee_ref"], i["waitlist_position"]) for i in listed] == [("r2", 1), ("r3", 2)]
+
+
+def test_plain_csv_body_and_input_errors(unit_stack: Stack) -> None:
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev")
+    body = "ref,email\nada,ada@example.org\n"
+    accepted = post_bulk(
+        unit_stack,
+        key,
+        "ev",
+        params={"atomic": "false"},
+        content=body,
+        headers={"Content-Type": "text/csv"},
+    )
+    unit_stack.drain()
+    assert job(unit_stack, key, accepted["id"])["status"] == "succeeded"
+
+    def refused(**kwargs: Any) -> tuple[int, str]:
+        response = unit_stack.client.post(
+            "/v1/events/ev/enrollments/bulk", headers=unit_stack.auth(key), **kwargs
+        )
+        return response.status_code, response.json()["error"]["code"]
+
+    assert refused(json={"attendees": []}) == (422, "VALIDATION_ERROR")
+    assert refused(json=["not", "an", "object"]) == (422, "VALIDATION_ERROR")
+    assert refused(json={"attendees": ["x"]}) == (422, "VALIDATION_ERROR")
+    assert refused(files={"file": ("r.csv", "email\na@x.org\n", "text/csv")}) == (
+        422,
+        "VALIDATION_ERROR",
+    )
+    schema = unit_stack.client.get("/openapi.json")
+    assert schema.status_code == 200
+    assert "/v1/events/{event_id}/enrollments/bulk" in schema.json()["paths"]
+    assert refused(content=b"{not json") == (422, "VALIDATION_ERROR")
+    too_many = [person(f"p{i}") for i in range(bulk.MAX_ROWS + 1)]
+    assert refused(json={"attendees": too_many}) == (422, "BULK_TOO_LARGE")
+
+
+def test_non_atomic_resumes_after_a_crash_between_chunks(
+    unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a bulk job of 7 rows in chunks of 3, whose message is not sent yet
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 3)
+    unit_stack.settings.enqueue_on_commit = False
+    key = unit_stack.key()
+    published_event(unit_stack, key, ref="ev", max_subscriptions=100)
+    rows = [person(f"p{i}") for i in range(7)]
+    accepted = post_bulk(unit_stack, key, "ev", json={"atomic": False, "attendees": rows})
+    job_id = uuid.UUID(accepted["id"])
+
+    # When a first worker applies one chunk and dies (its commit is what survives)
+    with unit_stack.db() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(status="running"))
+    finished, _ids = bulk.run_chunk(unit_stack.sessions, job_id, now=utcnow)
+    assert not finished
+    assert job(unit_stack, key, str(job_id))["progress"] == {"done": 3, "total": 7}
+
+    # And the message is then delivered (twice, for good measure)
+    from workers.actors import process_job
+
+    process_job.send(str(job_id))
+    unit_stack.drain()
+    process_job.send(str(job_id))
+    unit_stack.drain()
+
+    # Then every row was applied exactly once
+    done = job(unit_stack, key, str(job_id))
+    assert (done["status"], done["progress"]) == ("succeeded", {"done": 7, "total": 7})
+    assert done["result"]["enrolled"] == 7
+    assert counts(unit_stack)["enrollments"] == 7
+    assert counts(unit_stack)["email_messages"] == 7
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_refused_event_fails_the_job_with_one_error(unit_stack: Stack, atomic: bool) -> None:
+    from tests.support.factories import create_event
+
+    key = unit_stack.key()
+    create_event(unit_stack, key, ref="draft")
+    rows = [person(f"p{i}") for i in range(5)]
+    accepted = post_bulk(unit_stack, key, "draft", json={"atomic": atomic, "attendees": rows})
+    unit_stack.drain()
+    done = job(unit_stack, key, accepted["id"])
+    assert done["status"] == "failed"
+    assert [e["code"] for e in done["errors"]] == ["EVENT_NOT_PUBLISHED"]
+    assert counts(unit_stack)["enrollments"] == 0
