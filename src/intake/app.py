@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 
 import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
 from intake.errors import install_error_handlers
-from intake.routes import enrollments, events, health, jobs
+from intake.routes import attendee_tokens, calendar, enrollments, events, health, jobs
 from rollcall import __version__
 from rollcall.logs import request_id_var
 from rollcall.settings import Settings, get_settings
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    for module in (events, enrollments, jobs, health):
+    for module in (events, enrollments, jobs, health, attendee_tokens, calendar):
         app.include_router(module.router)
 
     @app.middleware("http")
