@@ -87,9 +87,15 @@ def _keyset() -> Any:
 
 
 def _window(
-    session: Session, user: EndUser, query: CalendarQuery, *, bound: CursorKey | None,
-    descending: bool, limit: int, inclusive: bool = False,
-) -> list[Row[Any]]:  # fmt: skip
+    session: Session,
+    user: EndUser,
+    query: CalendarQuery,
+    *,
+    bound: CursorKey | None,
+    descending: bool,
+    limit: int,
+    inclusive: bool = False,
+) -> list[Row[Any]]:
     """Up to ``limit`` merged entries strictly after (or before) ``bound``."""
     merged: dict[uuid.UUID, Row[Any]] = {}
     for index, stmt in enumerate(_sides(user, query)):

@@ -73,9 +73,12 @@ def compute_rows(
         )
     ]
     occ_query = select(
-        Occurrence.id, Occurrence.event_id, Occurrence.starts_at, Occurrence.ends_at,
+        Occurrence.id,
+        Occurrence.event_id,
+        Occurrence.starts_at,
+        Occurrence.ends_at,
         Occurrence.cancelled,
-    ).where(Occurrence.event_id.in_(ids))  # fmt: skip
+    ).where(Occurrence.event_id.in_(ids))
     occurrences: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
     for occ_row in conn.execute(occ_query):
         occurrences[occ_row.event_id].append(OccurrenceFacts(*occ_row))
@@ -87,9 +90,12 @@ def compute_rows(
     ):
         sessions[s_row.event_id][s_row.id] = s_row.occurrence_ids
     enr_query = select(
-        Enrollment.event_id, Enrollment.id, Enrollment.attendee_id, Enrollment.scope_key,
+        Enrollment.event_id,
+        Enrollment.id,
+        Enrollment.attendee_id,
+        Enrollment.scope_key,
         Enrollment.status,
-    ).where(Enrollment.event_id.in_(ids), Enrollment.status.in_(ACTIVE))  # fmt: skip
+    ).where(Enrollment.event_id.in_(ids), Enrollment.status.in_(ACTIVE))
     trainer_query = select(Trainer.event_id, Trainer.attendee_id).where(Trainer.event_id.in_(ids))
     mark_query = select(
         CalendarBookmark.event_id, CalendarBookmark.attendee_id, CalendarBookmark.occurrence_id

@@ -47,8 +47,6 @@ class Settings(BaseSettings):
     #: Signs calendar cursors (HMAC-SHA256). The default is for development only:
     #: set a long random value in production, or cursors can be forged.
     calendar_cursor_secret: str = Field(default="dev-only-calendar-cursor-secret", min_length=8)
-    #: The scheduler enqueues a full calendar cache rebuild this often.
-    calendar_rebuild_seconds: int = Field(default=3600, ge=60)
 
 
 @lru_cache(maxsize=1)

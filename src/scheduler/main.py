@@ -21,6 +21,7 @@ logger = logging.getLogger("rollcall.scheduler")
 #: (producer, seconds between ticks). Each producer is idempotent per tick.
 PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (producers.relay_outbox, 10),
+    (producers.enqueue_calendar_rebuild, 3600),
 ]
 
 

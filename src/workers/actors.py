@@ -11,6 +11,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 import domain.enrollment_jobs  # noqa: F401  (registers the job handlers)
+from domain.calendar_cache import rebuild_calendar as rebuild_calendar_cache
 from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job
@@ -59,4 +60,10 @@ def send_email(email_id: str) -> None:
     )
 
 
-ACTORS = [process_job, send_email]
+@dramatiq.actor(queue_name="calendar", max_retries=3, time_limit=60 * 60_000)
+def rebuild_calendar() -> None:
+    """Rebuild the whole calendar cache from the source tables (idempotent)."""
+    rebuild_calendar_cache(sessions_for(get_settings().database_url))
+
+
+ACTORS = [process_job, send_email, rebuild_calendar]

@@ -107,9 +107,15 @@ def get_calendar_ics(
 ) -> Response:
     user = authenticate_end_user(session, token)
     now = utcnow()
+    from_date = _param(request, "fromDate", "from_date")
+    to_date = _param(request, "toDate", "to_date")
+    if from_date is None:
+        # A subscription asks without dates: a window around now.
+        from_date = (now - ICS_PAST).isoformat()
+        to_date = to_date or (now + ICS_FUTURE).isoformat()
     parsed = parse_calendar_query(
-        from_date=_param(request, "fromDate", "from_date") or (now - ICS_PAST).isoformat(),
-        to_date=_param(request, "toDate", "to_date") or (now + ICS_FUTURE).isoformat(),
+        from_date=from_date,
+        to_date=to_date,
         type=_param(request, "type"),
         bookmarked=_param(request, "bookmarked"),
         first=str(MAX_PAGE_SIZE),
