@@ -221,3 +221,11 @@ def snapshot(conn: Connection) -> list[tuple[Any, ...]]:
     columns = [column for column in entries.columns if column.name != "id"]
     rows = conn.execute(select(*columns)).all()
     return sorted((tuple(row) for row in rows), key=repr)
+
+
+def expected_snapshot(conn: Connection) -> list[tuple[Any, ...]]:
+    """What ``snapshot`` would show after a rebuild, computed without writing."""
+    names = [column.name for column in entries.columns if column.name != "id"]
+    event_ids = list(conn.execute(select(Event.id)).scalars())
+    rows = compute_rows(conn, event_ids=event_ids)
+    return sorted((tuple(row[name] for name in names) for row in rows), key=repr)

@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
-from domain.calendar_cache import refresh_calendar
 from models.calendar import CalendarBookmark
 from models.enrollment import Enrollment
 from models.events import Event, EventSession, Occurrence, Trainer
@@ -94,6 +93,10 @@ def affected_by_flush(session: Session) -> _Affected:
 
 @event.listens_for(Session, "after_flush")
 def _refresh_calendar_after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    # Imported here, not at the top: models imports this module while it is
+    # itself being imported, and domain.calendar_cache needs the whole of models.
+    from domain.calendar_cache import refresh_calendar
+
     affected = affected_by_flush(session)
     if affected:
         refresh_calendar(
