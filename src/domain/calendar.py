@@ -123,55 +123,102 @@ def _window(
 def list_calendar(
     session: Session, *, user: EndUser, query: CalendarQuery, now: datetime, secret: str
 ) -> CalendarPage:
-    """One page of the attendee's calendar, with CTAs and pageInfo."""
+    """One page of the attendee's calendar, with CTAs and pageInfo.
+
+    With a cursor, the window is read *including* the cursor's own entry: when
+    it is still there, it proves there are entries on the other side of the
+    page without another query (the usual case); only if it vanished is the
+    other side probed.
+    """
+    cursor = query.cursor
     rows = _window(
-        session, user, query, bound=query.cursor, descending=query.backward, limit=query.size + 1
+        session,
+        user,
+        query,
+        bound=cursor,
+        descending=query.backward,
+        limit=query.size + (2 if cursor is not None else 1),
+        inclusive=cursor is not None,
     )
+    beyond_cursor = False
+    if cursor is not None:
+        if rows and (rows[0].starts_at, rows[0].occurrence_id) == cursor:
+            rows = rows[1:]
+            beyond_cursor = True
+        else:
+            beyond_cursor = bool(
+                _window(
+                    session,
+                    user,
+                    query,
+                    bound=cursor,
+                    descending=not query.backward,
+                    limit=1,
+                    inclusive=True,
+                )
+            )
     more = len(rows) > query.size
     rows = rows[: query.size]
     if query.backward:
         rows.reverse()
     page = CalendarPage(items=_decorate(session, user, rows, now=now, secret=secret))
     if query.backward:
-        page.has_previous_page = more
-        page.has_next_page = query.cursor is not None and bool(
-            _window(
-                session, user, query, bound=query.cursor, descending=False, limit=1, inclusive=True
-            )
-        )
+        page.has_previous_page, page.has_next_page = more, beyond_cursor
     else:
-        page.has_next_page = more
-        page.has_previous_page = query.cursor is not None and bool(
-            _window(
-                session, user, query, bound=query.cursor, descending=True, limit=1, inclusive=True
-            )
-        )
+        page.has_next_page, page.has_previous_page = more, beyond_cursor
     return page
 
 
 def _decorate(
     session: Session, user: EndUser, rows: list[Row[Any]], *, now: datetime, secret: str
 ) -> list[CalendarItem]:
-    """Attach what is read live: seats (Core-updated counters), refs and CTAs."""
+    """Attach what is read live: seats (Core-updated counters), refs and CTAs.
+
+    Plain column reads, no ORM objects: this runs on every page.
+    """
     if not rows:
         return []
     events = {
         event.id: event
-        for event in session.scalars(
-            select(Event).where(Event.id.in_({row.event_id for row in rows}))
+        for event in session.execute(
+            select(
+                Event.id,
+                Event.ref,
+                Event.status,
+                Event.cancelled,
+                Event.registration_end,
+                Event.booking_start,
+                Event.max_subscriptions,
+                Event.enrolled_count,
+                Event.waiting_list,
+                Event.booked_per_date,
+                Event.reminder_before_minutes,
+            ).where(Event.id.in_({row.event_id for row in rows}))
         )
     }
-    occurrences = {
-        occ.id: occ
-        for occ in session.scalars(
-            select(Occurrence).where(Occurrence.id.in_({row.occurrence_id for row in rows}))
-        )
+    per_date = [row.occurrence_id for row in rows if events[row.event_id].booked_per_date]
+    occurrences = (
+        {
+            occ.id: occ
+            for occ in session.execute(
+                select(Occurrence.id, Occurrence.capacity, Occurrence.enrolled_count).where(
+                    Occurrence.id.in_(per_date)
+                )
+            )
+        }
+        if per_date
+        else {}
+    )
+    # enrollment_refusal reads only the event's status fields, which the row has.
+    refusals = {
+        event_id: enrollment_refusal(cast(Event, event), now=now) is None
+        for event_id, event in events.items()
     }
     items = []
     for row in rows:
         event = events[row.event_id]
-        occ = occurrences[row.occurrence_id]
         if event.booked_per_date:
+            occ = occurrences[row.occurrence_id]
             capacity = occ.capacity if occ.capacity is not None else event.max_subscriptions
             seats = SeatState(capacity, occ.enrolled_count, event.waiting_list)
         else:
@@ -186,7 +233,7 @@ def _decorate(
             enrollment_status=row.enrollment_status,
             bookmarked=bookmarked,
             cancelled=bool(row.cancelled),
-            registration_open=enrollment_refusal(event, now=now) is None,
+            registration_open=refusals[row.event_id],
             started=row.starts_at <= now,
             seats=seats,
         )

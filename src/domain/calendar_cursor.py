@@ -33,10 +33,11 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _mac(payload: bytes, secret: str) -> bytes:
-    return hmac.new(secret.encode(), VERSION.encode() + b"." + payload, hashlib.sha256).digest()[
-        :_MAC_BYTES
-    ]
+def _mac(body: str, secret: str) -> bytes:
+    # Signed over the encoded text, not the decoded bytes: base64 has spare bits
+    # in its last character, and an edit there must be refused too.
+    signed = f"{VERSION}.{body}".encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
 def encode_cursor(key: CursorKey, *, secret: str) -> str:
@@ -44,8 +45,8 @@ def encode_cursor(key: CursorKey, *, secret: str) -> str:
     starts_at, occurrence_id = key
     delta = starts_at.astimezone(UTC) - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    payload = f"{micros}:{occurrence_id.hex}".encode()
-    return f"{VERSION}.{_b64(payload)}.{_b64(_mac(payload, secret))}"
+    body = _b64(f"{micros}:{occurrence_id.hex}".encode())
+    return f"{VERSION}.{body}.{_b64(_mac(body, secret))}"
 
 
 def decode_cursor(cursor: str, *, secret: str) -> CursorKey:
@@ -56,7 +57,7 @@ def decode_cursor(cursor: str, *, secret: str) -> CursorKey:
         given = _unb64(mac)
     except (ValueError, binascii.Error):
         raise InvalidCursor() from None
-    if version != VERSION or not hmac.compare_digest(given, _mac(payload, secret)):
+    if version != VERSION or not hmac.compare_digest(given, _mac(body, secret)):
         raise InvalidCursor()
     try:
         micros_text, hex_id = payload.decode().split(":")
