@@ -12,9 +12,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select, tuple_
+from sqlalchemy import Integer, Select, Table, bindparam, select, tuple_, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -59,31 +61,85 @@ class CalendarPage:
         return self.items[-1].cursor if self.items else None
 
 
-def _side(user: EndUser, query: CalendarQuery, *, personal: bool) -> Select[Any]:
-    stmt = select(entries).where(entries.c.organisation_id == user.organisation_id)
+#: Read with every entry (joined by primary key): what CTAs and seats need, live.
+_EVENT_COLUMNS = (
+    Event.ref.label("event_ref"),
+    Event.status.label("live_status"),
+    Event.cancelled.label("live_cancelled"),
+    Event.registration_end.label("registration_end"),
+    Event.booking_start.label("booking_start"),
+    Event.max_subscriptions.label("max_subscriptions"),
+    Event.enrolled_count.label("event_enrolled"),
+    Event.waiting_list.label("waiting_list"),
+    Event.booked_per_date.label("booked_per_date"),
+    Event.reminder_before_minutes.label("reminder_before_minutes"),
+)
+
+
+def _side(query: _Shape, *, personal: bool) -> Select[Any]:
+    stmt = (
+        select(entries, *_EVENT_COLUMNS)
+        .join_from(entries, Event, Event.id == entries.c.event_id)
+        .where(entries.c.organisation_id == bindparam("org", type_=entries.c.organisation_id.type))
+    )
     if personal:
-        stmt = stmt.where(entries.c.attendee_id == user.attendee_id)
+        stmt = stmt.where(
+            entries.c.attendee_id == bindparam("attendee", type_=entries.c.attendee_id.type)
+        )
         if query.bookmarked_only:
             stmt = stmt.where(entries.c.bookmarked.is_(True))
     else:
         stmt = stmt.where(entries.c.attendee_id.is_(None))
-    stmt = stmt.where(entries.c.starts_at >= query.from_date)
-    if query.to_date is not None:
-        stmt = stmt.where(entries.c.starts_at <= query.to_date)
+    stmt = stmt.where(entries.c.starts_at >= bindparam("from_date", type_=_STARTS))
+    if query.to_date:
+        stmt = stmt.where(entries.c.starts_at <= bindparam("to_date", type_=_STARTS))
     if query.types:
-        stmt = stmt.where(entries.c.event_type.in_(query.types))
+        stmt = stmt.where(entries.c.event_type.in_(bindparam("types", expanding=True)))
     return stmt
 
 
-def _sides(user: EndUser, query: CalendarQuery) -> list[Select[Any]]:
-    sides = [_side(user, query, personal=True)]
-    if not query.bookmarked_only:
-        sides.append(_side(user, query, personal=False))
-    return sides
+_STARTS = entries.c.starts_at.type
 
 
-def _keyset() -> Any:
-    return tuple_(entries.c.starts_at, entries.c.occurrence_id)
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the SQL text of a window; values travel as bound parameters."""
+
+    bookmarked_only: bool
+    to_date: bool
+    types: bool
+    bound: bool
+    descending: bool
+    inclusive: bool
+
+
+@lru_cache(maxsize=128)
+def _window_statement(shape: _Shape) -> Any:
+    """Built once per shape: constructing a UNION of subqueries costs more Python
+    time than running it, so pages reuse the statement with new parameters."""
+    key = tuple_(entries.c.starts_at, entries.c.occurrence_id)
+    at = tuple_(
+        bindparam("bound_starts", type_=_STARTS),
+        bindparam("bound_id", type_=entries.c.occurrence_id.type),
+    )
+    limited = []
+    sides = [True] if shape.bookmarked_only else [True, False]
+    for personal in sides:
+        stmt = _side(shape, personal=personal)
+        if shape.bound:
+            if shape.descending:
+                stmt = stmt.where(key <= at if shape.inclusive else key < at)
+            else:
+                stmt = stmt.where(key >= at if shape.inclusive else key > at)
+        order = (
+            (entries.c.starts_at.desc(), entries.c.occurrence_id.desc())
+            if shape.descending
+            else (entries.c.starts_at, entries.c.occurrence_id)
+        )
+        limited.append(stmt.order_by(*order).limit(bindparam("limit", type_=Integer())))
+    if len(limited) == 1:
+        return limited[0]
+    return union_all(*(select(side.subquery()) for side in limited))
 
 
 def _window(
@@ -96,24 +152,36 @@ def _window(
     limit: int,
     inclusive: bool = False,
 ) -> list[Row[Any]]:
-    """Up to ``limit`` merged entries strictly after (or before) ``bound``."""
+    """Up to ``limit`` merged entries strictly after (or before) ``bound``.
+
+    One statement: each side is its own ordered, limited keyset scan, and the
+    two are glued with UNION ALL, so a page costs one round trip.
+    """
+    shape = _Shape(
+        bookmarked_only=query.bookmarked_only,
+        to_date=query.to_date is not None,
+        types=bool(query.types),
+        bound=bound is not None,
+        descending=descending,
+        inclusive=inclusive,
+    )
+    params: dict[str, Any] = {
+        "org": user.organisation_id,
+        "attendee": user.attendee_id,
+        "from_date": query.from_date,
+        "limit": limit,
+    }
+    if query.to_date is not None:
+        params["to_date"] = query.to_date
+    if query.types:
+        params["types"] = list(query.types)
+    if bound is not None:
+        params["bound_starts"], params["bound_id"] = bound
     merged: dict[uuid.UUID, Row[Any]] = {}
-    for index, stmt in enumerate(_sides(user, query)):
-        if bound is not None:
-            if descending:
-                cond = _keyset() <= tuple_(*bound) if inclusive else _keyset() < tuple_(*bound)
-            else:
-                cond = _keyset() >= tuple_(*bound) if inclusive else _keyset() > tuple_(*bound)
-            stmt = stmt.where(cond)
-        order = (
-            (entries.c.starts_at.desc(), entries.c.occurrence_id.desc())
-            if descending
-            else (entries.c.starts_at, entries.c.occurrence_id)
-        )
-        for row in session.execute(stmt.order_by(*order).limit(limit)):
-            # The personal side is read first and wins over the public row.
-            if index == 0 or row.occurrence_id not in merged:
-                merged.setdefault(row.occurrence_id, row)
+    for row in session.execute(_window_statement(shape), params):
+        # A personal row replaces the public row of the same occurrence.
+        if row.attendee_id is not None or row.occurrence_id not in merged:
+            merged[row.occurrence_id] = row
     ordered = sorted(
         merged.values(), key=lambda row: (row.starts_at, row.occurrence_id), reverse=descending
     )
@@ -174,29 +242,12 @@ def _decorate(
 ) -> list[CalendarItem]:
     """Attach what is read live: seats (Core-updated counters), refs and CTAs.
 
-    Plain column reads, no ORM objects: this runs on every page.
+    The event's live columns came with each row; only events booked per date
+    need one more read, for their occurrences' counters.
     """
     if not rows:
         return []
-    events = {
-        event.id: event
-        for event in session.execute(
-            select(
-                Event.id,
-                Event.ref,
-                Event.status,
-                Event.cancelled,
-                Event.registration_end,
-                Event.booking_start,
-                Event.max_subscriptions,
-                Event.enrolled_count,
-                Event.waiting_list,
-                Event.booked_per_date,
-                Event.reminder_before_minutes,
-            ).where(Event.id.in_({row.event_id for row in rows}))
-        )
-    }
-    per_date = [row.occurrence_id for row in rows if events[row.event_id].booked_per_date]
+    per_date = [row.occurrence_id for row in rows if row.booked_per_date]
     occurrences = (
         {
             occ.id: occ
@@ -209,20 +260,24 @@ def _decorate(
         if per_date
         else {}
     )
-    # enrollment_refusal reads only the event's status fields, which the row has.
-    refusals = {
-        event_id: enrollment_refusal(cast(Event, event), now=now) is None
-        for event_id, event in events.items()
-    }
+    open_by_event: dict[uuid.UUID, bool] = {}
     items = []
     for row in rows:
-        event = events[row.event_id]
-        if event.booked_per_date:
+        if row.event_id not in open_by_event:
+            # enrollment_refusal reads only these four fields of the event.
+            facts = SimpleNamespace(
+                cancelled=row.live_cancelled,
+                status=row.live_status,
+                registration_end=row.registration_end,
+                booking_start=row.booking_start,
+            )
+            open_by_event[row.event_id] = enrollment_refusal(cast(Event, facts), now=now) is None
+        if row.booked_per_date:
             occ = occurrences[row.occurrence_id]
-            capacity = occ.capacity if occ.capacity is not None else event.max_subscriptions
-            seats = SeatState(capacity, occ.enrolled_count, event.waiting_list)
+            capacity = occ.capacity if occ.capacity is not None else row.max_subscriptions
+            seats = SeatState(capacity, occ.enrolled_count, row.waiting_list)
         else:
-            seats = SeatState(event.max_subscriptions, event.enrolled_count, event.waiting_list)
+            seats = SeatState(row.max_subscriptions, row.event_enrolled, row.waiting_list)
         spots = None if seats.capacity is None else max(seats.capacity - seats.enrolled, 0)
         bookmarked = bool(row.bookmarked) if row.attendee_id is not None else False
         ctas = calls_to_action(
@@ -233,7 +288,7 @@ def _decorate(
             enrollment_status=row.enrollment_status,
             bookmarked=bookmarked,
             cancelled=bool(row.cancelled),
-            registration_open=refusals[row.event_id],
+            registration_open=open_by_event[row.event_id],
             started=row.starts_at <= now,
             seats=seats,
         )
@@ -241,12 +296,12 @@ def _decorate(
         items.append(
             CalendarItem(
                 row=row,
-                event_ref=event.ref,
+                event_ref=row.event_ref,
                 seats=seats,
                 spots_available=spots,
                 ctas=ctas,
                 cursor=encode_cursor(key, secret=secret),
-                reminder_before_minutes=event.reminder_before_minutes,
+                reminder_before_minutes=row.reminder_before_minutes,
             )
         )
     return items

@@ -80,6 +80,17 @@ class CalendarEntry(Base):
             "starts_at",
             "occurrence_id",
         ),
+        # The public side's keyset. PostgreSQL does not treat ``attendee_id IS NULL``
+        # as fixing that column for ordering, so the index above would cost a sort
+        # of every public row; this partial index is read in order instead.
+        Index(
+            "ix_calendar_entries_public_keyset",
+            "organisation_id",
+            "starts_at",
+            "occurrence_id",
+            postgresql_where=text("attendee_id IS NULL"),
+            sqlite_where=text("attendee_id IS NULL"),
+        ),
         Index("ix_calendar_entries_event", "event_id", "attendee_id"),
     )
 
