@@ -60,7 +60,7 @@ EndUserDep = Annotated[EndUser, Depends(end_user)]
 )
 def get_calendar(
     request: Request, user: EndUserDep, session: DbSession, settings: AppSettings
-) -> CalendarOut:
+) -> Response:
     query = parse_calendar_query(
         from_date=_param(request, "fromDate", "from_date"),
         to_date=_param(request, "toDate", "to_date"),
@@ -75,7 +75,9 @@ def get_calendar(
     page = list_calendar(
         session, user=user, query=query, now=utcnow(), secret=settings.calendar_cursor_secret
     )
-    return CalendarOut.of(page)
+    # Serialised once, here: returning the model would make FastAPI dump it,
+    # validate the dump against response_model and serialise that again.
+    return Response(CalendarOut.of(page).model_dump_json(), media_type="application/json")
 
 
 @router.post(
