@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -30,6 +31,12 @@ class CallToAction(BaseModel):
     bookmarked: bool | None = None
 
 
+def _local(moment: datetime, tz: str) -> LocalTime:
+    return LocalTime.model_construct(
+        utc=moment.astimezone(UTC), local=moment.astimezone(ZoneInfo(tz)).isoformat(), timezone=tz
+    )
+
+
 class CalendarEntryOut(BaseModel):
     id: uuid.UUID
     cursor: str
@@ -53,12 +60,11 @@ class CalendarEntryOut(BaseModel):
 
     @classmethod
     def of(cls, item: CalendarItem) -> CalendarEntryOut:
+        """Built without validation: every value comes typed from our own cache row
+        and policy (this runs 50 times per page; validating was a third of its cost)."""
         row = item.row
         personal = row.attendee_id is not None
-        starts = LocalTime.of(row.starts_at, row.timezone)
-        ends = LocalTime.of(row.ends_at, row.timezone)
-        assert starts is not None and ends is not None
-        return cls(
+        return cls.model_construct(
             id=row.occurrence_id,
             cursor=item.cursor,
             event_id=row.event_id,
@@ -66,8 +72,8 @@ class CalendarEntryOut(BaseModel):
             type=row.event_type,
             title=row.title,
             timezone=row.timezone,
-            starts_at=starts,
-            ends_at=ends,
+            starts_at=_local(row.starts_at, row.timezone),
+            ends_at=_local(row.ends_at, row.timezone),
             event_status=row.event_status,
             cancelled=row.cancelled,
             personal=personal,
@@ -77,7 +83,7 @@ class CalendarEntryOut(BaseModel):
             bookmarked=bool(row.bookmarked) and personal,
             capacity=item.seats.capacity,
             spots_available=item.spots_available,
-            ctas=[CallToAction(**cta) for cta in item.ctas],
+            ctas=[CallToAction.model_construct(**cta) for cta in item.ctas],
         )
 
 

@@ -41,9 +41,9 @@ def end_user(
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> EndUser:
-    user = authenticate_end_user(session, credentials.credentials if credentials else None)
-    session.rollback()
-    return user
+    # The token lookup's transaction is kept: reads continue in it (one pool
+    # checkout per request), and the bookmark route commits it.
+    return authenticate_end_user(session, credentials.credentials if credentials else None)
 
 
 EndUserDep = Annotated[EndUser, Depends(end_user)]
@@ -90,8 +90,8 @@ def post_bookmark(
     user: EndUserDep,
     session: DbSession,
 ) -> BookmarkOut:
-    with session.begin():
-        state = toggle_bookmark(session, user=user, entry_id=entry, now=utcnow())
+    state = toggle_bookmark(session, user=user, entry_id=entry, now=utcnow())
+    session.commit()
     return BookmarkOut(entry=entry, bookmarked=state)  # type: ignore[arg-type]
 
 
