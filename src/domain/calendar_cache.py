@@ -150,8 +150,23 @@ def refresh_calendar(
     pairs: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
 ) -> int:
     """Recompute the cache rows of whole events, of (event, occurrence) pairs and of
-    (event, attendee) pairs, in the caller's transaction. Returns rows written."""
+    (event, attendee) pairs, in the caller's transaction. Returns rows written.
+
+    On PostgreSQL the events' rows are locked first (in id order), the lock a
+    seat change already takes: two transactions changing one event's calendar
+    then compute one after the other, the second seeing the first's commit.
+    Without it, an enrollment and a new date committed side by side would each
+    miss the other's row. (SQLite serialises writers with BEGIN IMMEDIATE.)
+    """
     whole = set(event_ids)
+    touched = whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs}
+    if touched and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(Event.id)
+            .where(Event.id.in_(sorted(touched)))
+            .order_by(Event.id)
+            .with_for_update()
+        )
     written = 0
     for chunk in _chunks(whole):
         conn.execute(delete(entries).where(entries.c.event_id.in_(chunk)))
