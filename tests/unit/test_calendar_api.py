@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select, update
 
-from models import Trainer
+from models import Attendee, AttendeeToken, Trainer
 from tests.support.calendar import (
     BASE,
+    NOW,
     add_attendee,
     add_enrollment,
     add_event,
@@ -151,10 +153,6 @@ def test_personal_and_public_entries_merge_without_duplicates(
             session, org, name="Trained", status="draft", starts=[BASE + timedelta(days=1)]
         )
         cancelled = add_event(session, org, name="Off", cancelled=True, starts=[BASE])
-        from sqlalchemy import select
-
-        from models import Attendee
-
         me = session.scalars(select(Attendee).where(Attendee.ref == "ada")).one()
         add_enrollment(session, public, me)
         add_enrollment(session, draft, ada_row)
@@ -333,3 +331,27 @@ def test_ics_feed_needs_a_token(unit_stack: Stack, ada: tuple[str, str]) -> None
     assert unit_stack.client.get("/v1/calendar.ics").status_code == 401
     assert unit_stack.client.get("/v1/calendar.ics", params={"token": "rct_x"}).status_code == 401
     assert unit_stack.client.get("/v1/calendar.ics", params={"token": key}).status_code == 403
+
+
+def test_revoked_token_and_other_organisations_stay_out(
+    unit_stack: Stack, ada: tuple[str, str]
+) -> None:
+    _key, token = ada
+    # Given another organisation with a published event
+    unit_stack.key(org="globex")
+    with unit_stack.db() as session:
+        theirs = add_event(session, org_id(session, "globex"), name="Theirs", starts=[BASE])
+        their_date = theirs.occurrences[0].id
+
+    # Then ada neither sees nor bookmarks it
+    assert calendar(unit_stack, token).json()["entries"] == []
+    response = unit_stack.client.post(
+        f"/v1/calendar/bookmarks/{their_date}", headers=unit_stack.auth(token)
+    )
+    assert response.status_code == 404
+
+    # And once her token is revoked it is refused
+    with unit_stack.db() as session:
+        session.execute(update(AttendeeToken).values(revoked_at=NOW))
+    refused = calendar(unit_stack, token)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "INVALID_TOKEN")
