@@ -39,7 +39,10 @@ AfterCommit = Callable[[list[uuid.UUID]], object]
 def _load(session: Session, job: Job, now: datetime) -> tuple[Event, Scope]:
     """The event and scope, or the one error that refuses every row."""
     payload = job.payload
-    event = session.get(Event, uuid.UUID(payload["event_id"]), populate_existing=True)
+    # The event row first (see domain.enrollment_jobs._event): one lock order.
+    event = session.get(
+        Event, uuid.UUID(payload["event_id"]), populate_existing=True, with_for_update=True
+    )
     if event is None:
         raise EventNotFound(id=payload["event_id"])
     refusal = enrollment_refusal(event, now=now)

@@ -25,7 +25,12 @@ runs(BULK_ENROLL)(run_bulk_enroll)
 
 
 def _event(session: Session, job: Job) -> Event:
-    event = session.get(Event, uuid.UUID(job.payload["event_id"]), populate_existing=True)
+    # Lock order: the event row first, before any flush. The seat counters and
+    # the calendar cache (after_flush) both lock it too; taking it up front keeps
+    # every enrollment transaction in one order, so they queue instead of deadlocking.
+    event = session.get(
+        Event, uuid.UUID(job.payload["event_id"]), populate_existing=True, with_for_update=True
+    )
     if event is None or event.organisation_id != job.organisation_id:
         raise EventNotFound(id=job.payload["event_id"])
     return event

@@ -360,3 +360,60 @@ class BulkRowsFailed(Invalid):
 
     def job_errors(self) -> list[dict[str, Any]]:
         return self.rows
+
+
+# Calendar (issue 6) -------------------------------------------------------------
+
+
+class InvalidToken(Unauthenticated):
+    """An end-user token with scope AUTHENTICATED is required: missing, unknown or revoked."""
+
+    code = "INVALID_TOKEN"
+
+
+class CalendarEntryNotFound(NotFound):
+    """No such calendar entry for this attendee."""
+
+    code = "CALENDAR_ENTRY_NOT_FOUND"
+
+
+class FromDateRequired(Invalid):
+    """fromDate is required."""
+
+    code = "FROM_DATE_REQUIRED"
+
+
+class InvalidDate(Invalid):
+    """The date is not a valid ISO 8601 date or date-time (e.g. 2025-07-01T00:00:00Z)."""
+
+    code = "INVALID_DATE"
+
+
+class AfterWithoutFirst(Invalid):
+    """`after` must be used together with `first`."""
+
+    code = "AFTER_WITHOUT_FIRST"
+
+
+class BeforeWithoutLast(Invalid):
+    """`before` must be used together with `last`."""
+
+    code = "BEFORE_WITHOUT_LAST"
+
+
+class ConflictingPagination(Invalid):
+    """Use either first/after or last/before, never both."""
+
+    code = "CONFLICTING_PAGINATION"
+
+
+class InvalidPageSize(Invalid):
+    """first and last must be whole numbers between 1 and the maximum page size."""
+
+    code = "INVALID_PAGE_SIZE"
+
+
+class InvalidEventType(Invalid):
+    """Unknown calendar event type."""
+
+    code = "INVALID_EVENT_TYPE"

@@ -12,7 +12,9 @@ from intake.errors import install_error_handlers
 from intake.ops import routes as ops
 from intake.ops.errors import install_ops_error_handlers
 from intake.routes import (
+    attendee_tokens,
     attendees,
+    calendar,
     emails,
     enrollments,
     event_parts,
@@ -43,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         event_parts,
         enrollments,
         attendees,
+        attendee_tokens,
+        calendar,
         reminders,
         jobs,
         emails,

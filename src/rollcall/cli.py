@@ -1,4 +1,4 @@
-"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink | status."""
+"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink | status | calendar."""
 
 from __future__ import annotations
 
@@ -184,3 +184,40 @@ def status() -> None:
     from rollcall.status import render_status
 
     click.echo(render_status(get_settings()))
+
+
+@main.group()
+def calendar() -> None:
+    """The calendar cache."""
+
+
+@calendar.command("rebuild")
+@click.option("--org", "org_name", default=None, help="Only this organisation (by name).")
+@click.option("--batch-size", default=100, show_default=True, help="Events per transaction.")
+def calendar_rebuild(org_name: str | None, batch_size: int) -> None:
+    """Rebuild the calendar cache from the database, with a progress bar."""
+    from sqlalchemy import select
+
+    from domain.calendar_cache import rebuild_calendar
+    from models import Organisation
+    from models.db import sessions_for
+
+    factory = sessions_for(get_settings().database_url)
+    organisation_id = None
+    if org_name is not None:
+        with factory() as session:
+            organisation_id = session.scalar(
+                select(Organisation.id).where(Organisation.name == org_name)
+            )
+        if organisation_id is None:
+            raise click.UsageError(f"no organisation named {org_name!r}")
+    with click.progressbar(length=0, label="rebuilding calendar", show_pos=True) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        written = rebuild_calendar(
+            factory, organisation_id=organisation_id, batch_size=batch_size, progress=progress
+        )
+    click.echo(f"calendar rebuilt: {written} entries", err=True)

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)
 
+    #: Signs calendar cursors (HMAC-SHA256). The default is for development only:
+    #: set a long random value in production, or cursors can be forged.
+    calendar_cursor_secret: str = Field(default="dev-only-calendar-cursor-secret", min_length=8)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

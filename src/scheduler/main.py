@@ -27,6 +27,7 @@ PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (event_producers.complete_events, 300),
     (reminder_producers.produce_reminders, 60),
     (reminder_producers.requeue_stalled_mail, 300),
+    (producers.enqueue_calendar_rebuild, 3600),
 ]
 
 

@@ -24,3 +24,12 @@ def relay_outbox(settings: Settings) -> int:
     if sent:
         logger.info("outbox relay sent %d message(s)", sent, extra={"relayed": sent})
     return sent
+
+
+def enqueue_calendar_rebuild(settings: Settings) -> None:
+    """Enqueue a full calendar cache rebuild (a safety net: the cache is kept in
+    step on every flush; this repairs what Core bulk writes bypassed)."""
+    from workers.actors import rebuild_calendar
+
+    rebuild_calendar.send()
+    logger.info("calendar rebuild enqueued")

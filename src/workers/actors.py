@@ -13,6 +13,7 @@ from dramatiq.middleware import CurrentMessage
 
 import domain.enrollment_jobs
 import domain.event_jobs  # noqa: F401  (registers the event management job handlers)
+from domain.calendar_cache import rebuild_calendar as rebuild_calendar_cache
 from domain.clock import utcnow
 from domain.errors import DomainError
 from domain.jobs import apply_job
@@ -102,4 +103,10 @@ def run_reminder(run_id: str) -> None:
     )
 
 
-ACTORS = [process_job, send_email, run_reminder]
+@dramatiq.actor(queue_name="calendar", max_retries=3, time_limit=60 * 60_000)
+def rebuild_calendar() -> None:
+    """Rebuild the whole calendar cache from the source tables (idempotent)."""
+    rebuild_calendar_cache(sessions_for(get_settings().database_url))
+
+
+ACTORS = [process_job, send_email, run_reminder, rebuild_calendar]

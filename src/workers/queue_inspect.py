@@ -22,7 +22,7 @@ import redis
 
 #: Dramatiq's default: a worker silent this long is considered dead.
 HEARTBEAT_TIMEOUT_MS = 60_000
-QUEUES = ("jobs", "mail")
+QUEUES = ("jobs", "mail", "calendar")
 STATES = ("ready", "delayed", "in_progress", "dead")
 
 

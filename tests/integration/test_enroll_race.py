@@ -27,6 +27,7 @@ from models import EmailMessage, Enrollment, Event, Job
 from models.enrollment import ACTIVE_STATUSES
 from models.jobs import FINAL_JOB_STATUSES
 from tests.support.factories import published_event
+from tests.support.services import stop_process_group
 from tests.support.stack import Stack
 from workers.outbox import dispatch
 
@@ -57,16 +58,12 @@ def dramatiq_processes(stack: Stack, processes: int, threads: int) -> Iterator[S
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         yield stack
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process_group(process)
         log.close()
 
 

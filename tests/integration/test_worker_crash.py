@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from models import EmailMessage, Enrollment, Job, Payment
 from tests.support.factories import published_event
+from tests.support.services import stop_process_group
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,9 @@ def start_worker(stack: Stack, log: Path) -> subprocess.Popen[bytes]:
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
+        # Its own process group: the SIGKILL must reach the forked worker
+        # process that holds the messages, not only the dramatiq supervisor.
+        start_new_session=True,
     )
 
 
@@ -68,7 +72,7 @@ def test_sigkilled_worker_loses_and_doubles_nothing(real_stack: Stack, tmp_path:
     deadline = time.monotonic() + 60
     while finished(real_stack) < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     done_at_kill = finished(real_stack)
     assert 0 < done_at_kill < JOBS, "the kill must land mid-batch to prove anything"
@@ -80,8 +84,7 @@ def test_sigkilled_worker_loses_and_doubles_nothing(real_stack: Stack, tmp_path:
         while finished(real_stack) < JOBS and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=30)
+        stop_process_group(second)
 
     # Then every job succeeded once: one enrollment, one payment, one mail row per attendee
     with real_stack.db() as session:

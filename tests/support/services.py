@@ -6,7 +6,9 @@ Service-backed fixtures skip on a laptop without the service and fail in CI
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -219,3 +221,18 @@ def read_eml(path: Path) -> EmailMessage:
 
 def iter_postgres_urls() -> Iterator[str]:  # pragma: no cover - helper for docs
     yield PG_URL
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM a process started with ``start_new_session=True`` and all its
+    children (the dramatiq CLI forks worker processes), then SIGKILL stragglers."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)

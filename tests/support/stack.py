@@ -26,7 +26,7 @@ from rollcall.settings import Settings
 from workers import broker as broker_module
 
 ALL_SCOPES = list(SCOPES)
-QUEUES = ("jobs", "mail")
+QUEUES = ("jobs", "mail", "calendar")
 
 
 @dataclass

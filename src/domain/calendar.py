@@ -1,0 +1,345 @@
+"""Reading an attendee's calendar from the cache, and toggling bookmarks.
+
+The page is the attendee's personal rows merged with the organisation's public
+rows, ordered by (starts_at, occurrence id), a personal row replacing the public
+row of the same occurrence. Each side is read with its own keyset query on
+``ix_calendar_entries_keyset`` limited to size + 1: the merged top size + 1 is
+always inside the union of the two, so no OFFSET and no deep scans.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import Integer, Select, Table, bindparam, select, tuple_, union_all
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from domain.attendee_tokens import EndUser
+from domain.calendar_cursor import CursorKey, encode_cursor
+from domain.calendar_policy import SeatState, calls_to_action
+from domain.calendar_query import CalendarQuery
+from domain.enrollment import enrollment_refusal
+from domain.errors import CalendarEntryNotFound
+from models import CalendarBookmark, CalendarEntry, Event, Occurrence
+
+entries = cast(Table, CalendarEntry.__table__)
+
+
+@dataclass
+class CalendarItem:
+    row: Row[Any]
+    event_ref: str | None
+    seats: SeatState
+    spots_available: int | None
+    ctas: list[dict[str, Any]]
+    cursor: str
+    reminder_before_minutes: int | None = None
+
+    @property
+    def key(self) -> CursorKey:
+        return (self.row.starts_at, self.row.occurrence_id)
+
+
+@dataclass
+class CalendarPage:
+    items: list[CalendarItem] = field(default_factory=list)
+    has_next_page: bool = False
+    has_previous_page: bool = False
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.items[0].cursor if self.items else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.items[-1].cursor if self.items else None
+
+
+#: Read with every entry (joined by primary key): what CTAs and seats need, live.
+_EVENT_COLUMNS = (
+    Event.ref.label("event_ref"),
+    Event.status.label("live_status"),
+    Event.cancelled.label("live_cancelled"),
+    Event.registration_end.label("registration_end"),
+    Event.booking_start.label("booking_start"),
+    Event.max_subscriptions.label("max_subscriptions"),
+    Event.enrolled_count.label("event_enrolled"),
+    Event.waiting_list.label("waiting_list"),
+    Event.booked_per_date.label("booked_per_date"),
+    Event.reminder_before_minutes.label("reminder_before_minutes"),
+)
+
+
+def _side(query: _Shape, *, personal: bool) -> Select[Any]:
+    stmt = (
+        select(entries, *_EVENT_COLUMNS)
+        .join_from(entries, Event, Event.id == entries.c.event_id)
+        .where(entries.c.organisation_id == bindparam("org", type_=entries.c.organisation_id.type))
+    )
+    if personal:
+        stmt = stmt.where(
+            entries.c.attendee_id == bindparam("attendee", type_=entries.c.attendee_id.type)
+        )
+        if query.bookmarked_only:
+            stmt = stmt.where(entries.c.bookmarked.is_(True))
+    else:
+        stmt = stmt.where(entries.c.attendee_id.is_(None))
+    stmt = stmt.where(entries.c.starts_at >= bindparam("from_date", type_=_STARTS))
+    if query.to_date:
+        stmt = stmt.where(entries.c.starts_at <= bindparam("to_date", type_=_STARTS))
+    if query.types:
+        stmt = stmt.where(entries.c.event_type.in_(bindparam("types", expanding=True)))
+    return stmt
+
+
+_STARTS = entries.c.starts_at.type
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the SQL text of a window; values travel as bound parameters."""
+
+    bookmarked_only: bool
+    to_date: bool
+    types: bool
+    bound: bool
+    descending: bool
+    inclusive: bool
+
+
+@lru_cache(maxsize=128)
+def _window_statement(shape: _Shape) -> Any:
+    """Built once per shape: constructing a UNION of subqueries costs more Python
+    time than running it, so pages reuse the statement with new parameters."""
+    key = tuple_(entries.c.starts_at, entries.c.occurrence_id)
+    at = tuple_(
+        bindparam("bound_starts", type_=_STARTS),
+        bindparam("bound_id", type_=entries.c.occurrence_id.type),
+    )
+    limited = []
+    sides = [True] if shape.bookmarked_only else [True, False]
+    for personal in sides:
+        stmt = _side(shape, personal=personal)
+        if shape.bound:
+            if shape.descending:
+                stmt = stmt.where(key <= at if shape.inclusive else key < at)
+            else:
+                stmt = stmt.where(key >= at if shape.inclusive else key > at)
+        order = (
+            (entries.c.starts_at.desc(), entries.c.occurrence_id.desc())
+            if shape.descending
+            else (entries.c.starts_at, entries.c.occurrence_id)
+        )
+        limited.append(stmt.order_by(*order).limit(bindparam("limit", type_=Integer())))
+    if len(limited) == 1:
+        return limited[0]
+    return union_all(*(select(side.subquery()) for side in limited))
+
+
+def _window(
+    session: Session,
+    user: EndUser,
+    query: CalendarQuery,
+    *,
+    bound: CursorKey | None,
+    descending: bool,
+    limit: int,
+    inclusive: bool = False,
+) -> list[Row[Any]]:
+    """Up to ``limit`` merged entries strictly after (or before) ``bound``.
+
+    One statement: each side is its own ordered, limited keyset scan, and the
+    two are glued with UNION ALL, so a page costs one round trip.
+    """
+    shape = _Shape(
+        bookmarked_only=query.bookmarked_only,
+        to_date=query.to_date is not None,
+        types=bool(query.types),
+        bound=bound is not None,
+        descending=descending,
+        inclusive=inclusive,
+    )
+    params: dict[str, Any] = {
+        "org": user.organisation_id,
+        "attendee": user.attendee_id,
+        "from_date": query.from_date,
+        "limit": limit,
+    }
+    if query.to_date is not None:
+        params["to_date"] = query.to_date
+    if query.types:
+        params["types"] = list(query.types)
+    if bound is not None:
+        params["bound_starts"], params["bound_id"] = bound
+    merged: dict[uuid.UUID, Row[Any]] = {}
+    for row in session.execute(_window_statement(shape), params):
+        # A personal row replaces the public row of the same occurrence.
+        if row.attendee_id is not None or row.occurrence_id not in merged:
+            merged[row.occurrence_id] = row
+    ordered = sorted(
+        merged.values(), key=lambda row: (row.starts_at, row.occurrence_id), reverse=descending
+    )
+    return ordered[:limit]
+
+
+def list_calendar(
+    session: Session, *, user: EndUser, query: CalendarQuery, now: datetime, secret: str
+) -> CalendarPage:
+    """One page of the attendee's calendar, with CTAs and pageInfo.
+
+    With a cursor, the window is read *including* the cursor's own entry: when
+    it is still there, it proves there are entries on the other side of the
+    page without another query (the usual case); only if it vanished is the
+    other side probed.
+    """
+    cursor = query.cursor
+    rows = _window(
+        session,
+        user,
+        query,
+        bound=cursor,
+        descending=query.backward,
+        limit=query.size + (2 if cursor is not None else 1),
+        inclusive=cursor is not None,
+    )
+    beyond_cursor = False
+    if cursor is not None:
+        if rows and (rows[0].starts_at, rows[0].occurrence_id) == cursor:
+            rows = rows[1:]
+            beyond_cursor = True
+        else:
+            beyond_cursor = bool(
+                _window(
+                    session,
+                    user,
+                    query,
+                    bound=cursor,
+                    descending=not query.backward,
+                    limit=1,
+                    inclusive=True,
+                )
+            )
+    more = len(rows) > query.size
+    rows = rows[: query.size]
+    if query.backward:
+        rows.reverse()
+    page = CalendarPage(items=_decorate(session, user, rows, now=now, secret=secret))
+    if query.backward:
+        page.has_previous_page, page.has_next_page = more, beyond_cursor
+    else:
+        page.has_next_page, page.has_previous_page = more, beyond_cursor
+    return page
+
+
+def _decorate(
+    session: Session, user: EndUser, rows: list[Row[Any]], *, now: datetime, secret: str
+) -> list[CalendarItem]:
+    """Attach what is read live: seats (Core-updated counters), refs and CTAs.
+
+    The event's live columns came with each row; only events booked per date
+    need one more read, for their occurrences' counters.
+    """
+    if not rows:
+        return []
+    per_date = [row.occurrence_id for row in rows if row.booked_per_date]
+    occurrences = (
+        {
+            occ.id: occ
+            for occ in session.execute(
+                select(Occurrence.id, Occurrence.capacity, Occurrence.enrolled_count).where(
+                    Occurrence.id.in_(per_date)
+                )
+            )
+        }
+        if per_date
+        else {}
+    )
+    open_by_event: dict[uuid.UUID, bool] = {}
+    items = []
+    for row in rows:
+        if row.event_id not in open_by_event:
+            # enrollment_refusal reads only these four fields of the event.
+            facts = SimpleNamespace(
+                cancelled=row.live_cancelled,
+                status=row.live_status,
+                registration_end=row.registration_end,
+                booking_start=row.booking_start,
+            )
+            open_by_event[row.event_id] = enrollment_refusal(cast(Event, facts), now=now) is None
+        if row.booked_per_date:
+            occ = occurrences[row.occurrence_id]
+            capacity = occ.capacity if occ.capacity is not None else row.max_subscriptions
+            seats = SeatState(capacity, occ.enrolled_count, row.waiting_list)
+        else:
+            seats = SeatState(row.max_subscriptions, row.event_enrolled, row.waiting_list)
+        spots = None if seats.capacity is None else max(seats.capacity - seats.enrolled, 0)
+        bookmarked = bool(row.bookmarked) if row.attendee_id is not None else False
+        ctas = calls_to_action(
+            entry_id=row.occurrence_id,
+            event_id=row.event_id,
+            attendee_ref=user.attendee_ref,
+            enrollment_id=row.enrollment_id,
+            enrollment_status=row.enrollment_status,
+            bookmarked=bookmarked,
+            cancelled=bool(row.cancelled),
+            registration_open=open_by_event[row.event_id],
+            started=row.starts_at <= now,
+            seats=seats,
+        )
+        key = (row.starts_at, row.occurrence_id)
+        items.append(
+            CalendarItem(
+                row=row,
+                event_ref=row.event_ref,
+                seats=seats,
+                spots_available=spots,
+                ctas=ctas,
+                cursor=encode_cursor(key, secret=secret),
+                reminder_before_minutes=row.reminder_before_minutes,
+            )
+        )
+    return items
+
+
+def toggle_bookmark(session: Session, *, user: EndUser, entry_id: str, now: datetime) -> bool:
+    """Bookmark the entry (an occurrence id) or remove its bookmark; returns the new state.
+
+    The entry must be in the attendee's calendar (public or personal), else
+    CalendarEntryNotFound. The cache follows through the flush listener.
+    """
+    try:
+        occurrence_id = uuid.UUID(entry_id)
+    except ValueError:
+        raise CalendarEntryNotFound(entry=entry_id) from None
+    visible = session.execute(
+        select(entries.c.event_id)
+        .where(
+            entries.c.organisation_id == user.organisation_id,
+            entries.c.occurrence_id == occurrence_id,
+            (entries.c.attendee_id == user.attendee_id) | entries.c.attendee_id.is_(None),
+        )
+        .limit(1)
+    ).first()
+    if visible is None:
+        raise CalendarEntryNotFound(entry=entry_id)
+    existing = session.get(CalendarBookmark, (user.attendee_id, occurrence_id))
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+        return False
+    session.add(
+        CalendarBookmark(
+            attendee_id=user.attendee_id,
+            occurrence_id=occurrence_id,
+            event_id=visible.event_id,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return True

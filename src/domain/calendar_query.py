@@ -1,0 +1,124 @@
+"""Parsing a calendar request into a query, with every error of seed 004 as its own code.
+
+Pure: strings in (as the client sent them), a ``CalendarQuery`` out, or one of
+FromDateRequired, InvalidDate, InvalidDateRange, AfterWithoutFirst,
+BeforeWithoutLast, ConflictingPagination, InvalidCursor, InvalidPageSize,
+InvalidEventType.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from domain.calendar_cursor import CursorKey, decode_cursor
+from domain.errors import (
+    AfterWithoutFirst,
+    BeforeWithoutLast,
+    ConflictingPagination,
+    FromDateRequired,
+    InvalidDate,
+    InvalidDateRange,
+    InvalidEventType,
+    InvalidPageSize,
+)
+from models.events import EVENT_TYPES
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class CalendarQuery:
+    from_date: datetime
+    to_date: datetime | None
+    types: tuple[str, ...]
+    #: Page size and direction: forward (first/after) unless ``backward``.
+    size: int
+    backward: bool
+    #: The decoded ``after`` (forward) or ``before`` (backward) cursor.
+    cursor: CursorKey | None
+    bookmarked_only: bool = False
+
+
+def parse_datetime(value: str, *, name: str) -> datetime:
+    """An ISO 8601 date or date-time; a date is its midnight UTC, a naive time is UTC."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidDate(parameter=name, value=value[:64]) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _page_size(value: str, *, name: str, maximum: int) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        raise InvalidPageSize(parameter=name, maximum=maximum) from None
+    if not 1 <= size <= maximum:
+        raise InvalidPageSize(parameter=name, maximum=maximum)
+    return size
+
+
+def _flag(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("1", "true", "yes")
+
+
+def parse_calendar_query(
+    *,
+    from_date: str | None,
+    to_date: str | None = None,
+    type: str | None = None,
+    first: str | None = None,
+    after: str | None = None,
+    last: str | None = None,
+    before: str | None = None,
+    bookmarked: str | None = None,
+    secret: str,
+    max_page_size: int = MAX_PAGE_SIZE,
+) -> CalendarQuery:
+    """The validated query; raises the seed-004 error that applies first."""
+    if from_date is None or not from_date.strip():
+        raise FromDateRequired()
+    start = parse_datetime(from_date, name="fromDate")
+    end = parse_datetime(to_date, name="toDate") if to_date else None
+    if end is not None and start > end:
+        raise InvalidDateRange(from_date=start.isoformat(), to_date=end.isoformat())
+    if (first is not None or after is not None) and (last is not None or before is not None):
+        raise ConflictingPagination()
+    if after is not None and first is None:
+        raise AfterWithoutFirst()
+    if before is not None and last is None:
+        raise BeforeWithoutLast()
+    types: tuple[str, ...] = ()
+    if type:
+        types = tuple(sorted({part.strip().upper() for part in type.split(",") if part.strip()}))
+        unknown = [name for name in types if name not in EVENT_TYPES]
+        if unknown:
+            raise InvalidEventType(type=unknown[0], known=list(EVENT_TYPES))
+    backward = last is not None
+    if backward:
+        assert last is not None
+        size = _page_size(last, name="last", maximum=max_page_size)
+        cursor = decode_cursor(before, secret=secret) if before is not None else None
+    else:
+        size = (
+            _page_size(first, name="first", maximum=max_page_size)
+            if first is not None
+            else min(DEFAULT_PAGE_SIZE, max_page_size)
+        )
+        cursor = decode_cursor(after, secret=secret) if after is not None else None
+    return CalendarQuery(
+        from_date=start,
+        to_date=end,
+        types=types,
+        size=size,
+        backward=backward,
+        cursor=cursor,
+        bookmarked_only=_flag(bookmarked),
+    )

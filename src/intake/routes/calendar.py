@@ -1,0 +1,149 @@
+"""The end user's calendar: JSON pages, bookmarks and an iCalendar feed.
+
+These routes take an end-user token (scope AUTHENTICATED), not an API key.
+Query parameters are read by hand so each seed-004 error keeps its own code
+(FastAPI's validation would fold them into VALIDATION_ERROR).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from domain.attendee_tokens import EndUser, authenticate_end_user
+from domain.calendar import CalendarItem, list_calendar, toggle_bookmark
+from domain.calendar_ics import render_ics
+from domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
+from domain.clock import utcnow
+from intake.calendar_schemas import BookmarkOut, CalendarOut
+from intake.deps import AppSettings, DbSession, bearer
+
+router = APIRouter(tags=["calendar"])
+
+#: The iCalendar feed covers this window around now unless fromDate/toDate say otherwise.
+ICS_PAST = timedelta(days=30)
+ICS_FUTURE = timedelta(days=365)
+ICS_MAX_ENTRIES = 2000
+
+
+def _param(request: Request, *names: str) -> str | None:
+    for name in names:
+        value = request.query_params.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def end_user(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> EndUser:
+    # The token lookup's transaction is kept: reads continue in it (one pool
+    # checkout per request), and the bookmark route commits it.
+    return authenticate_end_user(session, credentials.credentials if credentials else None)
+
+
+EndUserDep = Annotated[EndUser, Depends(end_user)]
+
+
+@router.get(
+    "/v1/calendar",
+    response_model=CalendarOut,
+    summary="The attendee's calendar (personal + public), paged with keyset cursors",
+    description=(
+        "Query: `fromDate` (required, ISO 8601), `toDate`, `type` (comma-separated), "
+        "`first`+`after` or `last`+`before`, `bookmarked=true`. Bearer: an end-user token."
+    ),
+)
+def get_calendar(
+    request: Request, user: EndUserDep, session: DbSession, settings: AppSettings
+) -> Response:
+    query = parse_calendar_query(
+        from_date=_param(request, "fromDate", "from_date"),
+        to_date=_param(request, "toDate", "to_date"),
+        type=_param(request, "type"),
+        first=_param(request, "first"),
+        after=_param(request, "after"),
+        last=_param(request, "last"),
+        before=_param(request, "before"),
+        bookmarked=_param(request, "bookmarked"),
+        secret=settings.calendar_cursor_secret,
+    )
+    page = list_calendar(
+        session, user=user, query=query, now=utcnow(), secret=settings.calendar_cursor_secret
+    )
+    # Serialised once, here: returning the model would make FastAPI dump it,
+    # validate the dump against response_model and serialise that again.
+    return Response(CalendarOut.of(page).model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/v1/calendar/bookmarks/{entry}",
+    response_model=BookmarkOut,
+    summary="Toggle the bookmark on a calendar entry",
+)
+def post_bookmark(
+    entry: Annotated[str, Path(description="The entry's id (an occurrence id)")],
+    user: EndUserDep,
+    session: DbSession,
+) -> BookmarkOut:
+    state = toggle_bookmark(session, user=user, entry_id=entry, now=utcnow())
+    session.commit()
+    return BookmarkOut(entry=entry, bookmarked=state)  # type: ignore[arg-type]
+
+
+@router.get(
+    "/v1/calendar.ics",
+    summary="The attendee's calendar as a subscribable iCalendar (RFC 5545) feed",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def get_calendar_ics(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    token: Annotated[str | None, Query(description="An end-user token")] = None,
+) -> Response:
+    user = authenticate_end_user(session, token)
+    now = utcnow()
+    from_date = _param(request, "fromDate", "from_date")
+    to_date = _param(request, "toDate", "to_date")
+    if from_date is None:
+        # A subscription asks without dates: a window around now.
+        from_date = (now - ICS_PAST).isoformat()
+        to_date = to_date or (now + ICS_FUTURE).isoformat()
+    parsed = parse_calendar_query(
+        from_date=from_date,
+        to_date=to_date,
+        type=_param(request, "type"),
+        bookmarked=_param(request, "bookmarked"),
+        first=str(MAX_PAGE_SIZE),
+        secret=settings.calendar_cursor_secret,
+    )
+    items: list[CalendarItem] = []
+    query: CalendarQuery = parsed
+    while len(items) < ICS_MAX_ENTRIES:
+        page = list_calendar(
+            session, user=user, query=query, now=now, secret=settings.calendar_cursor_secret
+        )
+        items.extend(page.items)
+        if not page.has_next_page or not page.items:
+            break
+        query = CalendarQuery(
+            from_date=parsed.from_date,
+            to_date=parsed.to_date,
+            types=parsed.types,
+            size=parsed.size,
+            backward=False,
+            cursor=page.items[-1].key,
+            bookmarked_only=parsed.bookmarked_only,
+        )
+    body = render_ics(items[:ICS_MAX_ENTRIES], name=f"Rollcall: {user.attendee_ref}", now=now)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
