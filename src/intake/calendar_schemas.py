@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from domain.calendar import CalendarItem, CalendarPage
-from intake.schemas import LocalTime
+from intake.event_schemas import LocalTime
 
 
 class TokenOut(BaseModel):

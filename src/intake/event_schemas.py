@@ -177,25 +177,31 @@ class EventPatch(_Strict):
         return out
 
 
-class Moment(BaseModel):
+class LocalTime(BaseModel):
+    """An instant in UTC and in the event's local time."""
+
     utc: datetime
     local: str
     timezone: str
 
     @classmethod
-    def of(cls, moment: datetime, tz: str) -> Moment:
+    def at(cls, moment: datetime, tz: str) -> LocalTime:
         return cls(
             utc=moment.astimezone(UTC),
             local=moment.astimezone(ZoneInfo(tz)).isoformat(),
             timezone=tz,
         )
 
+    @classmethod
+    def of(cls, moment: datetime | None, tz: str) -> LocalTime | None:
+        return None if moment is None else cls.at(moment, tz)
+
 
 class OccurrenceOut(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID
-    starts_at: Moment
-    ends_at: Moment
+    starts_at: LocalTime
+    ends_at: LocalTime
     cancelled: bool
     capacity: int | None
     enrolled_count: int
@@ -206,8 +212,8 @@ class OccurrenceOut(BaseModel):
         return cls(
             id=occurrence.id,
             event_id=occurrence.event_id,
-            starts_at=Moment.of(occurrence.starts_at, tz),
-            ends_at=Moment.of(occurrence.ends_at, tz),
+            starts_at=LocalTime.at(occurrence.starts_at, tz),
+            ends_at=LocalTime.at(occurrence.ends_at, tz),
             cancelled=occurrence.cancelled,
             capacity=occurrence.capacity,
             enrolled_count=occurrence.enrolled_count,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from intake.event_schemas import DateSpanIn, RecurrenceIn, TrainersIn
+from intake.event_schemas import DateSpanIn, LocalTime, RecurrenceIn, TrainersIn
 from models import Event, Job
 from models.events import EVENT_TYPES
 
@@ -86,22 +86,6 @@ class EventCreate(Strict):
         if value is not None and starts is not None and value <= starts:
             raise ValueError("ends_at must be after starts_at")
         return value
-
-
-class LocalTime(BaseModel):
-    utc: datetime
-    local: str
-    timezone: str
-
-    @classmethod
-    def of(cls, moment: datetime | None, tz: str) -> LocalTime | None:
-        if moment is None:
-            return None
-        return cls(
-            utc=moment.astimezone(UTC),
-            local=moment.astimezone(ZoneInfo(tz)).isoformat(),
-            timezone=tz,
-        )
 
 
 class EventOut(BaseModel):
