@@ -100,7 +100,9 @@ def unit_stack(
     broker = bind_broker(settings)
     with TestClient(create_app(settings)) as client:
         stack = Stack(settings=settings, broker=broker, client=client, sink=smtp_sink)
-        stack.start_worker(threads=2)
+        # One thread: the StubBroker then applies jobs in the order they were posted,
+        # so unit tests are deterministic (concurrency is proven by the race tests).
+        stack.start_worker(threads=1)
         yield stack
         stack.stop()
     broker.close()
