@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select
+from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.calendar_policy import (
@@ -33,7 +33,9 @@ from models import (
     Occurrence,
     Trainer,
 )
+from models.bulk_insert import copy_rows
 from models.db import transaction
+from models.sql_lists import among
 
 entries = cast(Table, CalendarEntry.__table__)
 #: Bound the size of IN lists (SQLite allows 32k parameters; PG plans better small).
@@ -50,11 +52,11 @@ def compute_rows(
     conn: Connection,
     *,
     event_ids: Collection[uuid.UUID],
-    attendee_id: uuid.UUID | None = None,
+    attendee_ids: Collection[uuid.UUID] | None = None,
     occurrence_ids: Collection[uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
     """The cache rows these events should have (all of them, or only the rows of
-    one attendee, or only those of some occurrences). Reads only source tables."""
+    some attendees, or only those of some occurrences). Reads only source tables."""
     if not event_ids:
         return []
     ids = list(event_ids)
@@ -100,10 +102,11 @@ def compute_rows(
     mark_query = select(
         CalendarBookmark.event_id, CalendarBookmark.attendee_id, CalendarBookmark.occurrence_id
     ).where(CalendarBookmark.event_id.in_(ids))
-    if attendee_id is not None:
-        enr_query = enr_query.where(Enrollment.attendee_id == attendee_id)
-        trainer_query = trainer_query.where(Trainer.attendee_id == attendee_id)
-        mark_query = mark_query.where(CalendarBookmark.attendee_id == attendee_id)
+    if attendee_ids is not None:
+        dialect, people = conn.dialect.name, sorted(attendee_ids)
+        enr_query = enr_query.where(among(dialect, Enrollment.attendee_id, people))
+        trainer_query = trainer_query.where(among(dialect, Trainer.attendee_id, people))
+        mark_query = mark_query.where(among(dialect, CalendarBookmark.attendee_id, people))
     enrollments: dict[uuid.UUID, list[EnrollmentFacts]] = defaultdict(list)
     for e_row in conn.execute(enr_query):
         enrollments[e_row.event_id].append(
@@ -128,7 +131,7 @@ def compute_rows(
             enrollments=enrollments[facts.id],
             trainers=trainers[facts.id],
             bookmarks=marks[facts.id],
-            include_public=attendee_id is None,
+            include_public=attendee_ids is None,
         )
         if wanted is not None:
             built = [row for row in built if row["occurrence_id"] in wanted]
@@ -137,8 +140,7 @@ def compute_rows(
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    if rows:
-        conn.execute(insert(entries), [{"id": uuid.uuid4(), **row} for row in rows])
+    copy_rows(conn, CalendarEntry, [{"id": uuid.uuid4(), **row} for row in rows])
     return len(rows)
 
 
@@ -181,15 +183,21 @@ def refresh_calendar(
             written += _insert(
                 conn, compute_rows(conn, event_ids=[event_id], occurrence_ids=set(chunk))
             )
-    for event_id, attendee_id in sorted(set(pairs)):
-        if event_id in whole:
-            continue
-        conn.execute(
-            delete(entries).where(
-                and_(entries.c.event_id == event_id, entries.c.attendee_id == attendee_id)
+    people: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for event_id, attendee_id in pairs:
+        if event_id not in whole:
+            people[event_id].add(attendee_id)
+    for event_id, attendee_ids in sorted(people.items()):
+        for chunk in _chunks(attendee_ids):
+            conn.execute(
+                delete(entries).where(
+                    and_(
+                        entries.c.event_id == event_id,
+                        among(conn.dialect.name, entries.c.attendee_id, chunk),
+                    )
+                )
             )
-        )
-        written += _insert(conn, compute_rows(conn, event_ids=[event_id], attendee_id=attendee_id))
+            written += _insert(conn, compute_rows(conn, event_ids=[event_id], attendee_ids=chunk))
     return written
 
 

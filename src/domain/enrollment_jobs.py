@@ -8,79 +8,33 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.attendees import upsert_attendee
 from domain.bulk import BULK_ENROLL, run_bulk_enroll
-from domain.enrollment import enroll_attendee, waitlist_position
-from domain.errors import EventNotFound
-from domain.jobs import handles, runs
+from domain.enroll_group import ENROLL, lock_event, run_enroll_jobs
+from domain.enrollment import waitlist_position
+from domain.jobs import groups, handles, runs
 from domain.removal import cancel_enrollment, remove_attendee
 from domain.scopes import resolve_scope
-from models import Enrollment, Event, Job
+from models import Enrollment, Job
 
-ENROLL = "enroll"
+__all__ = ["BULK_ENROLL", "CANCEL", "ENROLL", "REMOVE"]
+
 REMOVE = "remove"
 CANCEL = "cancel"
 
 runs(BULK_ENROLL)(run_bulk_enroll)
+# Single enroll jobs are applied in groups per event (domain.enroll_group).
+groups(ENROLL)(run_enroll_jobs)
 
 
-def _event(session: Session, job: Job) -> Event:
-    # Lock order: the event row first, before any flush. The seat counters and
-    # the calendar cache (after_flush) both lock it too; taking it up front keeps
-    # every enrollment transaction in one order, so they queue instead of deadlocking.
-    event = session.get(
-        Event, uuid.UUID(job.payload["event_id"]), populate_existing=True, with_for_update=True
-    )
-    if event is None or event.organisation_id != job.organisation_id:
-        raise EventNotFound(id=job.payload["event_id"])
-    return event
-
-
-def _described(
-    session: Session, enrollment: Enrollment, attendee_ref: str | None = None
-) -> dict[str, Any]:
+def _described(session: Session, enrollment: Enrollment) -> dict[str, Any]:
     return {
         "enrollment_id": str(enrollment.id),
         "event_id": str(enrollment.event_id),
         "scope": enrollment.scope_key,
-        # A new enrollment's relationship is not loaded: the ref saves a query.
-        "attendee_ref": attendee_ref or enrollment.attendee.ref,
+        "attendee_ref": enrollment.attendee.ref,
         "status": enrollment.status,
         "waitlist_position": waitlist_position(session, enrollment),
     }
-
-
-@handles(ENROLL)
-def apply_enroll(session: Session, job: Job, now: datetime) -> dict[str, Any]:
-    payload = job.payload
-    event = _event(session, job)
-    scope = resolve_scope(
-        session,
-        event=event,
-        occurrence_id=payload.get("occurrence_id"),
-        session_id=payload.get("session_id"),
-    )
-    person = payload["attendee"]
-    attendee = upsert_attendee(
-        session,
-        organisation_id=job.organisation_id,
-        ref=person["ref"],
-        email=person["email"],
-        name=person.get("name") or "",
-        timezone=person.get("timezone"),
-        locale=person.get("locale"),
-        now=now,
-    )
-    enrollment = enroll_attendee(
-        session,
-        event=event,
-        attendee=attendee,
-        now=now,
-        requested_at=job.created_at,
-        job_id=job.id,
-        scope=scope,
-    )
-    return _described(session, enrollment, attendee.ref)
 
 
 def _ended(session: Session, enrollment: Enrollment, promoted: list[Enrollment]) -> dict[str, Any]:
@@ -94,7 +48,7 @@ def _ended(session: Session, enrollment: Enrollment, promoted: list[Enrollment])
 @handles(REMOVE)
 def apply_remove(session: Session, job: Job, now: datetime) -> dict[str, Any]:
     payload = job.payload
-    event = _event(session, job)
+    event = lock_event(session, job)
     scope = resolve_scope(
         session,
         event=event,
@@ -114,7 +68,7 @@ def apply_remove(session: Session, job: Job, now: datetime) -> dict[str, Any]:
 
 @handles(CANCEL)
 def apply_cancel(session: Session, job: Job, now: datetime) -> dict[str, Any]:
-    event = _event(session, job)
+    event = lock_event(session, job)
     enrollment, promoted = cancel_enrollment(
         session,
         event=event,

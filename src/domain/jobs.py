@@ -8,9 +8,11 @@ already finished, and that writes the job's final state with the effect.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +42,42 @@ HANDLERS: dict[str, Handler] = {}
 #: returns the ids it did not hand over.
 Runner = Callable[..., list[uuid.UUID]]
 RUNNERS: dict[str, Runner] = {}
+
+#: A group runner applies a job without the claim transaction, possibly with
+#: other queued jobs (domain.enroll_group); it owns exactly-once and logging.
+GROUP_RUNNERS: dict[str, Runner] = {}
+
+#: Jobs this process saw committed as finished by a group runner: their own
+#: messages need no query. Bounded; only an optimisation (the row decides).
+_FINISHED_HERE: OrderedDict[uuid.UUID, None] = OrderedDict()
+_FINISHED_HERE_MAX = 100_000
+_finished_lock = threading.Lock()
+
+
+def remember_finished(job_ids: Iterable[uuid.UUID]) -> None:
+    with _finished_lock:
+        for job_id in job_ids:
+            _FINISHED_HERE[job_id] = None
+        while len(_FINISHED_HERE) > _FINISHED_HERE_MAX:
+            _FINISHED_HERE.popitem(last=False)
+
+
+def _finished_here(job_id: uuid.UUID) -> bool:
+    """True (once: a message is normally delivered once) if a group runner in
+    this process finished the job."""
+    with _finished_lock:
+        if job_id not in _FINISHED_HERE:
+            return False
+        del _FINISHED_HERE[job_id]
+        return True
+
+
+def groups(job_type: str) -> Callable[[Runner], Runner]:
+    def register(runner: Runner) -> Runner:
+        GROUP_RUNNERS[job_type] = runner
+        return runner
+
+    return register
 
 
 def runs(job_type: str) -> Callable[[Runner], Runner]:
@@ -143,6 +181,23 @@ def apply_job(
     with its code; any other exception propagates after rolling back, so the
     caller's retry policy decides (the job stays ``running``).
     """
+    if _finished_here(job_id):
+        return []
+    with factory() as session:
+        head = session.execute(
+            select(Job.type, Job.status, Job.request_id).where(Job.id == job_id)
+        ).one_or_none()
+    if head is None:
+        logger.warning("job %s not found; message dropped", job_id)
+        return []
+    if head.status in FINAL_JOB_STATUSES:
+        return []
+    if head.type in GROUP_RUNNERS:
+        token = request_id_var.set(head.request_id)
+        try:
+            return GROUP_RUNNERS[head.type](factory, job_id, now=now, after_commit=after_commit)
+        finally:
+            request_id_var.reset(token)
     with factory() as session, session.begin():
         job = session.get(Job, job_id, with_for_update=True)
         if job is None:
@@ -190,6 +245,23 @@ def apply_job(
 
 def _since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
+
+
+def log_job(message: str, job: Job, **extra: Any) -> None:
+    """A line about one job, under the request id that accepted it."""
+    token = request_id_var.set(job.request_id)
+    try:
+        logger.info(
+            message,
+            extra={
+                "job_id": str(job.id),
+                "job_type": job.type,
+                "organisation_id": str(job.organisation_id),
+                **extra,
+            },
+        )
+    finally:
+        request_id_var.reset(token)
 
 
 def _status_of(factory: sessionmaker[Session], job_id: uuid.UUID) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Integer,
     Numeric,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Uuid,
     insert,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import Base, UTCDateTime
@@ -55,18 +58,30 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     aware UTC) into ``model``'s table within the session's transaction."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(model), list(rows))
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()  # pending ORM changes first: COPY bypasses the unit of work
+    copy_rows(session.connection(), model, rows)
+
+
+def copy_rows(conn: Connection, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """``insert_rows`` on a Connection (no flush: safe inside one)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(model), list(rows))
         return
     table = model.__table__
     columns = list(rows[0])
     types = [pg_copy_type(table.c[name]) for name in columns]  # type: ignore[arg-type]
-    session.flush()  # pending ORM changes first: COPY bypasses the unit of work
-    raw = session.connection().connection.dbapi_connection
+    raw = conn.connection.dbapi_connection
     assert raw is not None
     names = ", ".join(f'"{name}"' for name in columns)
     statement = f'COPY "{model.__tablename__}" ({names}) FROM STDIN (FORMAT BINARY)'
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row([row[name] for name in columns])
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+    except psycopg.IntegrityError as exc:
+        # COPY runs on the raw connection: raise what SQLAlchemy would have.
+        raise IntegrityError(statement, None, exc) from exc

@@ -23,7 +23,7 @@ from rollcall.logs import configure_logging, job_context
 from rollcall.settings import get_settings
 from workers.broker import get_broker
 from workers.mail_delivery import deliver_email, retry_delay_ms
-from workers.mail_run import send_reminder_run
+from workers.mail_run import send_mail_batch, send_reminder_run
 from workers.outbox import dispatch
 from workers.smtp import TransientMailError
 
@@ -84,6 +84,26 @@ def send_email(email_id: str) -> None:
         )
 
 
+@dramatiq.actor(
+    queue_name="mail",
+    retry_when=_mail_retry_when,
+    min_backoff=5_000,
+    max_backoff=15 * 60_000,
+    time_limit=60 * 60_000,
+)
+def send_emails(email_ids: list[str]) -> None:
+    """Send a batch of mails (a group of enroll jobs', a bulk chunk's) over one
+    SMTP connection; each mail is claimed, retried and failed on its own."""
+    settings = get_settings()
+    send_mail_batch(
+        sessions_for(settings.database_url),
+        settings,
+        get_broker(),
+        [uuid.UUID(email_id) for email_id in email_ids],
+        now=utcnow,
+    )
+
+
 def _run_retry_when(retries: int, exc: BaseException) -> bool:
     return isinstance(exc, TransientMailError) and retries < MAIL_MAX_RETRIES
 
@@ -109,4 +129,4 @@ def rebuild_calendar() -> None:
     rebuild_calendar_cache(sessions_for(get_settings().database_url))
 
 
-ACTORS = [process_job, send_email, run_reminder, rebuild_calendar]
+ACTORS = [process_job, send_email, send_emails, run_reminder, rebuild_calendar]

@@ -1,4 +1,5 @@
-"""Sending a reminder run: its mails in batches over one reused SMTP connection.
+"""Sending many mails over one reused SMTP connection: a reminder run's, or a
+batch of enrollment mails (``send_mail_batch``).
 
 Per batch: claim up to ``reminder_batch_size`` queued mails of the run
 (``sending``, attempts + 1) and commit; send each over the open connection;
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.reminders import finish_reminder_run, prepare_reminder_run
@@ -76,7 +77,8 @@ def send_reminder_run(
         if run is None:
             return report
     try:
-        asyncio.run(_send_batches(factory, settings, run_id, report, now=now))
+        which = EmailMessage.run_id == run_id
+        asyncio.run(_send_batches(factory, settings, which, report, now=now))
     finally:
         _schedule_retries(broker, settings, report)
     with factory() as session, session.begin():
@@ -93,10 +95,38 @@ def send_reminder_run(
     return report
 
 
+def send_mail_batch(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    broker: dramatiq.Broker,
+    email_ids: list[uuid.UUID],
+    *,
+    now: Callable[[], datetime],
+) -> RunReport:
+    """Send these mails (those still queued) over one SMTP connection, as a
+    run's are: a group of enrollments' or a bulk chunk's confirmations.
+    Idempotent; raises TransientMailError when the server cannot be reached."""
+    report = RunReport()
+    try:
+        asyncio.run(
+            _send_batches(factory, settings, EmailMessage.id.in_(email_ids), report, now=now)
+        )
+    finally:
+        _schedule_retries(broker, settings, report)
+    logger.info(
+        "mail batch sent",
+        extra={"sent": report.sent, "failed": report.failed, "retrying": report.retrying},
+    )
+    return report
+
+
 def _claim_batch(
-    factory: sessionmaker[Session], settings: Settings, run_id: uuid.UUID, now: datetime
+    factory: sessionmaker[Session],
+    settings: Settings,
+    which: ColumnElement[bool],
+    now: datetime,
 ) -> list[Claimed]:
-    """Mark up to a batch of the run's queued mails ``sending`` (attempt + 1)
+    """Mark up to a batch of the ``which`` queued mails ``sending`` (attempt + 1)
     and commit, before any of them is sent. Two statements, not one per row."""
     m = EmailMessage
     with factory() as session, session.begin():
@@ -105,7 +135,7 @@ def _claim_batch(
                 m.id, m.organisation_id, m.template, m.context, m.to_address, m.to_name,
                 m.message_id, m.attempts,
             )
-            .where(m.run_id == run_id, m.state == "queued")
+            .where(which, m.state == "queued")
             .order_by(m.id)
             .limit(settings.reminder_batch_size)
             .with_for_update(skip_locked=True)
@@ -145,7 +175,7 @@ def _claim_batch(
 async def _send_batches(
     factory: sessionmaker[Session],
     settings: Settings,
-    run_id: uuid.UUID,
+    which: ColumnElement[bool],
     report: RunReport,
     *,
     now: Callable[[], datetime],
@@ -158,7 +188,7 @@ async def _send_batches(
     # hides in the SMTP round trips.
     composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
     try:
-        while batch := _claim_batch(factory, settings, run_id, now()):
+        while batch := _claim_batch(factory, settings, which, now()):
             outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
             broken = 0
             unsent: list[uuid.UUID] = []
@@ -193,7 +223,7 @@ async def _send_batches(
                     pending.cancel()
             _record_batch(factory, outcomes, unsent, report, now())
             if unsent:
-                raise TransientMailError("SMTP server unreachable; the run will be retried")
+                raise TransientMailError("SMTP server unreachable; the batch will be retried")
     finally:
         composer.shutdown(wait=True, cancel_futures=True)
         await connection.close()

@@ -40,23 +40,23 @@ def labels(**values: Any) -> tuple[tuple[str, str], ...]:
 
 
 class Flaky:
-    """Makes the ``enroll`` handler crash (a non-domain error) while ``broken``.
+    """Makes ``enroll`` jobs crash (a non-domain error) while ``broken``.
 
     With ``process_job``'s retries set to 0 the first crash dead-letters the
     message at once, as ten retries with backoff would in production.
     """
 
     def __init__(self, monkeypatch: Any) -> None:
-        from domain.jobs import HANDLERS
+        from domain.jobs import GROUP_RUNNERS
         from workers.actors import process_job
 
         self.broken = True
-        original = HANDLERS["enroll"]
+        original = GROUP_RUNNERS["enroll"]
 
-        def handler(session: Any, job: Any, now: Any) -> dict[str, Any]:
+        def runner(factory: Any, job_id: Any, **options: Any) -> list[Any]:
             if self.broken:
                 raise RuntimeError("database hiccup: connection reset")
-            return original(session, job, now)
+            return original(factory, job_id, **options)
 
-        monkeypatch.setitem(HANDLERS, "enroll", handler)
+        monkeypatch.setitem(GROUP_RUNNERS, "enroll", runner)
         monkeypatch.setitem(process_job.options, "max_retries", 0)
