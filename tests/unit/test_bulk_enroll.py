@@ -10,8 +10,17 @@ import pytest
 from sqlalchemy import func, select, update
 
 from domain import bulk
+from domain.calendar_cache import expected_snapshot, snapshot
 from domain.clock import utcnow
-from models import Attendee, EmailMessage, Enrollment, Job, OutboxMessage, Payment
+from models import (
+    Attendee,
+    CalendarEntry,
+    EmailMessage,
+    Enrollment,
+    Job,
+    OutboxMessage,
+    Payment,
+)
 from tests.support.enrollment import person, statuses
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
@@ -197,3 +206,38 @@ def test_a_refused_event_fails_the_job_with_one_error(unit_stack: Stack, atomic:
     assert done["status"] == "failed"
     assert [e["code"] for e in done["errors"]] == ["EVENT_NOT_PUBLISHED"]
     assert counts(unit_stack)["enrollments"] == 0
+
+
+def test_bulk_enrollment_fills_the_calendar_cache_and_mails_everyone(unit_stack: Stack) -> None:
+    # Given a dated event with 3 seats and a waiting list
+    key = unit_stack.key()
+    published_event(
+        unit_stack,
+        key,
+        ref="dated",
+        max_subscriptions=3,
+        waiting_list=True,
+        starts_at="2031-03-01T09:00:00+01:00",
+        ends_at="2031-03-01T12:00:00+01:00",
+    )
+
+    # When five people are bulk enrolled
+    rows = [person(f"p{i}") for i in range(5)]
+    accepted = post_bulk(unit_stack, key, "dated", json={"atomic": True, "attendees": rows})
+    unit_stack.drain()
+
+    # Then each has a calendar row at once (what a rebuild would write), and
+    # each got their own mail, sent from one message over one connection
+    assert job(unit_stack, key, accepted["id"])["status"] == "succeeded"
+    with unit_stack.db() as session:
+        conn = session.connection()
+        personal = [row for row in snapshot(conn) if row[_ATTENDEE] is not None]
+        assert len(personal) == 5
+        assert snapshot(conn) == expected_snapshot(conn)
+        outbox = session.scalars(select(OutboxMessage.actor)).all()
+    assert outbox.count("send_emails") == 1
+    received = unit_stack.sink.wait_for(5, timeout=10)
+    assert sorted(m["To"] for m in received) == [f"P{i} <p{i}@example.org>" for i in range(5)]
+
+
+_ATTENDEE = [c.name for c in CalendarEntry.__table__.columns if c.name != "id"].index("attendee_id")
