@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
 from domain.enrollment import enrollment_refusal
@@ -36,10 +36,9 @@ CHUNK_ROWS = 1_000
 AfterCommit = Callable[[list[uuid.UUID]], object]
 
 
-def _load(session: Session, job: Job, now: datetime) -> tuple[Event, Scope]:
+def _load(session: Session, payload: dict[str, Any], now: datetime) -> tuple[Event, Scope]:
     """The event and scope, or the one error that refuses every row."""
-    payload = job.payload
-    # The event row first (see domain.enrollment_jobs._event): one lock order.
+    # The event row first (see domain.enroll_group.lock_event): one lock order.
     event = session.get(
         Event, uuid.UUID(payload["event_id"]), populate_existing=True, with_for_update=True
     )
@@ -94,19 +93,30 @@ def _report_progress(factory: sessionmaker[Session], job_id: uuid.UUID, done: in
         )
 
 
+def _job(session: Session, job_id: uuid.UUID, *, lock: bool = False) -> Job | None:
+    """The job row without its payload (10,000 rows of JSON: read it once)."""
+    return session.get(
+        Job, job_id, with_for_update=lock, populate_existing=True, options=[defer(Job.payload)]
+    )
+
+
 def run_atomic(
-    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    payload: dict[str, Any],
 ) -> list[uuid.UUID]:
     """All rows or none; returns the outbox ids to dispatch after commit."""
     try:
         with factory() as session, session.begin():
             _advisory_lock(session, job_id)
-            job = session.get(Job, job_id, populate_existing=True)
+            job = _job(session, job_id)
             if job is None or job.status in FINAL_JOB_STATUSES:
                 return []
-            event, scope = _load(session, job, now())
-            rows = _all_rows(job.payload)
-            failed = _pre_failed(job.payload)
+            event, scope = _load(session, payload, now())
+            rows = _all_rows(payload)
+            failed = _pre_failed(payload)
             outcome = ChunkOutcome()
             moment = now()
             for start in range(0, len(rows), CHUNK_ROWS):
@@ -141,7 +151,7 @@ def run_atomic(
             return take_pending(session)
     except DomainError as error:
         with factory() as session, session.begin():
-            job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+            job = _job(session, job_id, lock=True)
             if job is None or job.status in FINAL_JOB_STATUSES:
                 return []
             job.status = "failed"
@@ -153,20 +163,24 @@ def run_atomic(
 
 
 def run_chunk(
-    factory: sessionmaker[Session], job_id: uuid.UUID, *, now: Callable[[], datetime]
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    payload: dict[str, Any],
 ) -> tuple[bool, list[uuid.UUID]]:
     """Apply the next chunk of a non-atomic job and record it on the job, in
     one transaction. Returns (finished, outbox ids to dispatch)."""
     with factory() as session, session.begin():
-        job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+        job = _job(session, job_id, lock=True)
         if job is None or job.status in FINAL_JOB_STATUSES:
             return True, []
-        rows = _all_rows(job.payload)
+        rows = _all_rows(payload)
         start = job.progress_done
         result = dict(job.result or {"enrolled": 0, "waitlisted": 0, "failed": 0})
         if start < len(rows):
             try:
-                event, scope = _load(session, job, now())
+                event, scope = _load(session, payload, now())
             except DomainError as error:
                 # E.g. the event was cancelled between two chunks: what is
                 # committed stays, the rest is refused with this one error.
@@ -180,7 +194,7 @@ def run_chunk(
                 event=event,
                 scope=scope,
                 rows=rows[start : start + CHUNK_ROWS],
-                failed=_pre_failed(job.payload),
+                failed=_pre_failed(payload),
                 now=now(),
                 requested_at=job.created_at,
                 job_id=job.id,
@@ -210,13 +224,14 @@ def run_bulk_enroll(
     """Apply a bulk enrollment job; returns outbox ids not yet handed to
     ``after_commit`` (which, when given, receives each chunk's at once)."""
     with factory() as session:
-        job = session.get(Job, job_id)
-        atomic = bool(job.payload.get("atomic", True)) if job else True
-    if atomic:
-        return run_atomic(factory, job_id, now=now)
+        payload = session.scalar(select(Job.payload).where(Job.id == job_id))
+    if payload is None:
+        return []
+    if payload.get("atomic", True):
+        return run_atomic(factory, job_id, now=now, payload=payload)
     pending: list[uuid.UUID] = []
     while True:
-        finished, ids = run_chunk(factory, job_id, now=now)
+        finished, ids = run_chunk(factory, job_id, now=now, payload=payload)
         if after_commit is not None:
             after_commit(ids)
         else:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from domain.scopes import Scope
 from models import EmailMessage, Enrollment, Event, Occurrence, Payment
 from models.bulk_insert import insert_rows
 
+_ZERO = Decimal("0")
 #: Above this many new waiting rows, exclude them by count, not by an id list.
 _ID_LIST_LIMIT = 1_000
 
@@ -40,33 +41,16 @@ class Placement:
     waitlist_position: int | None
 
 
-def _enrollment_row(
-    event: Event,
-    scope: Scope,
-    row: dict[str, Any],
-    person: AttendeeRow,
-    status: str,
-    *,
-    now: datetime,
-    requested_at: datetime,
-    job_id: uuid.UUID,
-) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "organisation_id": event.organisation_id,
-        "event_id": event.id,
-        "occurrence_id": scope.occurrence_id,
-        "session_id": scope.session_id,
-        "attendee_id": person.id,
-        "scope_key": scope.key,
-        "status": status,
-        "requested_at": row.get("requested_at", requested_at),
-        "request_seq": row.get("request_seq", row["row"]),
-        "enrolled_at": now if status == "enrolled" else None,
-        "job_id": row.get("job_id", job_id),
-        "created_at": now,
-        "updated_at": now,
-    }
+class _Planned(NamedTuple):
+    """One row's enrollment, decided before anything is written."""
+
+    row: dict[str, Any]
+    person: AttendeeRow
+    status: str
+    id: uuid.UUID
+    requested_at: datetime
+    request_seq: int
+    job_id: uuid.UUID
 
 
 def insert_enrollments(
@@ -82,91 +66,120 @@ def insert_enrollments(
     job_id: uuid.UUID,
 ) -> dict[int, Placement]:
     """Write the rows of ``seated`` (enrolled) and ``waiting`` (waitlisted);
-    returns each row's placement by row number."""
-    enrollments = [
-        (
+    returns each row's placement by row number.
+
+    The rows of each table are generated while COPY sends them, so building
+    them overlaps with the server taking them in."""
+    planned = [
+        _Planned(
             row,
-            _enrollment_row(
-                event,
-                scope,
-                row,
-                people[row["ref"]],
-                status,
-                now=now,
-                requested_at=requested_at,
-                job_id=job_id,
-            ),
+            people[row["ref"]],
+            status,
+            uuid.uuid4(),
+            row.get("requested_at", requested_at),
+            row.get("request_seq", row["row"]),
+            row.get("job_id", job_id),
         )
         for rows, status in ((seated, "enrolled"), (waiting, "waitlisted"))
         for row in rows
     ]
-    if not enrollments:
+    if not planned:
         return {}
-    insert_rows(session, Enrollment, [values for _row, values in enrollments])
+    org, event_id = event.organisation_id, event.id
+    insert_rows(
+        session,
+        Enrollment,
+        (
+            {
+                "id": p.id,
+                "organisation_id": org,
+                "event_id": event_id,
+                "occurrence_id": scope.occurrence_id,
+                "session_id": scope.session_id,
+                "attendee_id": p.person.id,
+                "scope_key": scope.key,
+                "status": p.status,
+                "requested_at": p.requested_at,
+                "request_seq": p.request_seq,
+                "enrolled_at": now if p.status == "enrolled" else None,
+                "job_id": p.job_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in planned
+        ),
+    )
     positions = _waitlist_positions(
         session,
         event=event,
         scope=scope,
         new=[
-            ((v["requested_at"], v["request_seq"], v["id"]), v["id"])
-            for _row, v in enrollments
-            if v["status"] == "waitlisted"
+            ((p.requested_at, p.request_seq, p.id), p.id) for p in planned if p.status != "enrolled"
         ],
     )
-    payments: list[dict[str, Any]] = []
-    mails: list[dict[str, Any]] = []
-    placed: dict[int, Placement] = {}
+    insert_rows(
+        session,
+        Payment,
+        (
+            {
+                "id": uuid.uuid4(),
+                "organisation_id": org,
+                "event_id": event_id,
+                "attendee_id": p.person.id,
+                "enrollment_id": p.id,
+                "state": "manual_enrolled",
+                "amount": _ZERO,
+                "created_at": now,
+            }
+            for p in planned
+            if p.status == "enrolled"
+        ),
+    )
+    placed = {
+        p.row["row"]: Placement(p.id, p.row["ref"], p.status, positions.get(p.id)) for p in planned
+    }
     shown = _shown_event(session, event, scope)
-    for row, values in enrollments:
-        person, status = people[row["ref"]], values["status"]
-        position = positions.get(values["id"])
-        placed[row["row"]] = Placement(values["id"], row["ref"], status, position)
-        if status == "enrolled":
-            payments.append(
-                {
-                    "id": uuid.uuid4(),
-                    "organisation_id": event.organisation_id,
-                    "event_id": event.id,
-                    "attendee_id": person.id,
-                    "enrollment_id": values["id"],
-                    "state": "manual_enrolled",
-                    "amount": Decimal("0"),
-                    "created_at": now,
-                }
-            )
-        info: dict[str, Any] = {"id": str(values["id"]), "status": status}
-        if position is not None:
-            info["waitlist_position"] = position
-        mail_id = uuid.uuid4()
-        mails.append(
+    mail_ids = [uuid.uuid4() for _p in planned]
+    insert_rows(
+        session,
+        EmailMessage,
+        (
             {
                 "id": mail_id,
-                "organisation_id": event.organisation_id,
-                "job_id": values["job_id"],
-                "template": TEMPLATES[status],
-                "to_address": person.email,
-                "to_name": person.name,
+                "organisation_id": org,
+                "job_id": p.job_id,
+                "template": TEMPLATES[p.status],
+                "to_address": p.person.email,
+                "to_name": p.person.name,
                 "context": {
                     "event": shown,
-                    "attendee": {"ref": row["ref"], "name": person.name, "email": person.email},
-                    "enrollment": info,
+                    "attendee": {
+                        "ref": p.row["ref"],
+                        "name": p.person.name,
+                        "email": p.person.email,
+                    },
+                    "enrollment": _enrollment_info(placed[p.row["row"]]),
                 },
                 "state": "queued",
                 "attempts": 0,
                 "created_at": now,
             }
-        )
-    insert_rows(session, Payment, payments)
-    insert_rows(session, EmailMessage, mails)
+            for p, mail_id in zip(planned, mail_ids, strict=True)
+        ),
+    )
     # One message for all these mails: sent over one SMTP connection, and one
     # broker round trip instead of one per mail.
     add_message(
-        session,
-        actor=SEND_EMAILS_ACTOR,
-        args=[[str(mail["id"]) for mail in mails]],
-        now=now,
+        session, actor=SEND_EMAILS_ACTOR, args=[[str(mail_id) for mail_id in mail_ids]], now=now
     )
     return placed
+
+
+def _enrollment_info(placement: Placement) -> dict[str, Any]:
+    info: dict[str, Any] = {"id": str(placement.enrollment_id), "status": placement.status}
+    if placement.waitlist_position is not None:
+        info["waitlist_position"] = placement.waitlist_position
+    return info
 
 
 def _shown_event(session: Session, event: Event, scope: Scope) -> dict[str, Any]:

@@ -40,6 +40,8 @@ from models.sql_lists import among
 entries = cast(Table, CalendarEntry.__table__)
 #: Bound the size of IN lists (SQLite allows 32k parameters; PG plans better small).
 _CHUNK = 500
+#: Attendees per refresh on PostgreSQL, where the list is one array parameter.
+_PG_PEOPLE_CHUNK = 10_000
 
 
 def _chunks(items: Collection[uuid.UUID], size: int = _CHUNK) -> Iterable[list[uuid.UUID]]:
@@ -84,6 +86,8 @@ def compute_rows(
     occurrences: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
     for occ_row in conn.execute(occ_query):
         occurrences[occ_row.event_id].append(OccurrenceFacts(*occ_row))
+    if not occurrences:
+        return []  # every cache row is a row of an occurrence: nothing to read further
     sessions: dict[uuid.UUID, dict[uuid.UUID, list[str] | None]] = defaultdict(dict)
     for s_row in conn.execute(
         select(EventSession.id, EventSession.event_id, EventSession.occurrence_ids).where(
@@ -187,8 +191,9 @@ def refresh_calendar(
     for event_id, attendee_id in pairs:
         if event_id not in whole:
             people[event_id].add(attendee_id)
+    size = _PG_PEOPLE_CHUNK if conn.dialect.name == "postgresql" else _CHUNK
     for event_id, attendee_ids in sorted(people.items()):
-        for chunk in _chunks(attendee_ids):
+        for chunk in _chunks(attendee_ids, size):
             conn.execute(
                 delete(entries).where(
                     and_(

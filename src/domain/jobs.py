@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from domain.errors import DomainError, IdempotencyKeyReused, JobNotFound
 from domain.outbox import add_message, take_pending
@@ -199,7 +199,8 @@ def apply_job(
         finally:
             request_id_var.reset(token)
     with factory() as session, session.begin():
-        job = session.get(Job, job_id, with_for_update=True)
+        # Not the payload: a runner reads it itself (a bulk job's is big).
+        job = session.get(Job, job_id, with_for_update=True, options=[defer(Job.payload)])
         if job is None:
             logger.warning("job %s not found; message dropped", job_id)
             return []

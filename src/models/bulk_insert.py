@@ -8,7 +8,8 @@ so it commits or rolls back with everything else.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -53,26 +54,30 @@ def pg_copy_type(column: Column[Any]) -> str:
     raise TypeError(f"no COPY type for {column.name}: {column.type!r}")
 
 
-def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: Iterable[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys, every value given; datetimes
-    aware UTC) into ``model``'s table within the session's transaction."""
-    if not rows:
-        return
+    aware UTC) into ``model``'s table within the session's transaction.
+
+    ``rows`` may be a generator: on PostgreSQL each row is then built while the
+    server is already taking the rows before it."""
     if session.get_bind().dialect.name == "postgresql":
         session.flush()  # pending ORM changes first: COPY bypasses the unit of work
     copy_rows(session.connection(), model, rows)
 
 
-def copy_rows(conn: Connection, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+def copy_rows(conn: Connection, model: type[Base], rows: Iterable[dict[str, Any]]) -> None:
     """``insert_rows`` on a Connection (no flush: safe inside one)."""
-    if not rows:
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(model), list(rows))
+        conn.execute(insert(model), [first, *iterator])
         return
     table = model.__table__
-    columns = list(rows[0])
+    columns = list(first)
     types = [pg_copy_type(table.c[name]) for name in columns]  # type: ignore[arg-type]
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     raw = conn.connection.dbapi_connection
     assert raw is not None
     names = ", ".join(f'"{name}"' for name in columns)
@@ -80,8 +85,9 @@ def copy_rows(conn: Connection, model: type[Base], rows: Sequence[dict[str, Any]
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
             copy.set_types(types)
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
+            copy.write_row(values(first))
+            for row in iterator:
+                copy.write_row(values(row))
     except psycopg.IntegrityError as exc:
         # COPY runs on the raw connection: raise what SQLAlchemy would have.
         raise IntegrityError(statement, None, exc) from exc

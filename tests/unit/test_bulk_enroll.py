@@ -173,7 +173,8 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     # When a first worker applies one chunk and dies (its commit is what survives)
     with unit_stack.db() as session:
         session.execute(update(Job).where(Job.id == job_id).values(status="running"))
-    finished, _ids = bulk.run_chunk(unit_stack.sessions, job_id, now=utcnow)
+        payload = session.get_one(Job, job_id).payload
+    finished, _ids = bulk.run_chunk(unit_stack.sessions, job_id, now=utcnow, payload=payload)
     assert not finished
     assert job(unit_stack, key, str(job_id))["progress"] == {"done": 3, "total": 7}
 
