@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,12 +42,12 @@ logger = logging.getLogger("rollcall.jobs")
 
 ENROLL = "enroll"
 #: Jobs per group: bounds the transaction, and the wait of a job left out.
-GROUP_MAX = 200
+GROUP_MAX = 500
 
 AfterCommit = Callable[[list[uuid.UUID]], object]
 
 
-def lock_event(session: Session, job: Job) -> Event:
+def lock_event(session: Session, job: Job | QueuedJob) -> Event:
     """The job's event, its row locked: the first lock every enrollment takes,
     before any write, so enrollment transactions queue instead of deadlocking."""
     event = session.get(
@@ -92,29 +92,64 @@ def _record_attempt(factory: sessionmaker[Session], job_id: uuid.UUID, moment: d
         )
 
 
-def _claim(session: Session, job: Job, limit: int) -> list[Job]:
+class QueuedJob(NamedTuple):
+    """The columns of a job a group needs: plain tuples, not ORM objects (a
+    group of 500 would spend more on the identity map than on its work)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    type: str
+    status: str
+    payload: dict[str, Any]
+    created_at: datetime
+    request_id: str | None
+    attempts: int
+    started_at: datetime | None
+    event_id: uuid.UUID | None
+
+
+_COLUMNS = (
+    Job.id,
+    Job.organisation_id,
+    Job.type,
+    Job.status,
+    Job.payload,
+    Job.created_at,
+    Job.request_id,
+    Job.attempts,
+    Job.started_at,
+    Job.event_id,
+)
+
+
+def _lock_own(session: Session, job_id: uuid.UUID) -> QueuedJob | None:
+    """The message's job, locked (waiting for a group that holds it)."""
+    row = session.execute(select(*_COLUMNS).where(Job.id == job_id).with_for_update()).first()
+    return QueuedJob(*row) if row is not None else None
+
+
+def _claim(session: Session, job: QueuedJob, limit: int) -> list[QueuedJob]:
     """Other queued enroll jobs of the same event, oldest first, locked."""
     if limit <= 0 or job.event_id is None:
         return []
-    return list(
-        session.scalars(
-            select(Job)
-            .where(
-                Job.event_id == job.event_id,
-                Job.organisation_id == job.organisation_id,
-                Job.type == ENROLL,
-                Job.status == "queued",
-                Job.id != job.id,
-            )
-            .order_by(Job.created_at, Job.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(
+            Job.event_id == job.event_id,
+            Job.organisation_id == job.organisation_id,
+            Job.type == ENROLL,
+            Job.status == "queued",
+            Job.id != job.id,
         )
+        .order_by(Job.created_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    return [QueuedJob(*row) for row in rows]
 
 
-def _one_per_attendee(jobs: Sequence[Job], event_id: str) -> list[Job]:
-    group: list[Job] = []
+def _one_per_attendee(jobs: Sequence[QueuedJob], event_id: str) -> list[QueuedJob]:
+    group: list[QueuedJob] = []
     seen: set[str] = set()
     for job in sorted(jobs, key=lambda j: (j.created_at, j.id)):
         ref = job.payload["attendee"]["ref"]
@@ -134,7 +169,7 @@ def _apply_group(
 ) -> list[uuid.UUID]:
     started = time.monotonic()
     with factory() as session, session.begin():
-        job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+        job = _lock_own(session, job_id)
         if job is None or job.status in FINAL_JOB_STATUSES:
             return []
         moment = now()
@@ -149,8 +184,7 @@ def _apply_group(
             for member in group:
                 log_job("job started", member, attempt=member.attempts + 1, group=len(group))
             outcomes = enroll_jobs(session, event, group, moment)
-        for member in group:
-            _finish(member, outcomes[member.id], moment)
+        _finish(session, group, outcomes, moment)
         outbox = take_pending(session)
     remember_finished(member.id for member in group)
     duration_ms = round((time.monotonic() - started) * 1000, 1)
@@ -158,8 +192,8 @@ def _apply_group(
         log_job(
             "job finished",
             member,
-            attempt=member.attempts,
-            outcome=member.status,
+            attempt=member.attempts + 1,
+            outcome=outcomes[member.id][0],
             duration_ms=duration_ms,
             group=len(group),
         )
@@ -174,21 +208,38 @@ def _failed(error: DomainError) -> Outcome:
     return "failed", None, error.job_errors()
 
 
-def _finish(job: Job, outcome: Outcome, moment: datetime) -> None:
-    job.status, job.result, job.errors = outcome
-    job.attempts += 1
-    job.started_at = job.started_at or moment
-    job.finished_at = moment
-    job.progress_done = 1
+def _finish(
+    session: Session,
+    group: Sequence[QueuedJob],
+    outcomes: dict[uuid.UUID, Outcome],
+    moment: datetime,
+) -> None:
+    """Every job's final state, in one executemany by primary key."""
+    session.execute(
+        update(Job),
+        [
+            {
+                "id": job.id,
+                "status": outcomes[job.id][0],
+                "result": outcomes[job.id][1],
+                "errors": outcomes[job.id][2],
+                "attempts": job.attempts + 1,
+                "started_at": job.started_at or moment,
+                "finished_at": moment,
+                "progress_done": 1,
+            }
+            for job in group
+        ],
+    )
 
 
 def enroll_jobs(
-    session: Session, event: Event, jobs: Sequence[Job], moment: datetime
+    session: Session, event: Event, jobs: Sequence[QueuedJob], moment: datetime
 ) -> dict[uuid.UUID, Outcome]:
     """Apply enroll jobs of one event (one attendee each, arrival order) in
     the caller's transaction; the outcome of each."""
     outcomes: dict[uuid.UUID, Outcome] = {}
-    by_scope: dict[tuple[str | None, str | None], list[Job]] = {}
+    by_scope: dict[tuple[str | None, str | None], list[QueuedJob]] = {}
     for job in jobs:
         key = (job.payload.get("occurrence_id"), job.payload.get("session_id"))
         by_scope.setdefault(key, []).append(job)
@@ -231,7 +282,7 @@ def enroll_jobs(
     return outcomes
 
 
-def _row(number: int, job: Job) -> dict[str, Any]:
+def _row(number: int, job: QueuedJob) -> dict[str, Any]:
     person = job.payload["attendee"]
     return {
         "row": number,

@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -248,7 +248,18 @@ def _since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
 
 
-def log_job(message: str, job: Job, **extra: Any) -> None:
+class JobLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def organisation_id(self) -> uuid.UUID: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def log_job(message: str, job: JobLike, **extra: Any) -> None:
     """A line about one job, under the request id that accepted it."""
     token = request_id_var.set(job.request_id)
     try:
