@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, select, tuple_, union_all
-from sqlalchemy.engine import Row
+from sqlalchemy import Integer, Select, Table, bindparam, exists, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from domain.attendee_tokens import EndUser
@@ -31,9 +30,38 @@ from models import CalendarBookmark, CalendarEntry, Event, Occurrence
 entries = cast(Table, CalendarEntry.__table__)
 
 
+class CalendarRow(NamedTuple):
+    """One entry of a page: the cache row's columns, then the event's live ones."""
+
+    attendee_id: uuid.UUID | None
+    occurrence_id: uuid.UUID
+    event_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    event_type: str
+    title: str
+    timezone: str
+    event_status: str
+    cancelled: bool
+    enrollment_id: uuid.UUID | None
+    enrollment_status: str | None
+    is_trainer: bool
+    bookmarked: bool
+    event_ref: str | None
+    live_status: str
+    live_cancelled: bool
+    registration_end: datetime | None
+    booking_start: datetime | None
+    max_subscriptions: int | None
+    event_enrolled: int
+    waiting_list: bool
+    booked_per_date: bool
+    reminder_before_minutes: int | None
+
+
 @dataclass
 class CalendarItem:
-    row: Row[Any]
+    row: CalendarRow
     event_ref: str | None
     seats: SeatState
     spots_available: int | None
@@ -76,20 +104,36 @@ _EVENT_COLUMNS = (
 )
 
 
+#: The cache columns a page uses (not the surrogate id nor the organisation).
+_ENTRY_COLUMNS = tuple(c for c in entries.c if c.name not in ("id", "organisation_id"))
+_MINE = entries.alias("mine")
+
+
+assert CalendarRow._fields == tuple(
+    column.key for column in (*_ENTRY_COLUMNS, *_EVENT_COLUMNS)
+), "CalendarRow must list the page's columns in select order"
+
+
 def _side(query: _Shape, *, personal: bool) -> Select[Any]:
+    attendee = bindparam("attendee", type_=entries.c.attendee_id.type)
     stmt = (
-        select(entries, *_EVENT_COLUMNS)
+        select(*_ENTRY_COLUMNS, *_EVENT_COLUMNS)
         .join_from(entries, Event, Event.id == entries.c.event_id)
         .where(entries.c.organisation_id == bindparam("org", type_=entries.c.organisation_id.type))
     )
     if personal:
-        stmt = stmt.where(
-            entries.c.attendee_id == bindparam("attendee", type_=entries.c.attendee_id.type)
-        )
+        stmt = stmt.where(entries.c.attendee_id == attendee)
         if query.bookmarked_only:
             stmt = stmt.where(entries.c.bookmarked.is_(True))
     else:
-        stmt = stmt.where(entries.c.attendee_id.is_(None))
+        # A personal row replaces the public row of the same occurrence (one
+        # probe of the (occurrence_id, attendee_id) unique index per row).
+        stmt = stmt.where(
+            entries.c.attendee_id.is_(None),
+            ~exists().where(
+                _MINE.c.occurrence_id == entries.c.occurrence_id, _MINE.c.attendee_id == attendee
+            ),
+        )
     stmt = stmt.where(entries.c.starts_at >= bindparam("from_date", type_=_STARTS))
     if query.to_date:
         stmt = stmt.where(entries.c.starts_at <= bindparam("to_date", type_=_STARTS))
@@ -139,7 +183,13 @@ def _window_statement(shape: _Shape) -> Any:
         limited.append(stmt.order_by(*order).limit(bindparam("limit", type_=Integer())))
     if len(limited) == 1:
         return limited[0]
-    return union_all(*(select(side.subquery()) for side in limited))
+    both = union_all(*(select(side.subquery()) for side in limited)).subquery("page")
+    page_order = (
+        (both.c.starts_at.desc(), both.c.occurrence_id.desc())
+        if shape.descending
+        else (both.c.starts_at, both.c.occurrence_id)
+    )
+    return select(both).order_by(*page_order).limit(bindparam("limit", type_=Integer()))
 
 
 def _window(
@@ -151,11 +201,12 @@ def _window(
     descending: bool,
     limit: int,
     inclusive: bool = False,
-) -> list[Row[Any]]:
+) -> list[CalendarRow]:
     """Up to ``limit`` merged entries strictly after (or before) ``bound``.
 
-    One statement: each side is its own ordered, limited keyset scan, and the
-    two are glued with UNION ALL, so a page costs one round trip.
+    One statement: each side is its own ordered, limited keyset scan, the two
+    glued with UNION ALL and cut to ``limit`` in order by the database, so a
+    page costs one round trip and only its own rows cross the wire.
     """
     shape = _Shape(
         bookmarked_only=query.bookmarked_only,
@@ -177,15 +228,10 @@ def _window(
         params["types"] = list(query.types)
     if bound is not None:
         params["bound_starts"], params["bound_id"] = bound
-    merged: dict[uuid.UUID, Row[Any]] = {}
-    for row in session.execute(_window_statement(shape), params):
-        # A personal row replaces the public row of the same occurrence.
-        if row.attendee_id is not None or row.occurrence_id not in merged:
-            merged[row.occurrence_id] = row
-    ordered = sorted(
-        merged.values(), key=lambda row: (row.starts_at, row.occurrence_id), reverse=descending
-    )
-    return ordered[:limit]
+    result = session.connection().execute(_window_statement(shape), params)
+    # Plain named tuples: a page reads ~25 fields of each of its rows, and a
+    # tuple's field is several times cheaper to read than a Row's.
+    return [CalendarRow._make(row) for row in result.all()]
 
 
 def list_calendar(
@@ -238,7 +284,7 @@ def list_calendar(
 
 
 def _decorate(
-    session: Session, user: EndUser, rows: list[Row[Any]], *, now: datetime, secret: str
+    session: Session, user: EndUser, rows: list[CalendarRow], *, now: datetime, secret: str
 ) -> list[CalendarItem]:
     """Attach what is read live: seats (Core-updated counters), refs and CTAs.
 

@@ -191,6 +191,15 @@ def refresh_calendar(
     for event_id, attendee_id in pairs:
         if event_id not in whole:
             people[event_id].add(attendee_id)
+    if people:
+        # Every cache row is an occurrence's (NOT NULL, ON DELETE CASCADE): an
+        # event without dates has none to replace, whoever enrolls in it.
+        dated = set(
+            conn.scalars(
+                select(Occurrence.event_id).where(Occurrence.event_id.in_(list(people))).distinct()
+            )
+        )
+        people = defaultdict(set, {e: ids for e, ids in people.items() if e in dated})
     size = _PG_PEOPLE_CHUNK if conn.dialect.name == "postgresql" else _CHUNK
     for event_id, attendee_ids in sorted(people.items()):
         for chunk in _chunks(attendee_ids, size):

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from domain.calendar import CalendarItem, CalendarPage
 from intake.event_schemas import LocalTime
@@ -109,6 +110,67 @@ class CalendarOut(BaseModel):
                 end_cursor=page.end_cursor,
             ),
         )
+
+
+def _local_json(moment: datetime, tz: str) -> dict[str, Any]:
+    return {
+        "utc": moment.astimezone(UTC),
+        "local": moment.astimezone(ZoneInfo(tz)).isoformat(),
+        "timezone": tz,
+    }
+
+
+def _entry_json(item: CalendarItem) -> dict[str, Any]:
+    row = item.row
+    personal = row.attendee_id is not None
+    return {
+        "id": row.occurrence_id,
+        "cursor": item.cursor,
+        "event_id": row.event_id,
+        "event_ref": item.event_ref,
+        "type": row.event_type,
+        "title": row.title,
+        "timezone": row.timezone,
+        "starts_at": _local_json(row.starts_at, row.timezone),
+        "ends_at": _local_json(row.ends_at, row.timezone),
+        "event_status": row.event_status,
+        "cancelled": row.cancelled,
+        "personal": personal,
+        "enrollment_id": row.enrollment_id,
+        "enrollment_status": row.enrollment_status,
+        "trainer": bool(row.is_trainer) and personal,
+        "bookmarked": bool(row.bookmarked) and personal,
+        "capacity": item.seats.capacity,
+        "spots_available": item.spots_available,
+        "ctas": [
+            {
+                "action": cta["action"],
+                "method": cta["method"],
+                "href": cta["href"],
+                "body": cta["body"],
+                "scope": cta["scope"],
+                "bookmarked": cta.get("bookmarked"),
+            }
+            for cta in item.ctas
+        ],
+    }
+
+
+def calendar_json(page: CalendarPage) -> bytes:
+    """``CalendarOut.of(page).model_dump_json()``, byte for byte, from plain dicts:
+    the same pydantic-core serialiser without building 50 entry models and
+    their CTAs per page (that was a third of a page request)."""
+    return to_json(
+        {
+            "entries": [_entry_json(item) for item in page.items],
+            "page_info": {
+                "has_next_page": page.has_next_page,
+                "has_previous_page": page.has_previous_page,
+                "start_cursor": page.start_cursor,
+                "end_cursor": page.end_cursor,
+            },
+        }
+    )
 
 
 class BookmarkOut(BaseModel):

@@ -8,6 +8,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
+from domain.attendee_tokens import authenticate_end_user
+from domain.calendar import list_calendar
+from domain.calendar_query import parse_calendar_query
+from domain.clock import utcnow
+from intake.calendar_schemas import CalendarOut, calendar_json
 from models import Attendee, AttendeeToken, Trainer
 from tests.support.calendar import (
     BASE,
@@ -21,6 +26,8 @@ from tests.support.calendar import (
 )
 from tests.support.factories import enroll, published_event
 from tests.support.stack import Stack
+
+HOUR = timedelta(hours=1)
 
 
 def _ids(body: dict[str, object]) -> list[str]:
@@ -355,3 +362,54 @@ def test_revoked_token_and_other_organisations_stay_out(
         session.execute(update(AttendeeToken).values(revoked_at=NOW))
     refused = calendar(unit_stack, token)
     assert (refused.status_code, refused.json()["error"]["code"]) == (401, "INVALID_TOKEN")
+
+
+def test_wire_body_is_the_documented_model_byte_for_byte(
+    unit_stack: Stack, ada: tuple[str, str]
+) -> None:
+    """The route serialises plain dicts (calendar_json) for speed; what it sends
+    must be exactly what CalendarOut, the documented response model, would."""
+    _key, token = ada
+    with unit_stack.db() as session:
+        org = org_id(session)
+        me = session.scalars(select(Attendee).where(Attendee.ref == "ada")).one()
+        enrolled = add_event(session, org, name="Mine", starts=[BASE], max_subscriptions=5)
+        add_enrollment(session, enrolled, me)
+        add_event(session, org, name="Open", timezone="America/New_York", starts=[BASE + HOUR])
+        trained = add_event(session, org, name="Trained", starts=[BASE + timedelta(days=1)])
+        session.add(Trainer(event_id=trained.id, attendee_id=me.id))
+    everything = calendar(unit_stack, token).json()["entries"]
+    assert [entry["title"] for entry in everything] == ["Mine", "Open", "Trained"]
+    unit_stack.client.post(
+        f"/v1/calendar/bookmarks/{everything[2]['id']}", headers=unit_stack.auth(token)
+    )
+
+    after = everything[0]["cursor"]
+    response = calendar(unit_stack, token, first="2", after=after)
+    secret = unit_stack.settings.calendar_cursor_secret
+    with unit_stack.db() as session:
+        page = list_calendar(
+            session,
+            user=authenticate_end_user(session, token),
+            query=parse_calendar_query(
+                from_date="2030-01-01T00:00:00Z", first="2", after=after, secret=secret
+            ),
+            now=utcnow(),
+            secret=secret,
+        )
+    expected = CalendarOut.of(page).model_dump_json().encode()
+    assert calendar_json(page) == expected
+    assert response.content == expected
+    open_, trained_ = response.json()["entries"]
+    assert (open_["title"], open_["personal"], open_["bookmarked"]) == ("Open", False, False)
+    assert open_["starts_at"]["local"].endswith(("-05:00", "-04:00"))
+    assert (trained_["trainer"], trained_["bookmarked"]) == (True, True)
+    assert trained_["ctas"][-1] == {
+        "action": "TOGGLE_BOOKMARK",
+        "method": "POST",
+        "href": f"/v1/calendar/bookmarks/{trained_['id']}",
+        "body": None,
+        "scope": "AUTHENTICATED",
+        "bookmarked": True,
+    }
+    assert all(cta["bookmarked"] is None for cta in open_["ctas"][:-1])

@@ -18,7 +18,7 @@ from domain.calendar import CalendarItem, list_calendar, toggle_bookmark
 from domain.calendar_ics import render_ics
 from domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
 from domain.clock import utcnow
-from intake.calendar_schemas import BookmarkOut, CalendarOut
+from intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
 from intake.deps import AppSettings, DbSession, bearer
 
 router = APIRouter(tags=["calendar"])
@@ -75,9 +75,9 @@ def get_calendar(
     page = list_calendar(
         session, user=user, query=query, now=utcnow(), secret=settings.calendar_cursor_secret
     )
-    # Serialised once, here: returning the model would make FastAPI dump it,
-    # validate the dump against response_model and serialise that again.
-    return Response(CalendarOut.of(page).model_dump_json(), media_type="application/json")
+    # Serialised once, here, to what CalendarOut describes: returning a model
+    # would make FastAPI dump it, validate the dump and serialise that again.
+    return Response(calendar_json(page), media_type="application/json")
 
 
 @router.post(
