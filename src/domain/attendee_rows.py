@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Attendee
 from models.bulk_insert import insert_rows
-from models.sql_lists import among
 
 IN_BATCH = 1_000
 FIELDS = ("email", "name", "timezone", "locale")
@@ -46,20 +46,38 @@ def _stored(
     """ref -> (id, email, name, timezone, locale). Plain tuples, not ORM objects:
     at 10,000 rows the identity map costs more than the queries."""
     found: dict[str, tuple[Any, ...]] = {}
-    dialect = session.get_bind().dialect.name
+    columns = (
+        Attendee.ref,
+        Attendee.id,
+        Attendee.email,
+        Attendee.name,
+        Attendee.timezone,
+        Attendee.locale,
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
     for batch in batches(refs):
-        for row in session.execute(
-            select(
-                Attendee.ref,
-                Attendee.id,
-                Attendee.email,
-                Attendee.name,
-                Attendee.timezone,
-                Attendee.locale,
-            ).where(
-                Attendee.organisation_id == organisation_id, among(dialect, Attendee.ref, batch)
+        if postgres:
+            # One unique-index probe per ref (a LATERAL lookup), whatever the
+            # planner believes of the organisation's size: with stale statistics
+            # (right after a big import) ``ref = ANY(...)`` scanned the whole
+            # organisation for every batch.
+            wanted = (
+                func.unnest(bindparam(None, list(batch), type_=ARRAY(Attendee.ref.type)))
+                .table_valued("ref")
+                .render_derived(name="wanted")
             )
-        ):
+            match = (
+                select(*columns)
+                .where(Attendee.organisation_id == organisation_id, Attendee.ref == wanted.c.ref)
+                .limit(1)  # (one at most, being unique; and it keeps the join a loop)
+                .lateral()
+            )
+            query = select(match).select_from(wanted).join(match, true())
+        else:
+            query = select(*columns).where(
+                Attendee.organisation_id == organisation_id, Attendee.ref.in_(list(batch))
+            )
+        for row in session.execute(query):
             found[row[0]] = tuple(row[1:])
     return found
 

@@ -1,9 +1,9 @@
-"""Writing many placed enrollments at once: the enrollment rows, the zero
-payments of seats, the mails and their outbox rows (COPY on PostgreSQL).
+"""Writing many placed enrollments at once: the enrollment rows and the zero
+payments of seats (COPY on PostgreSQL), and one outbox message for their mails.
 
 Per seat one ``manual_enrolled`` payment (seed 003); per row one confirmation
-or waiting-list mail whose context snapshots the event, attendee and
-enrollment, and one outbox message (``send_emails``) for all of the mails.
+or waiting-list mail, written and sent after commit by the mail worker from
+the one ``send_placement_mails`` message (domain.placement_mails).
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from domain.attendee_rows import AttendeeRow
-from domain.enrollment_mail import TEMPLATES
-from domain.mail import SEND_EMAILS_ACTOR, event_context
 from domain.outbox import add_message
+from domain.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
 from domain.scopes import Scope
-from models import EmailMessage, Enrollment, Event, Occurrence, Payment
+from models import Enrollment, Event, Payment
 from models.bulk_insert import insert_rows
 
 _ZERO = Decimal("0")
@@ -138,61 +137,20 @@ def insert_enrollments(
     placed = {
         p.row["row"]: Placement(p.id, p.row["ref"], p.status, positions.get(p.id)) for p in planned
     }
-    shown = _shown_event(session, event, scope)
-    mail_ids = [uuid.uuid4() for _p in planned]
-    insert_rows(
-        session,
-        EmailMessage,
-        (
-            {
-                "id": mail_id,
-                "organisation_id": org,
-                "job_id": p.job_id,
-                "template": TEMPLATES[p.status],
-                "to_address": p.person.email,
-                "to_name": p.person.name,
-                "context": {
-                    "event": shown,
-                    "attendee": {
-                        "ref": p.row["ref"],
-                        "name": p.person.name,
-                        "email": p.person.email,
-                    },
-                    "enrollment": _enrollment_info(placed[p.row["row"]]),
-                },
-                "state": "queued",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for p, mail_id in zip(planned, mail_ids, strict=True)
-        ),
-    )
-    # One message for all these mails: sent over one SMTP connection, and one
-    # broker round trip instead of one per mail.
+    # One message names every placement: the mail worker writes and sends
+    # their mails after commit (domain.placement_mails), outside the event lock.
     add_message(
-        session, actor=SEND_EMAILS_ACTOR, args=[[str(mail_id) for mail_id in mail_ids]], now=now
+        session,
+        actor=PLACEMENT_MAILS_ACTOR,
+        args=[
+            [
+                placement_item(p.enrollment_id, p.status, p.waitlist_position)
+                for p in placed.values()
+            ]
+        ],
+        now=now,
     )
     return placed
-
-
-def _enrollment_info(placement: Placement) -> dict[str, Any]:
-    info: dict[str, Any] = {"id": str(placement.enrollment_id), "status": placement.status}
-    if placement.waitlist_position is not None:
-        info["waitlist_position"] = placement.waitlist_position
-    return info
-
-
-def _shown_event(session: Session, event: Event, scope: Scope) -> dict[str, Any]:
-    """What the mails say about the event (an occurrence's own times)."""
-    shown = event_context(event)
-    if scope.occurrence_id is not None:
-        occurrence = session.get(Occurrence, scope.occurrence_id)
-        if occurrence is not None:
-            shown |= {
-                "starts_at": occurrence.starts_at.isoformat(),
-                "ends_at": occurrence.ends_at.isoformat(),
-            }
-    return shown
 
 
 def _waitlist_positions(

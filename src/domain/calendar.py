@@ -109,9 +109,9 @@ _ENTRY_COLUMNS = tuple(c for c in entries.c if c.name not in ("id", "organisatio
 _MINE = entries.alias("mine")
 
 
-assert CalendarRow._fields == tuple(
-    column.key for column in (*_ENTRY_COLUMNS, *_EVENT_COLUMNS)
-), "CalendarRow must list the page's columns in select order"
+assert CalendarRow._fields == tuple(column.key for column in (*_ENTRY_COLUMNS, *_EVENT_COLUMNS)), (
+    "CalendarRow must list the page's columns in select order"
+)
 
 
 def _side(query: _Shape, *, personal: bool) -> Select[Any]:

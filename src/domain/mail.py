@@ -13,8 +13,6 @@ from domain.outbox import add_message
 from models import Attendee, EmailMessage, Event
 
 SEND_EMAIL_ACTOR = "send_email"
-#: One message for many mails, sent over one SMTP connection (workers.actors).
-SEND_EMAILS_ACTOR = "send_emails"
 
 
 def queue_email(

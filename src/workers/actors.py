@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
+from sqlalchemy.exc import OperationalError
 
 import domain.enrollment_jobs
 import domain.event_jobs  # noqa: F401  (registers the event management job handlers)
@@ -23,7 +25,7 @@ from rollcall.logs import configure_logging, job_context
 from rollcall.settings import get_settings
 from workers.broker import get_broker
 from workers.mail_delivery import deliver_email, retry_delay_ms
-from workers.mail_run import send_mail_batch, send_reminder_run
+from workers.mail_run import send_placement_batch, send_reminder_run
 from workers.outbox import dispatch
 from workers.smtp import TransientMailError
 
@@ -84,23 +86,25 @@ def send_email(email_id: str) -> None:
         )
 
 
+def _placement_retry_when(retries: int, exc: BaseException) -> bool:
+    # A database hiccup while writing the mails must not lose them either.
+    retryable = TransientMailError | dramatiq.Retry | OperationalError
+    return isinstance(exc, retryable) and retries < MAIL_MAX_RETRIES
+
+
 @dramatiq.actor(
     queue_name="mail",
-    retry_when=_mail_retry_when,
+    retry_when=_placement_retry_when,
     min_backoff=5_000,
     max_backoff=15 * 60_000,
     time_limit=60 * 60_000,
 )
-def send_emails(email_ids: list[str]) -> None:
-    """Send a batch of mails (a group of enroll jobs', a bulk chunk's) over one
-    SMTP connection; each mail is claimed, retried and failed on its own."""
+def send_placement_mails(items: list[list[Any]]) -> None:
+    """Write and send the mails of enrollments placed set-wise (a bulk chunk, a
+    group of enroll jobs) over one SMTP connection (domain.placement_mails)."""
     settings = get_settings()
-    send_mail_batch(
-        sessions_for(settings.database_url),
-        settings,
-        get_broker(),
-        [uuid.UUID(email_id) for email_id in email_ids],
-        now=utcnow,
+    send_placement_batch(
+        sessions_for(settings.database_url), settings, get_broker(), items, now=utcnow
     )
 
 
@@ -129,4 +133,4 @@ def rebuild_calendar() -> None:
     rebuild_calendar_cache(sessions_for(get_settings().database_url))
 
 
-ACTORS = [process_job, send_email, send_emails, run_reminder, rebuild_calendar]
+ACTORS = [process_job, send_email, send_placement_mails, run_reminder, rebuild_calendar]

@@ -1,5 +1,5 @@
-"""Sending many mails over one reused SMTP connection: a reminder run's, or a
-batch of enrollment mails (``send_mail_batch``).
+"""Sending many mails over one reused SMTP connection: a reminder run's, or the
+mails of enrollments placed set-wise (``send_placement_batch``).
 
 Per batch: claim up to ``reminder_batch_size`` queued mails of the run
 (``sending``, attempts + 1) and commit; send each over the open connection;
@@ -23,8 +23,10 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.placement_mails import prepare_placement_mails
 from domain.reminders import finish_reminder_run, prepare_reminder_run
 from models import EmailMessage
 from rollcall.settings import Settings
@@ -95,26 +97,33 @@ def send_reminder_run(
     return report
 
 
-def send_mail_batch(
+def send_placement_batch(
     factory: sessionmaker[Session],
     settings: Settings,
     broker: dramatiq.Broker,
-    email_ids: list[uuid.UUID],
+    items: list[list[Any]],
     *,
     now: Callable[[], datetime],
 ) -> RunReport:
-    """Send these mails (those still queued) over one SMTP connection, as a
-    run's are: a group of enrollments' or a bulk chunk's confirmations.
-    Idempotent; raises TransientMailError when the server cannot be reached."""
+    """Write the mails of these placements (once) and send those still queued
+    over one SMTP connection, as a run's are: a bulk chunk's or a group of
+    enroll jobs' confirmations. Idempotent; raises TransientMailError when the
+    server cannot be reached."""
+    try:
+        with factory() as session, session.begin():
+            keys = prepare_placement_mails(session, items, now=now())
+    except IntegrityError:
+        # The same message delivered twice at once: the other wrote the rows.
+        with factory() as session, session.begin():
+            keys = prepare_placement_mails(session, items, now=now())
     report = RunReport()
     try:
-        asyncio.run(
-            _send_batches(factory, settings, EmailMessage.id.in_(email_ids), report, now=now)
-        )
+        which = EmailMessage.dedupe_key.in_(keys)
+        asyncio.run(_send_batches(factory, settings, which, report, now=now))
     finally:
         _schedule_retries(broker, settings, report)
     logger.info(
-        "mail batch sent",
+        "placement mails sent",
         extra={"sent": report.sent, "failed": report.failed, "retrying": report.retrying},
     )
     return report

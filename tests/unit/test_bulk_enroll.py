@@ -24,6 +24,7 @@ from models import (
 from tests.support.enrollment import person, statuses
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
+from workers.outbox import relay
 
 
 def post_bulk(stack: Stack, key: str, event: str, **kwargs: Any) -> dict[str, Any]:
@@ -191,7 +192,17 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     assert (done["status"], done["progress"]) == ("succeeded", {"done": 7, "total": 7})
     assert done["result"]["enrolled"] == 7
     assert counts(unit_stack)["enrollments"] == 7
+
+    # And the dead worker's chunk mails too, once the scheduler's relay hands
+    # its committed outbox message over: each of the seven gets one mail
+    assert counts(unit_stack)["email_messages"] == 4
+    relay(unit_stack.sessions, unit_stack.broker, now=utcnow(), older_than_seconds=0)
+    unit_stack.drain()
     assert counts(unit_stack)["email_messages"] == 7
+    received = unit_stack.sink.wait_for(7, timeout=10)
+    assert sorted(m["To"] for m in received) == sorted(
+        f"{row['name']} <{row['email']}>" for row in rows
+    )
 
 
 @pytest.mark.parametrize("atomic", [True, False])
@@ -236,7 +247,7 @@ def test_bulk_enrollment_fills_the_calendar_cache_and_mails_everyone(unit_stack:
         assert len(personal) == 5
         assert snapshot(conn) == expected_snapshot(conn)
         outbox = session.scalars(select(OutboxMessage.actor)).all()
-    assert outbox.count("send_emails") == 1
+    assert outbox.count("send_placement_mails") == 1
     received = unit_stack.sink.wait_for(5, timeout=10)
     assert sorted(m["To"] for m in received) == [f"P{i} <p{i}@example.org>" for i in range(5)]
 

@@ -19,8 +19,8 @@ from domain.calendar_cache import expected_snapshot, snapshot
 from domain.events import create_event, publish_event
 from domain.jobs import apply_job, submit_job
 from domain.keys import get_or_create_organisation
-from domain.mail import SEND_EMAILS_ACTOR
 from domain.outbox import take_pending
+from domain.placement_mails import PLACEMENT_MAILS_ACTOR, prepare_placement_mails
 from domain.waitlist import waitlist_position
 from models import EmailMessage, Enrollment, Job, OutboxMessage
 from models.db import dispose_all, sessions_for, transaction
@@ -127,12 +127,17 @@ def test_one_message_applies_the_events_queued_jobs_in_arrival_order(
             enrollment = by_id[uuid.UUID(job.result["enrollment_id"])]
             assert enrollment.job_id == job.id and enrollment.requested_at == job.created_at
             assert waitlist_position(session, enrollment) == job.result["waitlist_position"]
-        # one message carries the six mails; the cache has the six attendees' rows
+        # one message names the six placements (their mails are the mail
+        # worker's to write); the cache has the six attendees' rows
         (message,) = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(outbox)))
-        mails = session.scalars(select(EmailMessage)).all()
-        assert message.actor == SEND_EMAILS_ACTOR
-        assert sorted(message.args[0]) == sorted(str(mail.id) for mail in mails)
-        assert {mail.job_id for mail in mails} == set(ids)
+        assert message.actor == PLACEMENT_MAILS_ACTOR
+        items = message.args[0]
+        assert message.args[0] == [
+            [job.result["enrollment_id"], job.result["status"], job.result["waitlist_position"]]
+            for job in done
+            if job.result
+        ]
+        assert session.scalars(select(EmailMessage)).all() == []
         conn = session.connection()
         assert len(snapshot(conn)) == 6 + 1  # six personal rows and the public one
         assert snapshot(conn) == expected_snapshot(conn)
@@ -141,6 +146,27 @@ def test_one_message_applies_the_events_queued_jobs_in_arrival_order(
     for job_id in ids:
         assert apply_job(db, job_id, now=lambda: T0) == []
     assert [job.finished_at for job in jobs(db, ids)] == [job.finished_at for job in done]
+
+    # And the mail worker writes the six mails once: each its job's, with the
+    # place the job reported
+    for _delivery in range(2):
+        with transaction(db) as session:
+            keys = prepare_placement_mails(session, items, now=T0)
+    with db() as session:
+        mails = session.scalars(select(EmailMessage)).all()
+    assert sorted(keys) == sorted(mail.dedupe_key for mail in mails) and len(mails) == 6
+    by_job = {mail.job_id: mail for mail in mails}
+    for job in done:
+        assert job.result is not None
+        mail = by_job[job.id]
+        assert mail.context["enrollment"]["id"] == job.result["enrollment_id"]
+        assert (
+            mail.context["enrollment"].get("waitlist_position") == (job.result["waitlist_position"])
+        )
+        assert (
+            mail.template
+            == f"enrollment_{'confirmed' if job.result['status'] == 'enrolled' else 'waitlisted'}"
+        )
 
 
 def test_refusals_stay_with_their_jobs(db: sessionmaker[Session]) -> None:
