@@ -19,6 +19,7 @@ first).
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -78,6 +79,10 @@ def _event(url: str, name: str, capacity: int) -> tuple[uuid.UUID, uuid.UUID]:
         )
         publish_event(session, event=event, now=utcnow())
         return org.id, event.id
+
+
+# Each drain starts a Worker on the same broker, which warns every time.
+logging.getLogger("dramatiq.broker.RedisBroker").setLevel(logging.ERROR)
 
 
 def _drain(broker: dramatiq.Broker, queue: str) -> float:

@@ -134,15 +134,15 @@ def _side(query: _Shape, *, personal: bool) -> Select[Any]:
                 _MINE.c.occurrence_id == entries.c.occurrence_id, _MINE.c.attendee_id == attendee
             ),
         )
-    stmt = stmt.where(entries.c.starts_at >= bindparam("from_date", type_=_STARTS))
-    if query.to_date:
-        stmt = stmt.where(entries.c.starts_at <= bindparam("to_date", type_=_STARTS))
     if query.types:
         stmt = stmt.where(entries.c.event_type.in_(bindparam("types", expanding=True)))
     return stmt
 
 
 _STARTS = entries.c.starts_at.type
+_ID = entries.c.occurrence_id.type
+_LOWEST_ID = uuid.UUID(int=0)
+_HIGHEST_ID = uuid.UUID(int=(1 << 128) - 1)
 
 
 @dataclass(frozen=True)
@@ -150,11 +150,11 @@ class _Shape:
     """What decides the SQL text of a window; values travel as bound parameters."""
 
     bookmarked_only: bool
-    to_date: bool
     types: bool
+    #: The scan starts at a bound (a cursor or a date), inclusive or not.
     bound: bool
-    descending: bool
     inclusive: bool
+    descending: bool
 
 
 @lru_cache(maxsize=128)
@@ -162,10 +162,7 @@ def _window_statement(shape: _Shape) -> Any:
     """Built once per shape: constructing a UNION of subqueries costs more Python
     time than running it, so pages reuse the statement with new parameters."""
     key = tuple_(entries.c.starts_at, entries.c.occurrence_id)
-    at = tuple_(
-        bindparam("bound_starts", type_=_STARTS),
-        bindparam("bound_id", type_=entries.c.occurrence_id.type),
-    )
+    at = tuple_(bindparam("bound_starts", type_=_STARTS), bindparam("bound_id", type_=_ID))
     limited = []
     sides = [True] if shape.bookmarked_only else [True, False]
     for personal in sides:
@@ -192,6 +189,22 @@ def _window_statement(shape: _Shape) -> Any:
     return select(both).order_by(*page_order).limit(bindparam("limit", type_=Integer()))
 
 
+def _near_bound(
+    query: CalendarQuery, bound: CursorKey | None, *, descending: bool, inclusive: bool
+) -> tuple[CursorKey | None, bool]:
+    """Where the scan starts: the cursor, or the date it must not cross if that
+    comes first. (date, lowest or highest id) stands for the date itself."""
+    if descending:
+        edge = None if query.to_date is None else (query.to_date, _HIGHEST_ID)
+        if edge is not None and (bound is None or edge < bound):
+            return edge, True
+    else:
+        edge = (query.from_date, _LOWEST_ID)
+        if bound is None or edge > bound:
+            return edge, True
+    return bound, inclusive
+
+
 def _window(
     session: Session,
     user: EndUser,
@@ -207,31 +220,40 @@ def _window(
     One statement: each side is its own ordered, limited keyset scan, the two
     glued with UNION ALL and cut to ``limit`` in order by the database, so a
     page costs one round trip and only its own rows cross the wire.
+
+    The statement holds one range condition only, the bound the scan starts
+    at; the date on the far side is applied to the rows read (they come last,
+    so cutting there is exact). With both in SQL, SQLite bounded its index
+    range by fromDate instead of the cursor, and deep pages scanned from it.
     """
+    near, near_inclusive = _near_bound(query, bound, descending=descending, inclusive=inclusive)
     shape = _Shape(
         bookmarked_only=query.bookmarked_only,
-        to_date=query.to_date is not None,
         types=bool(query.types),
-        bound=bound is not None,
+        bound=near is not None,
+        inclusive=near_inclusive,
         descending=descending,
-        inclusive=inclusive,
     )
     params: dict[str, Any] = {
         "org": user.organisation_id,
         "attendee": user.attendee_id,
-        "from_date": query.from_date,
         "limit": limit,
     }
-    if query.to_date is not None:
-        params["to_date"] = query.to_date
     if query.types:
         params["types"] = list(query.types)
-    if bound is not None:
-        params["bound_starts"], params["bound_id"] = bound
+    if near is not None:
+        params["bound_starts"], params["bound_id"] = near
     result = session.connection().execute(_window_statement(shape), params)
     # Plain named tuples: a page reads ~25 fields of each of its rows, and a
     # tuple's field is several times cheaper to read than a Row's.
-    return [CalendarRow._make(row) for row in result.all()]
+    rows = [CalendarRow._make(row) for row in result.all()]
+    if descending:
+        inside = [row for row in rows if row.starts_at >= query.from_date]
+    elif query.to_date is not None:
+        inside = [row for row in rows if row.starts_at <= query.to_date]
+    else:
+        inside = rows
+    return inside
 
 
 def list_calendar(

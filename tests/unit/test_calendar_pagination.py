@@ -182,3 +182,40 @@ def test_page_info_in_both_directions(unit_stack: Stack) -> None:
         toDate=(BASE + timedelta(days=3)).isoformat(),
     ).json()
     assert len(bounded["entries"]) == 3
+
+
+def test_date_range_edges_cut_pages_exactly(unit_stack: Stack) -> None:
+    # Given five daily dates d0..d4, and the range d1..d3
+    key = unit_stack.key()
+    with unit_stack.db() as session:
+        org = org_id(session)
+        add_attendee(session, org, "ada")
+        add_event(session, org, starts=[BASE + timedelta(days=i) for i in range(5)])
+    token = issue_token(unit_stack, key, "ada")
+    every = calendar(unit_stack, token).json()["entries"]
+    day = [entry["id"] for entry in every]
+    window = {
+        "fromDate": (BASE + timedelta(days=1)).isoformat(),
+        "toDate": (BASE + timedelta(days=3)).isoformat(),
+    }
+
+    def ids(page: dict[str, Any]) -> list[str]:
+        return [entry["id"] for entry in page["entries"]]
+
+    # Forward: the page at toDate ends there (d4 is outside, not a next page)
+    first = calendar(unit_stack, token, first=2, **window).json()
+    assert ids(first) == day[1:3] and first["page_info"]["has_next_page"] is True
+    end = first["page_info"]["end_cursor"]
+    rest = calendar(unit_stack, token, first=2, after=end, **window).json()
+    assert ids(rest) == day[3:4] and rest["page_info"]["has_next_page"] is False
+
+    # Backward: the page at fromDate ends there (d0 is outside)
+    last = calendar(unit_stack, token, last=2, **window).json()
+    assert ids(last) == day[2:4] and last["page_info"]["has_previous_page"] is True
+    start = last["page_info"]["start_cursor"]
+    before = calendar(unit_stack, token, last=2, before=start, **window).json()
+    assert ids(before) == day[1:2] and before["page_info"]["has_previous_page"] is False
+
+    # A cursor from outside the range starts the page at the range's edge
+    outside = calendar(unit_stack, token, first=2, after=every[0]["cursor"], **window).json()
+    assert ids(outside) == day[1:3]
