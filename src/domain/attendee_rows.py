@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +25,6 @@ IN_BATCH = 1_000
 FIELDS = ("email", "name", "timezone", "locale")
 #: Concurrent inserts of the same refs: give up (and let the job retry) after this.
 _INSERT_TRIES = 3
-
-
-@dataclass(frozen=True)
-class AttendeeRow:
-    id: uuid.UUID
-    email: str
-    name: str
 
 
 def batches(values: Sequence[Any], size: int = IN_BATCH) -> Iterable[Sequence[Any]]:
@@ -84,8 +76,8 @@ def _stored(
 
 def upsert_attendee_rows(
     session: Session, *, organisation_id: uuid.UUID, rows: Sequence[dict[str, Any]], now: datetime
-) -> dict[str, AttendeeRow]:
-    """The attendee of every row (by ``ref``), created or brought up to date."""
+) -> dict[str, uuid.UUID]:
+    """The attendee id of every row (by ``ref``), created or brought up to date."""
     refs = list(dict.fromkeys(row["ref"] for row in rows))
     for _ in range(_INSERT_TRIES):
         found = _stored(session, organisation_id, refs)
@@ -98,7 +90,7 @@ def upsert_attendee_rows(
         break
     else:
         raise RuntimeError("attendees kept being inserted concurrently; the job will retry")
-    result = {new["ref"]: AttendeeRow(new["id"], new["email"], new["name"]) for new in fresh}
+    result = {new["ref"]: new["id"] for new in fresh}
     changed: list[dict[str, Any]] = []
     for row in rows:
         existing = found.get(row["ref"])
@@ -108,7 +100,7 @@ def upsert_attendee_rows(
         wanted = {name: row.get(name) or current[name] for name in FIELDS}
         if wanted != current:
             changed.append({"attendee_id": existing[0], **wanted, "now": now})
-        result[row["ref"]] = AttendeeRow(existing[0], wanted["email"], wanted["name"])
+        result[row["ref"]] = existing[0]
     if changed:
         session.execute(
             update(Attendee)

@@ -2,8 +2,8 @@
 applied set-wise by domain.bulk_rows.
 
 * ``atomic``: one transaction for every chunk; any failing row raises
-  BulkRowsFailed and everything rolls back, mails included (they are rows in
-  the same transaction). Progress is written from a second connection on
+  BulkRowsFailed and everything rolls back, mails included (each chunk's mail
+  message is an outbox row in the same transaction). Progress is written from a second connection on
   PostgreSQL; SQLite serialises writers, so there it shows at the end only.
 * not atomic: one transaction per chunk that also records the chunk's
   outcome on the job (progress, counts, row errors) under the job row's lock.

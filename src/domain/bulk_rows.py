@@ -125,7 +125,7 @@ def enroll_rows(
     people = upsert_attendee_rows(
         session, organisation_id=event.organisation_id, rows=candidates, now=now
     )
-    ids = [person.id for person in people.values()]
+    ids = list(people.values())
     dialect = session.get_bind().dialect.name
     if event.max_per_attendee is not None and ids:
         # Lock the attendees before counting: one attendee's requests in two
@@ -140,7 +140,7 @@ def enroll_rows(
     in_scope, per_event = _active_by_attendee(session, event=event, scope=scope, attendee_ids=ids)
     eligible: list[dict[str, Any]] = []
     for row in candidates:
-        attendee_id = people[row["ref"]].id
+        attendee_id = people[row["ref"]]
         if attendee_id in in_scope:
             refused[row["row"]] = AlreadyEnrolled(attendee_ref=row["ref"])
         elif not may_enroll_more(event.max_per_attendee, per_event.get(attendee_id, 0)):
@@ -172,7 +172,7 @@ def enroll_rows(
         # The calendar cache moves with the enrollments: no ORM flush saw them.
         refresh_calendar(
             session.connection(),
-            pairs={(event.id, people[row["ref"]].id) for row in [*seated, *rest]},
+            pairs={(event.id, people[row["ref"]]) for row in [*seated, *rest]},
         )
     outcome.enrolled, outcome.waitlisted = len(seated), len(rest)
     by_number = {row["row"]: row for row in rows}

@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from domain.attendee_rows import AttendeeRow
 from domain.outbox import add_message
 from domain.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
 from domain.scopes import Scope
@@ -44,7 +43,7 @@ class _Planned(NamedTuple):
     """One row's enrollment, decided before anything is written."""
 
     row: dict[str, Any]
-    person: AttendeeRow
+    attendee_id: uuid.UUID
     status: str
     id: uuid.UUID
     requested_at: datetime
@@ -59,7 +58,7 @@ def insert_enrollments(
     scope: Scope,
     seated: Sequence[dict[str, Any]],
     waiting: Sequence[dict[str, Any]],
-    people: dict[str, AttendeeRow],
+    people: dict[str, uuid.UUID],
     now: datetime,
     requested_at: datetime,
     job_id: uuid.UUID,
@@ -95,7 +94,7 @@ def insert_enrollments(
                 "event_id": event_id,
                 "occurrence_id": scope.occurrence_id,
                 "session_id": scope.session_id,
-                "attendee_id": p.person.id,
+                "attendee_id": p.attendee_id,
                 "scope_key": scope.key,
                 "status": p.status,
                 "requested_at": p.requested_at,
@@ -124,7 +123,7 @@ def insert_enrollments(
                 "id": uuid.uuid4(),
                 "organisation_id": org,
                 "event_id": event_id,
-                "attendee_id": p.person.id,
+                "attendee_id": p.attendee_id,
                 "enrollment_id": p.id,
                 "state": "manual_enrolled",
                 "amount": _ZERO,

@@ -199,7 +199,7 @@ def refresh_calendar(
                 select(Occurrence.event_id).where(Occurrence.event_id.in_(list(people))).distinct()
             )
         )
-        people = defaultdict(set, {e: ids for e, ids in people.items() if e in dated})
+        people = {e: ids for e, ids in people.items() if e in dated}
     size = _PG_PEOPLE_CHUNK if conn.dialect.name == "postgresql" else _CHUNK
     for event_id, attendee_ids in sorted(people.items()):
         for chunk in _chunks(attendee_ids, size):

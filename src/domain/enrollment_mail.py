@@ -21,6 +21,18 @@ TEMPLATES = {
 }
 
 
+def shown_event(session: Session, event: Event, occurrence_id: uuid.UUID | None) -> dict[str, Any]:
+    """What a mail says about the event; an occurrence enrollment shows the
+    occurrence's own times."""
+    shown = event_context(event)
+    if occurrence_id is not None:
+        occurrence = session.get(Occurrence, occurrence_id)
+        if occurrence is not None:
+            shown["starts_at"] = occurrence.starts_at.isoformat()
+            shown["ends_at"] = occurrence.ends_at.isoformat()
+    return shown
+
+
 def enrollment_mail_context(
     session: Session,
     *,
@@ -30,12 +42,7 @@ def enrollment_mail_context(
     waitlist_position: int | None = None,
 ) -> dict[str, Any]:
     """JSON-safe context; an occurrence enrollment shows the occurrence's times."""
-    shown = event_context(event)
-    if enrollment.occurrence_id is not None:
-        occurrence = session.get(Occurrence, enrollment.occurrence_id)
-        if occurrence is not None:
-            shown["starts_at"] = occurrence.starts_at.isoformat()
-            shown["ends_at"] = occurrence.ends_at.isoformat()
+    shown = shown_event(session, event, enrollment.occurrence_id)
     info: dict[str, Any] = {"id": str(enrollment.id), "status": enrollment.status}
     if waitlist_position is not None:
         info["waitlist_position"] = waitlist_position

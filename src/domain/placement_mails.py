@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.enrollment_mail import TEMPLATES
-from domain.mail import event_context
-from models import Attendee, EmailMessage, Enrollment, Event, Occurrence
+from domain.enrollment_mail import TEMPLATES, shown_event
+from models import Attendee, EmailMessage, Enrollment, Event
 from models.bulk_insert import insert_rows
 from models.sql_lists import among
 
@@ -79,7 +78,9 @@ def prepare_placement_mails(session: Session, items: Iterable[Item], *, now: dat
     for row in rows:
         where = (row.event_id, row.occurrence_id)
         if where not in shown:
-            shown[where] = _shown_event(session, *where)
+            event = session.get(Event, row.event_id)
+            assert event is not None  # the enrollment row references it
+            shown[where] = shown_event(session, event, row.occurrence_id)
     insert_rows(
         session,
         EmailMessage,
@@ -113,20 +114,3 @@ def _mail_row(row: Any, item: Item, shown: dict[str, Any], now: datetime) -> dic
         "attempts": 0,
         "created_at": now,
     }
-
-
-def _shown_event(
-    session: Session, event_id: uuid.UUID, occurrence_id: uuid.UUID | None
-) -> dict[str, Any]:
-    """What the mails say about the event (an occurrence's own times)."""
-    event = session.get(Event, event_id)
-    assert event is not None  # the enrollment row references it
-    shown = event_context(event)
-    if occurrence_id is not None:
-        occurrence = session.get(Occurrence, occurrence_id)
-        if occurrence is not None:
-            shown |= {
-                "starts_at": occurrence.starts_at.isoformat(),
-                "ends_at": occurrence.ends_at.isoformat(),
-            }
-    return shown

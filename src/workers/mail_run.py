@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.placement_mails import prepare_placement_mails
 from domain.reminders import finish_reminder_run, prepare_reminder_run
 from models import EmailMessage
+from models.sql_lists import among
 from rollcall.settings import Settings
 from workers.mail_delivery import (
     UNRENDERABLE,
@@ -118,7 +119,8 @@ def send_placement_batch(
             keys = prepare_placement_mails(session, items, now=now())
     report = RunReport()
     try:
-        which = EmailMessage.dedupe_key.in_(keys)
+        # One array parameter on PostgreSQL, not a bind per key in every claim.
+        which = among(session.get_bind().dialect.name, EmailMessage.dedupe_key, keys)
         asyncio.run(_send_batches(factory, settings, which, report, now=now))
     finally:
         _schedule_retries(broker, settings, report)

@@ -146,13 +146,18 @@ def _all(stack: Stack, token: str) -> list[dict[str, Any]]:
         cursor = body["page_info"]["end_cursor"]
 
 
-def test_page_info_in_both_directions(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    with unit_stack.db() as session:
+def _five_daily_dates(stack: Stack) -> str:
+    """Attendee ada's token, and one event with dates on five days from BASE."""
+    key = stack.key()
+    with stack.db() as session:
         org = org_id(session)
         add_attendee(session, org, "ada")
         add_event(session, org, starts=[BASE + timedelta(days=i) for i in range(5)])
-    token = issue_token(unit_stack, key, "ada")
+    return issue_token(stack, key, "ada")
+
+
+def test_page_info_in_both_directions(unit_stack: Stack) -> None:
+    token = _five_daily_dates(unit_stack)
 
     page1 = calendar(unit_stack, token, first=2).json()
     assert page1["page_info"]["has_next_page"] is True
@@ -186,12 +191,7 @@ def test_page_info_in_both_directions(unit_stack: Stack) -> None:
 
 def test_date_range_edges_cut_pages_exactly(unit_stack: Stack) -> None:
     # Given five daily dates d0..d4, and the range d1..d3
-    key = unit_stack.key()
-    with unit_stack.db() as session:
-        org = org_id(session)
-        add_attendee(session, org, "ada")
-        add_event(session, org, starts=[BASE + timedelta(days=i) for i in range(5)])
-    token = issue_token(unit_stack, key, "ada")
+    token = _five_daily_dates(unit_stack)
     every = calendar(unit_stack, token).json()["entries"]
     day = [entry["id"] for entry in every]
     window = {
