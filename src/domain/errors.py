@@ -208,6 +208,12 @@ class OpsSignInRequired(Unauthenticated):
     code = "OPS_SIGN_IN_REQUIRED"
 
 
+class CsrfTokenInvalid(Forbidden):
+    """The form's CSRF token is missing or wrong: reload the page and submit it again."""
+
+    code = "CSRF_TOKEN_INVALID"
+
+
 # Event management (issue 3) ----------------------------------------------------
 
 
