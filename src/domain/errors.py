@@ -67,6 +67,29 @@ class Invalid(DomainError):
     code = "VALIDATION_ERROR"
 
 
+class Unavailable(RollcallError):
+    """A service Rollcall depends on is unavailable; try again shortly.
+
+    Not a DomainError: it is transient, so a worker retries it."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+# Failures of our own ----------------------------------------------------------
+
+
+class InternalError(RollcallError):
+    """Something went wrong on our side; the request id in the logs has the details."""
+
+    code = "INTERNAL_ERROR"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is unavailable; try again shortly."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
 # Authentication ---------------------------------------------------------------
 
 
