@@ -67,6 +67,29 @@ class Invalid(DomainError):
     code = "VALIDATION_ERROR"
 
 
+class Unavailable(RollcallError):
+    """A service Rollcall depends on is unavailable; try again shortly.
+
+    Not a DomainError: it is transient, so a worker retries it."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+# Failures of our own ----------------------------------------------------------
+
+
+class InternalError(RollcallError):
+    """Something went wrong on our side; the request id in the logs has the details."""
+
+    code = "INTERNAL_ERROR"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is unavailable; try again shortly."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
 # Authentication ---------------------------------------------------------------
 
 
@@ -206,6 +229,12 @@ class OpsSignInRequired(Unauthenticated):
     """Sign in to the dashboard with an API key that has the ``ops`` scope."""
 
     code = "OPS_SIGN_IN_REQUIRED"
+
+
+class CsrfTokenInvalid(Forbidden):
+    """The form's CSRF token is missing or wrong: reload the page and submit it again."""
+
+    code = "CSRF_TOKEN_INVALID"
 
 
 # Event management (issue 3) ----------------------------------------------------

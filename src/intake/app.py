@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
 from intake.errors import install_error_handlers
+from intake.middleware import RequestContext
 from intake.ops import routes as ops
 from intake.ops.errors import install_ops_error_handlers
 from intake.routes import (
@@ -25,7 +23,6 @@ from intake.routes import (
     reminders,
 )
 from rollcall import __version__
-from rollcall.logs import request_id_var
 from rollcall.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -57,18 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     install_ops_error_handlers(app)
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        token = request_id_var.set(rid[:64])
-        try:
-            response = await call_next(request)
-        finally:
-            request_id_var.reset(token)
-        response.headers["X-Request-ID"] = rid[:64]
-        return response
-
+    app.add_middleware(RequestContext)
     return app

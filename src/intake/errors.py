@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors
+
+logger = logging.getLogger("rollcall.intake")
 
 STATUS_BY_CATEGORY: list[tuple[type[errors.RollcallError], int]] = [
     (errors.Unauthenticated, 401),
@@ -18,7 +22,11 @@ STATUS_BY_CATEGORY: list[tuple[type[errors.RollcallError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.Invalid, 422),
+    (errors.Unavailable, 503),
 ]
+
+#: What a 503 tells clients to wait before they try again (Retry-After, seconds).
+RETRY_AFTER_SECONDS = 5
 
 STATUS_BY_HTTP_CODE = {
     400: "BAD_REQUEST",
@@ -45,13 +53,49 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": body}
 
 
+def error_response(exc: errors.RollcallError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, errors.Unavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse({"error": exc.as_dict()}, status_code=status_for(exc), headers=headers)
+
+
+def internal_error_response(exc: BaseException) -> JSONResponse:
+    """The answer to a failure nobody foresaw: logged in full (the request id is
+    on the line), told to the client as INTERNAL_ERROR without its text."""
+    logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    return error_response(errors.InternalError())
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "down, unreachable, overloaded or cut off"
+    (worth retrying later) rather than a bug: connection failures, a statement
+    or the pool timing out, a connection lost mid-request."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.RollcallError)
     async def _domain(_request: Request, exc: errors.RollcallError) -> JSONResponse:
-        headers = (
-            {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
-        )
-        return JSONResponse({"error": exc.as_dict()}, status_code=status_for(exc), headers=headers)
+        return error_response(exc)
+
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_database_unavailable(exc):
+            return internal_error_response(exc)
+        # The text names the host and port: for the logs, never for the client.
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return error_response(errors.DatabaseUnavailable())
+
+    app.add_exception_handler(sa_exc.DBAPIError, _database)
+    app.add_exception_handler(sa_exc.TimeoutError, _database)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,7 +20,31 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """Bounds on how long a caller waits for PostgreSQL, so a database that is
+    down or stuck turns into a prompt error instead of a hung request."""
+
+    connect_seconds: int = 5
+    statement_ms: int = 30_000
+    pool_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls) -> DatabaseTimeouts:
+        from rollcall.settings import get_settings
+
+        settings = get_settings()
+        return cls(
+            connect_seconds=settings.database_connect_timeout_seconds,
+            statement_ms=settings.database_statement_timeout_ms,
+            pool_seconds=settings.database_pool_timeout_seconds,
+        )
+
+
+def make_engine(url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``timeouts`` bound connecting, each statement and the
+    wait for a pooled connection on PostgreSQL; without them (migrations, which
+    may run long) libpq's defaults apply: no statement timeout."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -30,6 +55,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    if timeouts is not None:
+        kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
+        connect_args: dict[str, Any] = {"connect_timeout": timeouts.connect_seconds}
+        if timeouts.statement_ms:
+            # Sent as a startup option, so it holds from the first statement of
+            # every pooled connection, whoever opens a transaction on it.
+            given = make_url(url).query.get("options")
+            options = f"-c statement_timeout={timeouts.statement_ms}"
+            connect_args["options"] = f"{given} {options}" if isinstance(given, str) else options
+        kwargs["connect_args"] = connect_args | kwargs.get("connect_args", {})
     return create_engine(url, **kwargs)
 
 
@@ -69,9 +104,10 @@ _FACTORIES: dict[str, sessionmaker[Session]] = {}
 
 
 def engine_for(url: str) -> Engine:
-    """One engine (and pool) per database URL per process."""
+    """One engine (and pool) per database URL per process, bounded by the
+    settings' database timeouts."""
     if url not in _ENGINES:
-        _ENGINES[url] = make_engine(url)
+        _ENGINES[url] = make_engine(url, timeouts=DatabaseTimeouts.from_settings())
     return _ENGINES[url]
 
 

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     database_url: str = Field(default="sqlite:///var/rollcall.db")
+    #: PostgreSQL: give up connecting after this many seconds (libpq's
+    #: connect_timeout; it counts whole seconds and at least 2). Without it a
+    #: request to an unreachable server waits as long as the kernel does.
+    database_connect_timeout_seconds: int = Field(default=5, ge=2, le=300)
+    #: PostgreSQL: cancel any statement running longer (lock waits included).
+    #: 0 turns it off. Migrations do not use it.
+    database_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    #: How long a request waits for a free pooled connection before it is told
+    #: the database is unavailable (SQLAlchemy's pool_timeout).
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     redis_url: str = Field(default="redis://127.0.0.1:6380/0")
     smtp_url: str = Field(default="smtp://127.0.0.1:1025")
     mail_from: str = Field(default="Rollcall <no-reply@rollcall.localhost>")

@@ -1,8 +1,9 @@
 """Rendering is pure: a template name and a context in, a Rendered value out.
 
 Each mail is three files in templates/email: ``<name>.subject.txt``,
-``<name>.txt.j2`` and ``<name>.html.j2``. HTML is autoescaped; the subject is
-collapsed to one line so no header can be injected through it.
+``<name>.txt.j2`` and ``<name>.html.j2``. HTML is autoescaped (the environment
+comes from rollcall.templating, like every other); the subject is collapsed to
+one line so no header can be injected through it.
 
 An organisation overrides any of these files (or ``_layout.html.j2``) by
 putting a file of the same name in ``templates/email/org/<organisation id>/``;
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from rollcall.templating import make_environment
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,8 @@ def localtime(
 def environment(templates_dir: str, override_dir: str | None = None) -> Environment:
     """One Jinja2 environment per templates folder (and override folder)."""
     search = [override_dir, templates_dir] if override_dir else [templates_dir]
-    env = Environment(
-        loader=FileSystemLoader(search),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+    env = make_environment(
+        FileSystemLoader(search),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -65,7 +65,7 @@ def test_dead_letter_is_listed_then_requeued_and_succeeds(
     flaky.broken = False
     response = real_stack.client.post(
         "/ops/dead-letters/act",
-        data={"action": "requeue", "actor": "process_job", "q": accepted["id"]},
+        data=cookie.form(action="requeue", actor="process_job", q=accepted["id"]),
         headers=cookie,
         follow_redirects=False,
     )
@@ -98,7 +98,10 @@ def test_dead_letters_of_another_organisation_are_hidden_and_untouchable(
 
     assert accepted["id"] not in real_stack.client.get("/ops/dead-letters", headers=globex).text
     response = real_stack.client.post(
-        "/ops/dead-letters/act", data={"action": "delete"}, headers=globex, follow_redirects=False
+        "/ops/dead-letters/act",
+        data=globex.form(action="delete"),
+        headers=globex,
+        follow_redirects=False,
     )
     assert "0+message" in response.headers["location"]
     acme_page = real_stack.client.get("/ops/dead-letters", headers=sign_in(real_stack, acme))
@@ -142,4 +145,32 @@ def test_status_and_readyz_on_real_services(real_stack: Stack) -> None:
     assert result.exit_code == 0, result.output
     assert "workers alive: 1" in result.output and "jobs           0" in result.output
     ready = real_stack.client.get("/readyz").json()
-    assert ready == {"ready": True, "checks": {"database": "ok", "redis": "ok", "smtp": "ok"}}
+    assert ready == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "smtp": "ok"}}
+
+
+def test_dead_letter_contents_are_escaped_and_their_forms_carry_the_token(
+    real_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from markupsafe import escape
+
+    from tests.support.ops import post_forms
+
+    # Given a job whose worker crashed with markup in its error, until dead-lettered
+    payload = '<img src=x onerror=alert(1)><base href="https://evil.example/"><b>x</b>'
+    Flaky(monkeypatch, message=f"boom {payload}")
+    key = real_stack.key("acme", operator=True)
+    published_event(real_stack, key, ref="esc")
+    accepted = enroll(real_stack, key, "esc", "ada")
+    real_stack.drain()
+    cookie = sign_in(real_stack, key)
+
+    # When the operator opens the dead letters
+    page = real_stack.client.get("/ops/dead-letters", headers=cookie).text
+
+    # Then the error (its last line and the whole traceback) is text, not markup
+    assert accepted["id"] in page
+    assert payload not in page and page.count(str(escape(f"boom {payload}"))) >= 2
+    # And each requeue/delete form, per row and for all, carries the CSRF token
+    forms = post_forms(page)
+    assert len([f for f in forms if f["@action"] == "/ops/dead-letters/act"]) == 4, forms
+    assert all(form["csrf_token"] == cookie.csrf_token for form in forms)

@@ -106,3 +106,27 @@ def bind_broker(settings: Settings) -> dramatiq.Broker:
 
 def unique_namespace() -> str:
     return f"rc-test-{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def live_api(monkeypatch: Any, *, database_url: str, smtp_url: str, **env: str) -> Iterator[Stack]:
+    """The API alone over real HTTP (uvicorn on a free port) on ``database_url``,
+    with the StubBroker and no worker: for tests about the web process itself.
+    One httpx client, so its requests share a keep-alive connection."""
+    from intake.app import create_app
+    from tests.support.services import LiveServer
+
+    settings = configure(
+        monkeypatch, database_url=database_url, redis_url="stub://", smtp_url=smtp_url, **env
+    )
+    broker = bind_broker(settings)
+    try:
+        with (
+            LiveServer(create_app(settings)) as server,
+            httpx.Client(base_url=server.url, timeout=60) as client,
+        ):
+            stack = Stack(settings=settings, broker=broker, client=client)
+            stack.extra["server"] = server
+            yield stack
+    finally:
+        broker.close()

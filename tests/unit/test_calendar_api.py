@@ -340,6 +340,33 @@ def test_ics_feed_needs_a_token(unit_stack: Stack, ada: tuple[str, str]) -> None
     assert unit_stack.client.get("/v1/calendar.ics", params={"token": key}).status_code == 403
 
 
+def test_ics_feed_takes_the_token_in_the_authorization_header(
+    unit_stack: Stack, ada: tuple[str, str]
+) -> None:
+    # Given an attendee's calendar with one event
+    _key, token = ada
+    with unit_stack.db() as session:
+        add_event(session, org_id(session), name="Headed", starts=[BASE])
+
+    # When a calendar client sends the token as a bearer header, not in the URL
+    response = unit_stack.client.get(
+        "/v1/calendar.ics", params={"fromDate": "2030-01-01"}, headers=unit_stack.auth(token)
+    )
+
+    # Then the feed answers, and the header is what counts when both are sent
+    assert response.status_code == 200, response.text
+    summaries = [
+        str(event["SUMMARY"])
+        for event in Calendar.from_ical(response.content).walk()
+        if event.name == "VEVENT"
+    ]
+    assert summaries == ["Headed"]
+    both = unit_stack.client.get(
+        "/v1/calendar.ics", params={"token": token}, headers=unit_stack.auth("rct_unknown")
+    )
+    assert (both.status_code, both.json()["error"]["code"]) == (401, "INVALID_TOKEN")
+
+
 def test_revoked_token_and_other_organisations_stay_out(
     unit_stack: Stack, ada: tuple[str, str]
 ) -> None:

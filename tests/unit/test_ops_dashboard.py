@@ -8,7 +8,7 @@ from sqlalchemy import select
 from domain.clock import utcnow
 from models import ApiKey, EmailMessage
 from tests.support.factories import enroll, published_event
-from tests.support.ops import COOKIE, labels, metrics, sign_in
+from tests.support.ops import COOKIE, labels, metrics, open_login, sign_in
 from tests.support.stack import Stack
 
 PAGES = ("/ops", "/ops/jobs", "/ops/dead-letters", "/ops/mail", "/ops/events")
@@ -22,15 +22,21 @@ def test_pages_need_a_signed_in_ops_key(unit_stack: Stack) -> None:
 
     # When keys without the ops scope, unknown or revoked try to sign in, they are refused
     no_ops = unit_stack.key(scopes=["events:read", "jobs:read"])
+    browser = open_login(unit_stack)
     for key in (no_ops, "rc_not-a-key", ""):
-        response = unit_stack.client.post("/ops/login", data={"api_key": key})
+        response = unit_stack.client.post(
+            "/ops/login", data=browser.form(api_key=key), headers=browser
+        )
         assert response.status_code == 401
         assert COOKIE not in response.headers.get("set-cookie", "")
 
 
 def test_session_cookie_is_secure_httponly_signed_and_follows_the_key(unit_stack: Stack) -> None:
     key = unit_stack.key(scopes=["ops"])
-    response = unit_stack.client.post("/ops/login", data={"api_key": key}, follow_redirects=False)
+    browser = open_login(unit_stack)
+    response = unit_stack.client.post(
+        "/ops/login", data=browser.form(api_key=key), headers=browser, follow_redirects=False
+    )
     set_cookie = response.headers["set-cookie"].lower()
     assert all(flag in set_cookie for flag in ("httponly", "secure", "samesite=strict"))
     assert key.lower() not in set_cookie  # the key itself is never in the cookie
@@ -39,7 +45,7 @@ def test_session_cookie_is_secure_httponly_signed_and_follows_the_key(unit_stack
         assert unit_stack.client.get(page, headers=cookie).status_code == 200, page
 
     # A tampered cookie is refused
-    tampered = {"Cookie": cookie["Cookie"][:-4] + "AAAA"}
+    tampered = {"Cookie": f"{COOKIE}={cookie.cookies[COOKIE][:-4]}AAAA"}
     assert (
         unit_stack.client.get("/ops", headers=tampered, follow_redirects=False).status_code == 303
     )
@@ -77,7 +83,9 @@ def test_jobs_and_mail_are_scoped_to_the_organisation(unit_stack: Stack) -> None
     assert "ada@example.org" not in unit_stack.client.get("/ops/mail", headers=globex_cookie).text
     with unit_stack.db() as session:
         mail_id = session.scalars(select(EmailMessage.id)).one()
-    resend = unit_stack.client.post(f"/ops/mail/{mail_id}/resend", headers=globex_cookie)
+    resend = unit_stack.client.post(
+        f"/ops/mail/{mail_id}/resend", data=globex_cookie.form(), headers=globex_cookie
+    )
     assert resend.status_code == 404 and "MAIL_NOT_FOUND" in resend.text
 
 
@@ -96,7 +104,7 @@ def test_failed_mail_shows_the_smtp_reply_and_can_be_resent(unit_stack: Stack) -
 
     # When the operator resends it
     response = unit_stack.client.post(
-        f"/ops/mail/{mail_id}/resend", headers=cookie, follow_redirects=False
+        f"/ops/mail/{mail_id}/resend", data=cookie.form(), headers=cookie, follow_redirects=False
     )
     assert response.status_code == 303
     unit_stack.drain()
@@ -105,7 +113,9 @@ def test_failed_mail_shows_the_smtp_reply_and_can_be_resent(unit_stack: Stack) -
     assert len(unit_stack.sink.wait_for(1)) == 1
     with unit_stack.db() as session:
         assert session.get(EmailMessage, mail_id).state == "sent"  # type: ignore[union-attr]
-    again = unit_stack.client.post(f"/ops/mail/{mail_id}/resend", headers=cookie)
+    again = unit_stack.client.post(
+        f"/ops/mail/{mail_id}/resend", data=cookie.form(), headers=cookie
+    )
     assert again.status_code == 409 and "MAIL_NOT_RESENDABLE" in again.text
 
 
@@ -216,7 +226,7 @@ def test_job_filters_by_event_ref_and_refuse_bad_actions(unit_stack: Stack) -> N
     assert "No job matches" in nothing
 
     bad = unit_stack.client.post(
-        "/ops/dead-letters/act", data={"action": "explode"}, headers=cookie
+        "/ops/dead-letters/act", data=cookie.form(action="explode"), headers=cookie
     )
     assert bad.status_code == 422 and "VALIDATION_ERROR" in bad.text
     assert "nonce-" in bad.headers["content-security-policy"]

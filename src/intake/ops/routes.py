@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 
 from domain import ops_views
 from domain.clock import utcnow
@@ -20,6 +21,7 @@ from domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallEr
 from domain.keys import authenticate
 from domain.outbox import take_pending
 from intake.deps import AppSettings, DbSession
+from intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
 from intake.ops.graph import minute_chart
 from intake.ops.scope import visible_dead_letters
 from intake.ops.session import COOKIE, CurrentOperator, Operator, check_ops_key, make_cookie
@@ -27,12 +29,17 @@ from models.db import sessions_for, transaction
 from models.jobs import JOB_STATUSES
 from models.mail import EMAIL_STATES
 from rollcall.settings import Settings
+from rollcall.templating import make_environment
 from workers.broker import get_broker
 from workers.outbox import dispatch
 from workers.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
 
-router = APIRouter(prefix="/ops", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(prefix="/ops", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+# Not Jinja2Templates(directory=...): that escapes only .html/.htm/.xml names,
+# and these are *.html.j2.
+templates = Jinja2Templates(
+    env=make_environment(FileSystemLoader(Path(__file__).parent / "templates"))
+)
 
 
 def _page(
@@ -40,18 +47,26 @@ def _page(
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     nonce = secrets.token_urlsafe(16)
+    csrf_token, new_browser = issue_token(request, settings)
     context |= {
         "nonce": nonce,
         "me": operator,
         "refresh_ms": settings.ops_refresh_seconds * 1000,
         "now": utcnow(),
         "flash": request.query_params.get("flash"),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token,
     }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    if new_browser:
+        set_csrf_cookie(response, settings, new_browser)
     response.headers["Cache-Control"] = "no-store"
+    # base-uri: an injected <base> cannot re-point the page's relative links and
+    # forms; form-action: no form posts anywhere but here.
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
     )
     return response
 

@@ -43,7 +43,8 @@ def _process_secret() -> bytes:
     return secrets.token_bytes(32)
 
 
-def _secret(settings: Settings) -> bytes:
+def signing_secret(settings: Settings) -> bytes:
+    """The key that signs dashboard cookies and CSRF tokens."""
     return settings.secret_key.encode() if settings.secret_key else _process_secret()
 
 
@@ -54,7 +55,7 @@ def _sign(secret: bytes, body: bytes) -> str:
 def make_cookie(settings: Settings, key_id: uuid.UUID, now: float | None = None) -> str:
     expires = int((now or time.time()) + settings.ops_session_hours * 3600)
     body = base64.urlsafe_b64encode(json.dumps({"k": str(key_id), "e": expires}).encode())
-    return f"{body.decode()}.{_sign(_secret(settings), body)}"
+    return f"{body.decode()}.{_sign(signing_secret(settings), body)}"
 
 
 def read_cookie(
@@ -64,7 +65,7 @@ def read_cookie(
     if not value or "." not in value:
         return None
     body, _, signature = value.partition(".")
-    if not hmac.compare_digest(_sign(_secret(settings), body.encode()), signature):
+    if not hmac.compare_digest(_sign(signing_secret(settings), body.encode()), signature):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body.encode()))

@@ -105,9 +105,17 @@ def get_calendar_ics(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    token: Annotated[str | None, Query(description="An end-user token")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[
+        str | None,
+        Query(
+            description="An end-user token, for calendar apps that cannot send headers "
+            "(`Authorization: Bearer <token>` is preferred: a URL ends up in logs and histories)"
+        ),
+    ] = None,
 ) -> Response:
-    user = authenticate_end_user(session, token)
+    # The header wins: it is the channel that stays out of URLs.
+    user = authenticate_end_user(session, credentials.credentials if credentials else token)
     now = utcnow()
     from_date = _param(request, "fromDate", "from_date")
     to_date = _param(request, "toDate", "to_date")

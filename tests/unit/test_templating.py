@@ -1,0 +1,94 @@
+"""One place builds Jinja2 environments, and it escapes every template but
+plain text. A scan of the source keeps anyone from building another."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from jinja2 import DictLoader
+
+from rollcall.settings import SRC_ROOT, get_settings
+from rollcall.templating import autoescape_for, make_environment
+from workers.mail_render import render_email
+
+FACTORY = SRC_ROOT / "rollcall" / "templating.py"
+JINJA_BUILDERS = {"Environment", "SandboxedEnvironment", "NativeEnvironment", "Template"}
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        ("events.html.j2", True),  # Starlette's and select_autoescape's defaults miss this
+        ("_layout.html.j2", True),
+        ("page.html", True),
+        ("report.j2", True),
+        ("feed.xml", True),
+        ("anything", True),
+        (None, True),  # built from a string
+        ("enrollment_confirmed.txt.j2", False),
+        ("enrollment_confirmed.subject.txt", False),
+        ("NOTES.TXT", False),
+    ],
+)
+def test_everything_but_plain_text_is_escaped(name: str | None, escaped: bool) -> None:
+    assert autoescape_for(name) is escaped
+    env = make_environment(DictLoader({name or "x": "{{ v }}"}))
+    rendered = (
+        env.get_template(name).render(v="<b>")
+        if name
+        else env.from_string("{{ v }}").render(v="<b>")
+    )
+    assert rendered == ("&lt;b&gt;" if escaped else "<b>")
+
+
+def test_the_policy_cannot_be_overridden() -> None:
+    with pytest.raises(TypeError):
+        make_environment(DictLoader({}), autoescape=False)
+
+
+def _calls(path: Path) -> list[tuple[str, ast.Call]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            found.append((name, node))
+    return found
+
+
+def test_no_other_code_builds_a_jinja_environment() -> None:
+    offenders = []
+    for path in sorted(SRC_ROOT.rglob("*.py")):
+        for name, call in _calls(path):
+            where = f"{path.relative_to(SRC_ROOT)}:{call.lineno}"
+            if name in JINJA_BUILDERS and path != FACTORY:
+                offenders.append(f"{where} {name}(...)")
+            if name == "Jinja2Templates" and "env" not in {k.arg for k in call.keywords}:
+                offenders.append(f"{where} Jinja2Templates without env=make_environment(...)")
+    assert offenders == []
+
+
+def test_mail_html_is_escaped_and_its_text_and_subject_are_not() -> None:
+    context = {
+        "event": {
+            "id": "e",
+            "ref": "r",
+            "name": "Tom & Jerry <b>live</b>",
+            "description": "",
+            "type": "TRAINING",
+            "timezone": "Europe/Amsterdam",
+            "starts_at": "2031-03-01T09:00:00+00:00",
+            "ends_at": "2031-03-01T10:00:00+00:00",
+        },
+        "attendee": {"ref": "a", "name": "O'Neil <img src=x onerror=alert(1)>", "email": "a@x.org"},
+        "enrollment": {"id": "n", "status": "enrolled"},
+    }
+    mail = render_email(get_settings().templates_dir, "enrollment_confirmed", context)
+    assert "<img src=x" not in mail.html and "&lt;img src=x onerror=alert(1)&gt;" in mail.html
+    assert "Tom &amp; Jerry &lt;b&gt;live&lt;/b&gt;" in mail.html
+    # plain text stays as typed: an entity would be shown literally there
+    assert "O'Neil <img src=x onerror=alert(1)>" in mail.text
+    assert "&lt;" not in mail.text
+    assert mail.subject == "You are enrolled: Tom & Jerry <b>live</b>"
