@@ -18,9 +18,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import Table, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -139,7 +139,7 @@ def _update_details(session: Session, changed: list[dict[str, Any]]) -> None:
     condition re-checks the acceptance moment under the row lock, against a
     newer request's transaction that committed in between. In id order, so
     two transactions updating the same attendees wait rather than deadlock."""
-    table = Attendee.__table__
+    table = cast(Table, Attendee.__table__)
     session.execute(
         update(table)
         .where(table.c.id == bindparam("attendee_id"), table.c.updated_at <= bindparam("as_of"))
