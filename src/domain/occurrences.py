@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from domain import recurrence
 from domain.errors import OccurrenceNotFound
+from domain.row_guard import each_row
 from models import Event, Occurrence
 
 #: At most this many occurrences are made for one event in one expansion (a
@@ -89,27 +90,37 @@ def expand_events(session: Session, *, events: Sequence[Event], until: datetime)
     scheduler's pass and the benchmark); returns how many occurrences were new."""
     rows: list[dict[str, Any]] = []
     for event in events:
-        if event.recurrence is None:
-            continue
-        begin = event.expanded_until or recurrence.first_start(event.recurrence, event.timezone)
-        assert begin is not None
-        if begin >= until:
-            continue
-        spans = recurrence.expand(
-            event.recurrence,
-            event.timezone,
-            start=begin,
-            end=until,
-            limit=MAX_OCCURRENCES_PER_EXPANSION,
-        )
-        rows += occurrence_rows(event.id, spans)
-        event.expanded_until = until
-        if spans:
-            # The window only moves forward, so the span only widens; no query needed.
-            first, last = spans[0][0], max(ends for _starts, ends in spans)
-            event.starts_at = min(event.starts_at, first) if event.starts_at else first
-            event.ends_at = max(event.ends_at, last) if event.ends_at else last
+        # Each event on its own: one whose rule cannot be expanded (a date
+        # out of range) is logged and skipped, the others are expanded.
+        with each_row(None, f"event {event.id} (expansion)"):
+            rows += _expand_one(event, until)
     return insert_occurrences(session, rows)
+
+
+def _expand_one(event: Event, until: datetime) -> list[dict[str, Any]]:
+    if event.recurrence is None:
+        return []
+    begin = event.expanded_until or recurrence.first_start(event.recurrence, event.timezone)
+    assert begin is not None
+    if begin >= until:
+        return []
+    spans = recurrence.expand(
+        event.recurrence,
+        event.timezone,
+        start=begin,
+        end=until,
+        limit=MAX_OCCURRENCES_PER_EXPANSION,
+    )
+    rows = occurrence_rows(event.id, spans)
+    if spans:
+        # The window only moves forward, so the span only widens; no query needed.
+        first, last = spans[0][0], max(ends for _starts, ends in spans)
+        starts_at = min(event.starts_at, first) if event.starts_at else first
+        ends_at = max(event.ends_at, last) if event.ends_at else last
+        # Set only once all of it worked: a skipped event is left as it was.
+        event.starts_at, event.ends_at = starts_at, ends_at
+    event.expanded_until = until
+    return rows
 
 
 def replace_occurrences(

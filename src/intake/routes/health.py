@@ -10,8 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from domain.clock import utcnow
+from domain.producer_health import producer_state
 from intake.deps import AppSettings
 from models.db import engine_for
+from rollcall.settings import Settings
+from workers.queue_inspect import inspector_for
 from workers.smtp import SmtpTarget
 
 router = APIRouter(tags=["health"])
@@ -64,4 +68,18 @@ def readyz(settings: AppSettings) -> JSONResponse:
         except Exception as exc:
             checks[name] = f"error: {type(exc).__name__}: {exc}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    # The scheduler's producers, by name and state only, for alerting; they do
+    # not decide this process's readiness (a producer skipping one
+    # organisation's bad row must not take the API out of the load balancer).
+    body = {"ready": ready, "checks": checks, "producers": _producer_states(settings)}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _producer_states(settings: Settings) -> dict[str, str]:
+    try:
+        inspector = inspector_for(settings.redis_url, settings.redis_namespace)
+        health = inspector.producer_health() if inspector is not None else {}
+    except redis.RedisError:
+        return {}  # the redis check above already says so
+    now = utcnow()
+    return {name: producer_state(one, now=now) for name, one in health.items()}
