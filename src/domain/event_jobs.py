@@ -138,7 +138,9 @@ def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[
         )
     ).all()
     with counting_skips() as skipped:
-        created = expand_events(session, events=events, until=until + EXPANSION_SLACK)
+        created = expand_events(
+            session, events=events, until=until + EXPANSION_SLACK, skip_bad=True
+        )
     return {"events": len(events), "occurrences_created": created} | _skipped(skipped)
 
 

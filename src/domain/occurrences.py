@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,14 +86,20 @@ def expand_event_occurrences(session: Session, *, event: Event, until: datetime)
     return expand_events(session, events=[event], until=until)
 
 
-def expand_events(session: Session, *, events: Sequence[Event], until: datetime) -> int:
+def expand_events(
+    session: Session, *, events: Sequence[Event], until: datetime, skip_bad: bool = False
+) -> int:
     """``expand_event_occurrences`` for many events with one bulk insert (the
-    scheduler's pass and the benchmark); returns how many occurrences were new."""
+    scheduler's pass and the benchmark); returns how many occurrences were new.
+
+    ``skip_bad`` (the scheduler's pass over an organisation): an event whose
+    rule cannot be expanded (a date out of range, too many occurrences) is
+    logged and skipped (domain.row_guard) and the others are expanded. Without
+    it the error propagates, as a request creating that event must see it.
+    """
     rows: list[dict[str, Any]] = []
     for event in events:
-        # Each event on its own: one whose rule cannot be expanded (a date
-        # out of range) is logged and skipped, the others are expanded.
-        with each_row(None, f"event {event.id} (expansion)"):
+        with each_row(None, f"event {event.id} (expansion)") if skip_bad else nullcontext():
             rows += _expand_one(event, until)
     return insert_occurrences(session, rows)
 
