@@ -1,9 +1,16 @@
 """Attendees for many rows at once: found by ref, brought up to date, or inserted.
 
 Set-based (a query per 1,000 refs, one bulk insert), for bulk enrollment and
-for groups of single enroll jobs. A value left empty in a row keeps what is
-stored. A ref inserted concurrently by another transaction (the unique
-``(organisation_id, ref)`` constraint) is found on a second look, not lost.
+for groups of single enroll jobs. A ref inserted concurrently by another
+transaction (the unique ``(organisation_id, ref)`` constraint) is found on a
+second look, not lost.
+
+The latest details win, as an upstream system expects when it sends a
+returning attendee with a new name, email, time zone or locale: the stored
+attendee takes them. A value left empty in a row keeps what is stored.
+"Latest" is by acceptance, not by application: ``updated_at`` is when the
+request whose details are stored was accepted, and a request accepted
+earlier (a job retried late, a slow worker) does not overwrite them.
 """
 
 from __future__ import annotations
@@ -11,9 +18,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import Table, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,8 +42,8 @@ def batches(values: Sequence[Any], size: int = IN_BATCH) -> Iterable[Sequence[An
 def _stored(
     session: Session, organisation_id: uuid.UUID, refs: Sequence[str]
 ) -> dict[str, tuple[Any, ...]]:
-    """ref -> (id, email, name, timezone, locale). Plain tuples, not ORM objects:
-    at 10,000 rows the identity map costs more than the queries."""
+    """ref -> (id, email, name, timezone, locale, updated_at). Plain tuples, not
+    ORM objects: at 10,000 rows the identity map costs more than the queries."""
     found: dict[str, tuple[Any, ...]] = {}
     columns = (
         Attendee.ref,
@@ -45,6 +52,7 @@ def _stored(
         Attendee.name,
         Attendee.timezone,
         Attendee.locale,
+        Attendee.updated_at,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
     for batch in batches(refs):
@@ -75,13 +83,24 @@ def _stored(
 
 
 def upsert_attendee_rows(
-    session: Session, *, organisation_id: uuid.UUID, rows: Sequence[dict[str, Any]], now: datetime
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    rows: Sequence[dict[str, Any]],
+    now: datetime,
+    requested_at: datetime,
 ) -> dict[str, uuid.UUID]:
-    """The attendee id of every row (by ``ref``), created or brought up to date."""
+    """The attendee id of every row (by ``ref``), created or brought up to date.
+
+    ``requested_at`` is when the rows' request was accepted; a row may carry
+    its own (a group of single enroll jobs)."""
     refs = list(dict.fromkeys(row["ref"] for row in rows))
     for _ in range(_INSERT_TRIES):
         found = _stored(session, organisation_id, refs)
-        fresh = [_new(organisation_id, row, now) for row in _first_per_ref(rows, found)]
+        fresh = [
+            _new(organisation_id, row, now, _as_of(row, requested_at))
+            for row in _first_per_ref(rows, found)
+        ]
         try:
             with session.begin_nested():
                 insert_rows(session, Attendee, fresh)
@@ -96,26 +115,39 @@ def upsert_attendee_rows(
         existing = found.get(row["ref"])
         if existing is None or row["ref"] in result:
             continue
-        current = dict(zip(FIELDS, existing[1:], strict=True))
-        wanted = {name: row.get(name) or current[name] for name in FIELDS}
-        if wanted != current:
-            changed.append({"attendee_id": existing[0], **wanted, "now": now})
         result[row["ref"]] = existing[0]
-    if changed:
-        session.execute(
-            update(Attendee)
-            .where(Attendee.id == bindparam("attendee_id"))
-            .values(
-                email=bindparam("email"),
-                name=bindparam("name"),
-                timezone=bindparam("timezone"),
-                locale=bindparam("locale"),
-                updated_at=bindparam("now"),
+        current = dict(zip(FIELDS, existing[1:5], strict=True))
+        wanted = {name: row.get(name) or current[name] for name in FIELDS}
+        as_of = _as_of(row, requested_at)
+        if wanted != current and as_of >= existing[5]:
+            changed.append(
+                {"attendee_id": existing[0], "as_of": as_of}
+                | {f"new_{name}": value for name, value in wanted.items()}
             )
-            .execution_options(synchronize_session=False),
-            changed,
-        )
+    if changed:
+        _update_details(session, sorted(changed, key=lambda change: change["attendee_id"]))
     return result
+
+
+def _as_of(row: dict[str, Any], requested_at: datetime) -> datetime:
+    return row.get("requested_at") or requested_at
+
+
+def _update_details(session: Session, changed: list[dict[str, Any]]) -> None:
+    """One executemany over the table (not the ORM entity: an ORM bulk UPDATE
+    takes its rows by primary key only and refused the condition). The
+    condition re-checks the acceptance moment under the row lock, against a
+    newer request's transaction that committed in between. In id order, so
+    two transactions updating the same attendees wait rather than deadlock."""
+    table = cast(Table, Attendee.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("attendee_id"), table.c.updated_at <= bindparam("as_of"))
+        .values(
+            {name: bindparam(f"new_{name}") for name in FIELDS} | {"updated_at": bindparam("as_of")}
+        ),
+        changed,
+    )
 
 
 def _first_per_ref(
@@ -130,7 +162,9 @@ def _first_per_ref(
     return first
 
 
-def _new(organisation_id: uuid.UUID, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _new(
+    organisation_id: uuid.UUID, row: dict[str, Any], now: datetime, as_of: datetime
+) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "organisation_id": organisation_id,
@@ -140,5 +174,5 @@ def _new(organisation_id: uuid.UUID, row: dict[str, Any], now: datetime) -> dict
         "timezone": row.get("timezone"),
         "locale": row.get("locale"),
         "created_at": now,
-        "updated_at": now,
+        "updated_at": as_of,
     }

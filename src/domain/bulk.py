@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
 from domain.enrollment import enrollment_refusal
-from domain.errors import BulkRowsFailed, DomainError, EventNotFound
+from domain.errors import BulkRowsFailed, DomainError, EventNotFound, RollcallError
+from domain.failure_policy import failure_decision, job_data_error
 from domain.outbox import take_pending
 from domain.scopes import Scope, resolve_scope
 from models import Event, Job
@@ -149,7 +150,8 @@ def run_atomic(
             job.errors = []
             job.finished_at = now()
             return take_pending(session)
-    except DomainError as error:
+    except Exception as exc:
+        error = _refusal(exc)
         with factory() as session, session.begin():
             job = _job(session, job_id, lock=True)
             if job is None or job.status in FINAL_JOB_STATUSES:
@@ -160,6 +162,24 @@ def run_atomic(
             job.progress_done = 0
             job.finished_at = now()
         return []
+
+
+def _refusal(exc: Exception) -> RollcallError:
+    """The error that ends the job for ``exc``; re-raises one worth a retry."""
+    if isinstance(exc, DomainError):
+        return exc
+    if failure_decision(exc) == "retry":
+        raise exc
+    return job_data_error(exc)
+
+
+def _end_early(job: Job, error: RollcallError, moment: datetime) -> None:
+    """What is committed stays; the rest of the rows is refused with ``error``."""
+    result = job.result or {}
+    applied = result.get("enrolled", 0) + result.get("waitlisted", 0)
+    job.status = "partially_succeeded" if applied else "failed"
+    job.errors = [*job.errors, *error.job_errors()]
+    job.finished_at = moment
 
 
 def run_chunk(
@@ -182,12 +202,8 @@ def run_chunk(
             try:
                 event, scope = _load(session, payload, now())
             except DomainError as error:
-                # E.g. the event was cancelled between two chunks: what is
-                # committed stays, the rest is refused with this one error.
-                applied = result["enrolled"] + result["waitlisted"]
-                job.status = "partially_succeeded" if applied else "failed"
-                job.errors = [*job.errors, *error.job_errors()]
-                job.finished_at = now()
+                # E.g. the event was cancelled between two chunks.
+                _end_early(job, error, now())
                 return True, []
             chunk = enroll_rows(
                 session,
@@ -231,7 +247,17 @@ def run_bulk_enroll(
         return run_atomic(factory, job_id, now=now, payload=payload)
     pending: list[uuid.UUID] = []
     while True:
-        finished, ids = run_chunk(factory, job_id, now=now, payload=payload)
+        try:
+            finished, ids = run_chunk(factory, job_id, now=now, payload=payload)
+        except Exception as exc:
+            # A chunk the database refuses (bad data) would be refused again:
+            # the job ends now, its committed chunks kept.
+            error = _refusal(exc)
+            with factory() as session, session.begin():
+                job = _job(session, job_id, lock=True)
+                if job is not None and job.status not in FINAL_JOB_STATUSES:
+                    _end_early(job, error, now())
+            return pending
         if after_commit is not None:
             after_commit(ids)
         else:

@@ -123,7 +123,11 @@ def enroll_rows(
         refused.update({row["row"]: refusal for row in candidates})
         candidates = []
     people = upsert_attendee_rows(
-        session, organisation_id=event.organisation_id, rows=candidates, now=now
+        session,
+        organisation_id=event.organisation_id,
+        rows=candidates,
+        now=now,
+        requested_at=requested_at,
     )
     ids = list(people.values())
     dialect = session.get_bind().dialect.name

@@ -446,3 +446,12 @@ class InvalidEventType(Invalid):
     """Unknown calendar event type."""
 
     code = "INVALID_EVENT_TYPE"
+
+
+# Jobs under faults (issue 12) ----------------------------------------------------
+
+
+class JobDataError(Invalid):
+    """The job's data cannot be applied, and trying again would fail the same way."""
+
+    code = "JOB_DATA_ERROR"

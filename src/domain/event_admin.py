@@ -26,6 +26,7 @@ from domain.occurrences import (
     refresh_event_span,
     replace_occurrences,
 )
+from domain.row_guard import each_row
 from domain.waitlist import promote_waitlisted
 from models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
 from models.enrollment import ACTIVE_STATUSES
@@ -340,9 +341,11 @@ def complete_due_events(
     ).all()
     done: list[uuid.UUID] = []
     for event in candidates:
-        if lifecycle.is_due_for_completion(event, last_end=final_end(event), now=now):
-            event.status = "completed"
-            event.completed_at = now
-            event.updated_at = now
-            done.append(event.id)
+        # Each event on its own (a savepoint): an odd one is skipped, not fatal.
+        with each_row(session, f"event {event.id} (completion)"):
+            if lifecycle.is_due_for_completion(event, last_end=final_end(event), now=now):
+                event.status = "completed"
+                event.completed_at = now
+                event.updated_at = now
+                done.append(event.id)
     return done

@@ -14,6 +14,7 @@ from domain.event_admin import complete_due_events
 from domain.jobs import handles
 from domain.mail import attendee_context, event_context, queue_email
 from domain.occurrences import EXPANSION_SLACK, expand_events
+from domain.row_guard import SkippedRow, counting_skips
 from models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
 from models.enrollment import ACTIVE_STATUSES
 
@@ -136,13 +137,22 @@ def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[
             Event.expanded_until < until,
         )
     ).all()
-    created = expand_events(session, events=events, until=until + EXPANSION_SLACK)
-    return {"events": len(events), "occurrences_created": created}
+    with counting_skips() as skipped:
+        created = expand_events(
+            session, events=events, until=until + EXPANSION_SLACK, skip_bad=True
+        )
+    return {"events": len(events), "occurrences_created": created} | _skipped(skipped)
 
 
 @handles(COMPLETE_EVENTS)
 def apply_complete_events(session: Session, job: Job, now: datetime) -> dict[str, Any]:
     """Complete the organisation's events that had ended at the scheduler's tick."""
     as_of = datetime.fromisoformat(job.payload["as_of"])
-    done = complete_due_events(session, organisation_id=job.organisation_id, now=as_of)
-    return {"completed": [str(event_id) for event_id in done]}
+    with counting_skips() as skipped:
+        done = complete_due_events(session, organisation_id=job.organisation_id, now=as_of)
+    return {"completed": [str(event_id) for event_id in done]} | _skipped(skipped)
+
+
+def _skipped(rows: list[SkippedRow]) -> dict[str, Any]:
+    """The events a pass skipped (domain.row_guard), shown in the job's result."""
+    return {"skipped": [{"row": row.what, "error": row.error} for row in rows]} if rows else {}

@@ -20,7 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from domain.errors import DomainError, IdempotencyKeyReused, JobNotFound
+from domain.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    JobDataError,
+    JobNotFound,
+    RollcallError,
+)
+from domain.failure_policy import failure_decision, job_data_error
 from domain.outbox import add_message, take_pending
 from models import Job
 from models.jobs import FINAL_JOB_STATUSES
@@ -178,26 +185,77 @@ def apply_job(
     """Apply a job exactly once; returns the outbox ids its effect produced.
 
     A job already finished is skipped (returns []). DomainError fails the job
-    with its code; any other exception propagates after rolling back, so the
-    caller's retry policy decides (the job stays ``running``).
+    with its code. Any other exception rolls back; then domain.failure_policy
+    decides: an error that cannot succeed on retry (bad data, an integrity
+    error, a programming error on odd input) fails the job at once with
+    JOB_DATA_ERROR, and the message is acknowledged; a transient one
+    propagates, so the caller's retry policy retries (the job stays ``running``).
     """
     if _finished_here(job_id):
         return []
     with factory() as session:
         head = session.execute(
-            select(Job.type, Job.status, Job.request_id).where(Job.id == job_id)
+            select(Job.type, Job.status, Job.request_id, Job.organisation_id).where(
+                Job.id == job_id
+            )
         ).one_or_none()
     if head is None:
         logger.warning("job %s not found; message dropped", job_id)
         return []
     if head.status in FINAL_JOB_STATUSES:
         return []
-    if head.type in GROUP_RUNNERS:
-        token = request_id_var.set(head.request_id)
-        try:
+    # The request that accepted the job names every line the worker logs for it.
+    token = request_id_var.set(head.request_id)
+    try:
+        if head.type in GROUP_RUNNERS:
             return GROUP_RUNNERS[head.type](factory, job_id, now=now, after_commit=after_commit)
-        finally:
-            request_id_var.reset(token)
+        return _claim_and_apply(factory, job_id, now=now, after_commit=after_commit)
+    except Exception as error:
+        if failure_decision(error) == "retry":
+            raise
+        fail_job(factory, job_id, job_data_error(error), now=now())
+        logger.error(
+            "job failed: retrying cannot help",
+            extra={
+                "job_id": str(job_id),
+                "job_type": head.type,
+                "organisation_id": str(head.organisation_id),
+                "outcome": "failed",
+                "code": JobDataError.code,
+            },
+            exc_info=True,
+        )
+        return []
+    finally:
+        request_id_var.reset(token)
+
+
+def fail_job(
+    factory: sessionmaker[Session], job_id: uuid.UUID, error: RollcallError, *, now: datetime
+) -> bool:
+    """Fail an unfinished job with ``error`` (added to its errors) in a
+    transaction of its own; False if it had already finished."""
+    with factory() as session, session.begin():
+        job = session.get(
+            Job, job_id, with_for_update=True, populate_existing=True, options=[defer(Job.payload)]
+        )
+        if job is None or job.status in FINAL_JOB_STATUSES:
+            return False
+        job.status = "failed"
+        job.errors = [*(job.errors or []), *error.job_errors()]
+        job.attempts = max(job.attempts, 1)
+        job.started_at = job.started_at or now
+        job.finished_at = now
+        return True
+
+
+def _claim_and_apply(
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    after_commit: Callable[[list[uuid.UUID]], object] | None,
+) -> list[uuid.UUID]:
     with factory() as session, session.begin():
         # Not the payload: a runner reads it itself (a bulk job's is big).
         job = session.get(Job, job_id, with_for_update=True, options=[defer(Job.payload)])
@@ -215,33 +273,28 @@ def apply_job(
             "organisation_id": str(job.organisation_id),
             "attempt": job.attempts,
         }
-        request_id = job.request_id
         job_type = job.type
-    # The request that accepted the job names every line the worker logs for it.
-    token = request_id_var.set(request_id)
+    logger.info("job started", extra=context)
+    started = time.monotonic()
     try:
-        logger.info("job started", extra=context)
-        started = time.monotonic()
-        try:
-            if job_type in RUNNERS:
-                # Multi-transaction jobs (chunked bulk) own their transactions.
-                outbox_ids = RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
-                logger.info(
-                    "job finished",
-                    extra=context
-                    | {"outcome": _status_of(factory, job_id), "duration_ms": _since(started)},
-                )
-                return outbox_ids
-            return _apply(factory, job_id, now=now, started=started)
-        except Exception:
+        if job_type in RUNNERS:
+            # Multi-transaction jobs (chunked bulk) own their transactions.
+            outbox_ids = RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
+            logger.info(
+                "job finished",
+                extra=context
+                | {"outcome": _status_of(factory, job_id), "duration_ms": _since(started)},
+            )
+            return outbox_ids
+        return _apply(factory, job_id, now=now, started=started)
+    except Exception as error:
+        if failure_decision(error) == "retry":
             logger.warning(
                 "job attempt failed; the worker retries it",
                 extra=context | {"outcome": "error", "duration_ms": _since(started)},
                 exc_info=True,
             )
-            raise
-    finally:
-        request_id_var.reset(token)
+        raise
 
 
 def _since(started: float) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from domain import recurrence
 from domain.errors import OccurrenceNotFound
+from domain.row_guard import each_row
 from models import Event, Occurrence
 
 #: At most this many occurrences are made for one event in one expansion (a
@@ -84,32 +86,48 @@ def expand_event_occurrences(session: Session, *, event: Event, until: datetime)
     return expand_events(session, events=[event], until=until)
 
 
-def expand_events(session: Session, *, events: Sequence[Event], until: datetime) -> int:
+def expand_events(
+    session: Session, *, events: Sequence[Event], until: datetime, skip_bad: bool = False
+) -> int:
     """``expand_event_occurrences`` for many events with one bulk insert (the
-    scheduler's pass and the benchmark); returns how many occurrences were new."""
+    scheduler's pass and the benchmark); returns how many occurrences were new.
+
+    ``skip_bad`` (the scheduler's pass over an organisation): an event whose
+    rule cannot be expanded (a date out of range, too many occurrences) is
+    logged and skipped (domain.row_guard) and the others are expanded. Without
+    it the error propagates, as a request creating that event must see it.
+    """
     rows: list[dict[str, Any]] = []
     for event in events:
-        if event.recurrence is None:
-            continue
-        begin = event.expanded_until or recurrence.first_start(event.recurrence, event.timezone)
-        assert begin is not None
-        if begin >= until:
-            continue
-        spans = recurrence.expand(
-            event.recurrence,
-            event.timezone,
-            start=begin,
-            end=until,
-            limit=MAX_OCCURRENCES_PER_EXPANSION,
-        )
-        rows += occurrence_rows(event.id, spans)
-        event.expanded_until = until
-        if spans:
-            # The window only moves forward, so the span only widens; no query needed.
-            first, last = spans[0][0], max(ends for _starts, ends in spans)
-            event.starts_at = min(event.starts_at, first) if event.starts_at else first
-            event.ends_at = max(event.ends_at, last) if event.ends_at else last
+        with each_row(None, f"event {event.id} (expansion)") if skip_bad else nullcontext():
+            rows += _expand_one(event, until)
     return insert_occurrences(session, rows)
+
+
+def _expand_one(event: Event, until: datetime) -> list[dict[str, Any]]:
+    if event.recurrence is None:
+        return []
+    begin = event.expanded_until or recurrence.first_start(event.recurrence, event.timezone)
+    assert begin is not None
+    if begin >= until:
+        return []
+    spans = recurrence.expand(
+        event.recurrence,
+        event.timezone,
+        start=begin,
+        end=until,
+        limit=MAX_OCCURRENCES_PER_EXPANSION,
+    )
+    rows = occurrence_rows(event.id, spans)
+    if spans:
+        # The window only moves forward, so the span only widens; no query needed.
+        first, last = spans[0][0], max(ends for _starts, ends in spans)
+        starts_at = min(event.starts_at, first) if event.starts_at else first
+        ends_at = max(event.ends_at, last) if event.ends_at else last
+        # Set only once all of it worked: a skipped event is left as it was.
+        event.starts_at, event.ends_at = starts_at, ends_at
+    event.expanded_until = until
+    return rows
 
 
 def replace_occurrences(

@@ -25,6 +25,7 @@ from domain.errors import (
 )
 from domain.mail import attendee_context, event_context
 from domain.outbox import add_message
+from domain.row_guard import each_row
 from models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
 RUN_REMINDER_ACTOR = "run_reminder"
@@ -110,6 +111,15 @@ def _record_run(
     return run
 
 
+def _later(now: datetime, minutes: int) -> datetime:
+    """``now`` plus ``minutes``, at most the last representable moment (one
+    event's absurd setting must not make the bound itself overflow)."""
+    try:
+        return now + timedelta(minutes=max(minutes, 0))
+    except OverflowError:
+        return datetime.max.replace(tzinfo=now.tzinfo)
+
+
 def record_due_reminders(session: Session, *, now: datetime, grace: timedelta) -> list[ReminderRun]:
     """Record a run for every occurrence whose reminder moment has passed and
     that has none yet: ``pending`` (with an outbox message for the worker) when
@@ -126,7 +136,7 @@ def record_due_reminders(session: Session, *, now: datetime, grace: timedelta) -
         # A coarse bound in SQL (portable, no interval arithmetic); the exact
         # moment per event is decided by run_decision below.
         bound = (
-            Occurrence.starts_at <= now + timedelta(minutes=longest)
+            Occurrence.starts_at <= _later(now, longest)
             if kind == "before"
             else Occurrence.ends_at <= now
         )
@@ -147,32 +157,48 @@ def record_due_reminders(session: Session, *, now: datetime, grace: timedelta) -
             .order_by(Occurrence.starts_at)
         ).all()
         for occurrence, event in rows:
-            due_at = reminder_moment(
-                kind,
-                starts_at=occurrence.starts_at,
-                ends_at=occurrence.ends_at,
-                before_minutes=event.reminder_before_minutes,
-                after_minutes=event.reminder_after_minutes,
-            )
-            if due_at is None:
-                continue
-            decision = run_decision(due_at, now=now, grace=grace)
-            if decision == "wait":
-                continue
-            run = _record_run(
-                session,
-                occurrence=occurrence,
-                event=event,
-                kind=kind,
-                run_key=kind,
-                due_at=due_at,
-                state="pending" if decision == "send" else "missed",
-                now=now,
-                note=None if decision == "send" else f"found at {now.isoformat()}, past the grace",
-            )
-            if run is not None:
-                recorded.append(run)
+            # Each occurrence on its own: one organisation's odd row (an event
+            # in year 1 has no representable reminder moment) is skipped, and
+            # every other organisation still gets its reminders.
+            with each_row(session, f"occurrence {occurrence.id} ({kind} reminder)"):
+                run = _record_due_run(session, occurrence, event, kind, now=now, grace=grace)
+                if run is not None:
+                    recorded.append(run)
     return recorded
+
+
+def _record_due_run(
+    session: Session,
+    occurrence: Occurrence,
+    event: Event,
+    kind: str,
+    *,
+    now: datetime,
+    grace: timedelta,
+) -> ReminderRun | None:
+    due_at = reminder_moment(
+        kind,
+        starts_at=occurrence.starts_at,
+        ends_at=occurrence.ends_at,
+        before_minutes=event.reminder_before_minutes,
+        after_minutes=event.reminder_after_minutes,
+    )
+    if due_at is None:
+        return None
+    decision = run_decision(due_at, now=now, grace=grace)
+    if decision == "wait":
+        return None
+    return _record_run(
+        session,
+        occurrence=occurrence,
+        event=event,
+        kind=kind,
+        run_key=kind,
+        due_at=due_at,
+        state="pending" if decision == "send" else "missed",
+        now=now,
+        note=None if decision == "send" else f"found at {now.isoformat()}, past the grace",
+    )
 
 
 def pick_occurrence(

@@ -94,5 +94,7 @@ class AttendeeEnrollments(BaseModel):
     attendee_ref: str
     email: str
     name: str
+    timezone: str | None
+    locale: str | None
     enrollments: list[EnrollmentOut]
     orphan_payments: list[OrphanPayments]

@@ -9,7 +9,11 @@
 - ``rollcall_mail{state}``, ``rollcall_orphan_payments``, ``rollcall_reminder_runs{state}``.
 - ``rollcall_outbox_unsent``, ``rollcall_outbox_oldest_unsent_seconds``.
 - ``rollcall_workers_alive``, ``rollcall_scheduler_leader``,
-  ``rollcall_scheduler_last_tick_timestamp_seconds{producer}``.
+  ``rollcall_scheduler_last_tick_timestamp_seconds{producer}`` (last successful tick),
+  ``rollcall_scheduler_producer_failures_total{producer}``,
+  ``rollcall_scheduler_rows_skipped_total{producer}``,
+  ``rollcall_scheduler_last_failure_timestamp_seconds{producer}``,
+  ``rollcall_scheduler_producer_state{producer,state}``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from sqlalchemy.engine import Connection
 
 from domain.clock import utcnow
 from domain.ops_views import count_orphan_payments, count_unsent_outbox
+from domain.producer_health import STATES as PRODUCER_STATES
+from domain.producer_health import ProducerHealth, producer_state
 from models import EmailMessage, Job, ReminderRun
 from models.db import engine_for, sessions_for
 from rollcall.settings import Settings
@@ -172,13 +178,48 @@ class RollcallCollector:
         yield has_leader
         tick = GaugeMetricFamily(
             "rollcall_scheduler_last_tick_timestamp_seconds",
-            "When each producer last ran",
+            "When each producer last ran to its end (its last successful tick)",
             labels=["producer"],
         )
         for name, at in ticks.items():
             tick.add_metric([name], at.timestamp())
         yield tick
+        yield from self._producers(inspector.producer_health())
         yield from self._dramatiq(read_metrics(inspector.client, self.settings.redis_namespace))
+
+    def _producers(self, health: dict[str, ProducerHealth]) -> Iterator[Metric]:
+        """Producer failures and skipped rows (scheduler.ticks records them)."""
+        labels = ["producer"]
+        failures = CounterMetricFamily(
+            "rollcall_scheduler_producer_failures",
+            "Producer ticks that raised (the next tick tries again)",
+            labels=labels,
+        )
+        skipped = CounterMetricFamily(
+            "rollcall_scheduler_rows_skipped",
+            "Rows a producer skipped because it could not handle them (see the scheduler log)",
+            labels=labels,
+        )
+        failed_at = GaugeMetricFamily(
+            "rollcall_scheduler_last_failure_timestamp_seconds",
+            "When each producer's tick last raised",
+            labels=labels,
+        )
+        state = GaugeMetricFamily(
+            "rollcall_scheduler_producer_state",
+            "1 for each producer's current state (as in /readyz), 0 for the others",
+            labels=["producer", "state"],
+        )
+        now = utcnow()
+        for name, one in health.items():
+            failures.add_metric([name], one.failures)
+            skipped.add_metric([name], one.skipped)
+            if one.last_failure is not None:
+                failed_at.add_metric([name], one.last_failure.timestamp())
+            current = producer_state(one, now=now)
+            for each in PRODUCER_STATES:
+                state.add_metric([name, each], 1 if each == current else 0)
+        yield from (failures, skipped, failed_at, state)
 
     def _dramatiq(self, raw: dict[tuple[str, ...], float]) -> Iterator[Metric]:
         labels = ["queue_name", "actor_name"]

@@ -25,4 +25,6 @@ class Attendee(Base):
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the request whose details are stored was accepted (not when it was
+    #: applied): an older request applied late keeps its hands off them.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

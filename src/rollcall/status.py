@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from domain.clock import utcnow
 from domain.ops_views import jobs_per_minute
+from domain.producer_health import producer_state
 from models import EmailMessage, Job
 from models.db import sessions_for
 from rollcall.settings import Settings
@@ -51,10 +52,13 @@ def render_status(settings: Settings) -> str:
                     f"  {worker.worker_id[:12]}  in flight {worker.in_flight}"
                     f"  seen {_ago(now, worker.last_seen)}"
                 )
-            leader, ticks = inspector.scheduler()
+            leader, _ticks = inspector.scheduler()
             lines.append(f"\nscheduler leader: {leader or 'none'}")
-            for name, at in ticks.items():
-                lines.append(f"  {name}: last tick {_ago(now, at)}")
+            for name, one in inspector.producer_health().items():
+                last = _ago(now, one.last_success) if one.last_success else "never"
+                skipped = f", {one.skipped} row(s) skipped in all" if one.skipped else ""
+                state = producer_state(one, now=now)
+                lines.append(f"  {name}: last tick {last}, {state}{skipped}")
         except redis.RedisError as exc:
             lines.append(f"redis unavailable: {exc}")
     with sessions_for(settings.database_url)() as session:

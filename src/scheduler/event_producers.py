@@ -21,6 +21,7 @@ from domain.errors import IdempotencyKeyReused
 from domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
 from domain.jobs import submit_job
 from domain.outbox import take_pending
+from domain.row_guard import each_row
 from models import Event
 from models.db import sessions_for, transaction
 from rollcall.settings import Settings
@@ -54,21 +55,24 @@ def _submit_per_organisation(
     outbox_ids: list[uuid.UUID] = []
     with transaction(factory) as session:
         for organisation_id in sorted(organisations):
-            try:
-                _job, new = submit_job(
-                    session,
-                    organisation_id=organisation_id,
-                    type=kind,
-                    payload=payload,
-                    now=utcnow(),
-                    idempotency_key=f"scheduler:{kind}:{tick.isoformat()}",
-                )
-            except IdempotencyKeyReused:
-                # A client used our key for something else: skip this tick for
-                # that organisation rather than stall every other one.
-                logger.warning("scheduler key taken in organisation %s", organisation_id)
-                continue
-            created += int(new)
+            # Each organisation on its own (in a savepoint): one that cannot
+            # take the job is skipped and counted, the others get theirs.
+            with each_row(session, f"organisation {organisation_id} ({kind})"):
+                try:
+                    _job, new = submit_job(
+                        session,
+                        organisation_id=organisation_id,
+                        type=kind,
+                        payload=payload,
+                        now=utcnow(),
+                        idempotency_key=f"scheduler:{kind}:{tick.isoformat()}",
+                    )
+                except IdempotencyKeyReused:
+                    # A client used our key for something else: skip this tick
+                    # for that organisation rather than stall every other one.
+                    logger.warning("scheduler key taken in organisation %s", organisation_id)
+                    continue
+                created += int(new)
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=utcnow())
     return created

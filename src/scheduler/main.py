@@ -35,7 +35,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     for producer, seconds in PRODUCERS:
         scheduler.add_job(
-            ticking(producer),
+            ticking(producer, every_seconds=seconds),
             "interval",
             seconds=seconds,
             args=[settings],

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from domain.clock import utcnow
 from domain.outbox import take_pending
 from domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
+from domain.row_guard import each_row
 from models import EmailMessage, ReminderRun
 from models.db import sessions_for
 from rollcall.settings import Settings
@@ -81,10 +82,13 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
         ).all()
     send_email = broker.get_actor("send_email")
     run_reminder = broker.get_actor(RUN_REMINDER_ACTOR)
+    # Each on its own; a broker failure is no row's fault and fails the tick.
     for mail_id in mail_ids:
-        send_email.send(str(mail_id))
+        with each_row(None, f"mail {mail_id}"):
+            send_email.send(str(mail_id))
     for run_id in run_ids:
-        run_reminder.send(str(run_id))
+        with each_row(None, f"reminder run {run_id}"):
+            run_reminder.send(str(run_id))
     total = len(mail_ids) + len(run_ids)
     if total:
         logger.info("requeued %d stalled mail(s) and %d run(s)", len(mail_ids), len(run_ids))

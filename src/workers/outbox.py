@@ -9,23 +9,68 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import dramatiq
-from sqlalchemy import select, update
+from dramatiq.errors import ActorNotFound
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.row_guard import record_skip
 from models import OutboxMessage
 
 logger = logging.getLogger("rollcall.outbox")
 
 
-def _send(broker: dramatiq.Broker, row: OutboxMessage) -> None:
-    actor = broker.get_actor(row.actor)
+class UnknownActor(LookupError):
+    """An outbox row names an actor this process does not declare."""
+
+
+def _message(broker: dramatiq.Broker, row: OutboxMessage) -> dramatiq.Message[Any]:
+    try:
+        actor = broker.get_actor(row.actor)
+    except ActorNotFound as error:
+        raise UnknownActor(row.actor) from error
     message = actor.message_with_options(args=tuple(row.args))
     # The outbox id is the message id: a relayed copy is recognisably the same.
-    broker.enqueue(message.copy(message_id=str(row.id)))
+    return message.copy(message_id=str(row.id))
+
+
+def _send_rows(
+    broker: dramatiq.Broker, rows: Sequence[OutboxMessage]
+) -> tuple[list[uuid.UUID], bool]:
+    """(ids sent, whether the broker failed). A row whose message cannot be
+    built is skipped (logged and counted, domain.row_guard) and the others
+    go out: it stays unsent, and the relay tries it again on every tick. A
+    broker failure stops the lot: the rest waits for the relay."""
+    sent: list[uuid.UUID] = []
+    for row in rows:
+        try:
+            message = _message(broker, row)
+        except Exception as error:
+            record_skip(f"outbox message {row.id} to {row.actor}", error)
+            continue
+        try:
+            broker.enqueue(message)
+        except Exception:
+            logger.warning(
+                "broker unavailable; outbox %s left for the relay", row.id, exc_info=True
+            )
+            return sent, True
+        sent.append(row.id)
+    return sent, False
+
+
+def _mark_sent(factory: sessionmaker[Session], sent: list[uuid.UUID], now: datetime) -> None:
+    if sent:
+        with factory() as session, session.begin():
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(sent))
+                .values(sent_at=now, attempts=OutboxMessage.attempts + 1)
+            )
 
 
 def dispatch(
@@ -46,23 +91,8 @@ def dispatch(
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None))
         ).all()
-    sent: list[uuid.UUID] = []
-    for row in rows:
-        try:
-            _send(broker, row)
-        except Exception:
-            logger.warning(
-                "broker unavailable; outbox %s left for the relay", row.id, exc_info=True
-            )
-            break
-        sent.append(row.id)
-    if sent:
-        with factory() as session, session.begin():
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(sent))
-                .values(sent_at=now, attempts=OutboxMessage.attempts + 1)
-            )
+    sent, _broker_failed = _send_rows(broker, rows)
+    _mark_sent(factory, sent, now)
     return len(sent)
 
 
@@ -75,20 +105,32 @@ def relay(
     batch: int = 500,
 ) -> int:
     """Send unsent rows older than the grace period (the intake's own send
-    normally gets there first). Returns how many were sent."""
+    normally gets there first), oldest first, past any row that cannot be
+    sent. Returns how many were sent."""
     cutoff = now - timedelta(seconds=older_than_seconds)
     total = 0
+    after: tuple[datetime, uuid.UUID] | None = None
     while True:
+        query = select(OutboxMessage).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.created_at <= cutoff
+        )
+        if after is not None:
+            # Keyset: a skipped row is not read again in this tick.
+            query = query.where(
+                or_(
+                    OutboxMessage.created_at > after[0],
+                    and_(OutboxMessage.created_at == after[0], OutboxMessage.id > after[1]),
+                )
+            )
         with factory() as session:
-            ids = session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at <= cutoff)
-                .order_by(OutboxMessage.created_at)
-                .limit(batch)
+            rows = session.scalars(
+                query.order_by(OutboxMessage.created_at, OutboxMessage.id).limit(batch)
             ).all()
-        if not ids:
+        if not rows:
             return total
-        sent = dispatch(factory, broker, ids, now=now)
-        total += sent
-        if sent < len(ids):
+        sent, broker_failed = _send_rows(broker, rows)
+        _mark_sent(factory, sent, now)
+        total += len(sent)
+        if broker_failed:
             return total
+        after = (rows[-1].created_at, rows[-1].id)

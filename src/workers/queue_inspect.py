@@ -20,6 +20,8 @@ from typing import Any, cast
 import dramatiq
 import redis
 
+from domain.producer_health import ProducerHealth
+
 #: Dramatiq's default: a worker silent this long is considered dead.
 HEARTBEAT_TIMEOUT_MS = 60_000
 QUEUES = ("jobs", "mail", "calendar")
@@ -211,6 +213,33 @@ class QueueInspector:
             _text(holder) if holder is not None else None,
             {_text(k): datetime.fromisoformat(_text(v)) for k, v in sorted(ticks.items())},
         )
+
+    def producer_health(self) -> dict[str, ProducerHealth]:
+        """What the scheduler recorded of each producer (scheduler.ticks)."""
+        ticks = {
+            _text(k): _text(v) for k, v in self.client.hgetall(self.key("scheduler:ticks")).items()
+        }
+        raw = self.client.hgetall(self.key("scheduler:health"))
+        fields: dict[str, dict[str, str]] = {}
+        for key, value in raw.items():
+            field, _, producer = _text(key).partition("|")
+            fields.setdefault(producer, {})[field] = _text(value)
+        for producer in ticks:
+            fields.setdefault(producer, {})
+        out: dict[str, ProducerHealth] = {}
+        for producer, known in sorted(fields.items()):
+            tick = ticks.get(producer)
+            failure = known.get("last_failure")
+            out[producer] = ProducerHealth(
+                name=producer,
+                every_seconds=float(known.get("every", 0)),
+                last_success=datetime.fromisoformat(tick) if tick else None,
+                last_failure=datetime.fromisoformat(failure) if failure else None,
+                failures=int(known.get("failures", 0)),
+                skipped=int(known.get("skipped", 0)),
+                last_skipped=int(known.get("last_skipped", 0)),
+            )
+        return out
 
 
 @lru_cache(maxsize=8)

@@ -108,6 +108,7 @@ def test_database_stopped_for_ten_seconds(stack: Stack, cluster: PrivateCluster)
     assert ready.json() == {
         "status": "unavailable",
         "checks": {"database": "error", "redis": "ok", "smtp": "ok"},
+        "producers": {},
     }
 
     # When it is back, the API recovers by itself (no restart), still on that connection

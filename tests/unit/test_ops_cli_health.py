@@ -66,6 +66,7 @@ def test_healthz_and_readyz(unit_stack: Stack) -> None:
     assert down.json() == {
         "status": "unavailable",
         "checks": {"database": "ok", "redis": "ok", "smtp": "error"},
+        "producers": {},
     }
     [line] = [line for line in logs.lines if line["logger"] == "rollcall.health"]
     assert "smtp" in str(line["msg"]) and "ConnectionRefusedError" in str(line["msg"])

@@ -30,6 +30,8 @@ def get_attendee_enrollments(
         attendee_ref=attendee.ref,
         email=attendee.email,
         name=attendee.name,
+        timezone=attendee.timezone,
+        locale=attendee.locale,
         enrollments=[EnrollmentOut.of(i) for i in items],
         orphan_payments=[
             OrphanPayments(event_id=event_id, count=count) for event_id, count in orphans.items()

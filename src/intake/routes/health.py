@@ -14,8 +14,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from domain.clock import utcnow
+from domain.producer_health import producer_state
 from intake.deps import AppSettings
 from models.db import engine_for
+from rollcall.settings import Settings
+from workers.queue_inspect import inspector_for
 from workers.smtp import SmtpTarget
 
 logger = logging.getLogger("rollcall.health")
@@ -56,8 +60,9 @@ def _check_smtp(url: str) -> None:
 @router.get(
     "/readyz",
     summary="Database, Redis and SMTP are reachable",
-    description='`{"status": "ok" | "unavailable", "checks": {name: "ok" | "error"}}`; '
-    "200 when every check is ok, else 503. Failure details are logged, not answered.",
+    description='`{"status": "ok" | "unavailable", "checks": {name: "ok" | "error"}, '
+    '"producers": {name: state}}`; 200 when every check is ok, else 503 (producers do not '
+    "decide it). Failure details are logged, not answered.",
 )
 def readyz(settings: AppSettings) -> JSONResponse:
     checks: dict[str, str] = {}
@@ -77,7 +82,22 @@ def readyz(settings: AppSettings) -> JSONResponse:
             logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
             checks[name] = "error"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    # The scheduler's producers, by name and state only, for alerting; they do
+    # not decide this process's readiness (a producer skipping one
+    # organisation's bad row must not take the API out of the load balancer).
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": checks,
+        "producers": _producer_states(settings),
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _producer_states(settings: Settings) -> dict[str, str]:
+    try:
+        inspector = inspector_for(settings.redis_url, settings.redis_namespace)
+        health = inspector.producer_health() if inspector is not None else {}
+    except redis.RedisError:
+        return {}  # the redis check above already says so
+    now = utcnow()
+    return {name: producer_state(one, now=now) for name, one in health.items()}
