@@ -160,6 +160,19 @@ def _read_own(session: Session, job_id: uuid.UUID, *, lock: bool) -> QueuedJob |
     return QueuedJob(*row) if row is not None else None
 
 
+def _probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob | None:
+    """The message's job, read once no group holds it: a share lock, taken and
+    dropped in a transaction of its own (it must not be held while waiting
+    for the event). A worker whose job a group is applying thus waits on that
+    job's row and finds it done, instead of queueing for the event behind the
+    group just to learn that."""
+    with factory() as session, session.begin():
+        row = session.execute(
+            select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
+        ).first()
+        return QueuedJob(*row) if row is not None else None
+
+
 def _claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
     """The event's queued enroll jobs and the message's own, oldest first (the
     first GROUP_MAX), locked.
@@ -225,10 +238,10 @@ def _apply_group(
 ) -> Step:
     started = time.monotonic()
     crashed: dict[uuid.UUID, Exception] = {}
+    own = _probe_own(factory, job_id)
+    if own is None or own.status in FINAL_JOB_STATUSES:
+        return Step([], True)
     with factory() as session, session.begin():
-        own = _read_own(session, job_id, lock=False)
-        if own is None or own.status in FINAL_JOB_STATUSES:
-            return Step([], True)
         moment = now()
         try:
             event = lock_event(session, own)
@@ -239,6 +252,10 @@ def _apply_group(
             group = [own]
             outcomes: dict[uuid.UUID, Outcome] = {own.id: _failed(error)}
         else:
+            # Read again under the event's lock: the group before may have done it.
+            own = _read_own(session, job_id, lock=False)
+            if own is None or own.status in FINAL_JOB_STATUSES:
+                return Step([], True)
             group = _in_line(_claim(session, event, own), str(event.id))
             for member in group:
                 log_job("job started", member, attempt=member.attempts + 1, group=len(group))
