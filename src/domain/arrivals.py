@@ -51,7 +51,11 @@ def stamp_arrival(session: Session, *, event_id: uuid.UUID) -> datetime | None:
     """Take this event's line turn for the rest of the caller's (intake)
     transaction and return the stamp to give the job: the database clock,
     read after the turn was granted. None where no fence is needed (SQLite):
-    the caller then stamps with its own clock, inside its write transaction."""
+    the caller then stamps with its own clock, inside its write transaction.
+
+    Take it last, after any row lock the transaction needs (a route that
+    cancels the event locks its row first): a worker waits for the exclusive
+    turn while it holds the event's row, so the other order could deadlock."""
     if not _fenced(session):
         return None
     stamp = session.execute(_STAMP, {"cls": _LINE_CLASS, "key": _key(event_id)}).scalar_one()
