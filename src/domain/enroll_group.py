@@ -49,6 +49,7 @@ from domain.outbox import PENDING_KEY, take_pending
 from domain.scopes import resolve_scope
 from models import Event, Job
 from models.jobs import FINAL_JOB_STATUSES
+from models.sql_lists import among
 
 logger = logging.getLogger("rollcall.jobs")
 
@@ -165,11 +166,13 @@ def _probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob |
     dropped in a transaction of its own (it must not be held while waiting
     for the event). A worker whose job a group is applying thus waits on that
     job's row and finds it done, instead of queueing for the event behind the
-    group just to learn that."""
-    with factory() as session, session.begin():
+    group just to learn that. Rolled back, not committed: a transaction that
+    only locked a row has nothing to make durable (no commit to flush)."""
+    with factory() as session, session.begin() as transaction:
         row = session.execute(
             select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
         ).first()
+        transaction.rollback()
         return QueuedJob(*row) if row is not None else None
 
 
@@ -177,12 +180,15 @@ def _claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
     """The event's queued enroll jobs and the message's own, oldest first (the
     first GROUP_MAX), locked.
 
-    No SKIP LOCKED: nobody holds an enroll job's row while waiting for the
-    event (the event is every worker's first lock), so a row held elsewhere
-    is held for a moment only, and skipping it would give its seat away."""
+    Which jobs: read with the line closed (domain.arrivals), so that every job
+    stamped before has committed and is seen; a plain indexed read, so intake
+    waits for no row lock. Then their rows are locked, without SKIP LOCKED:
+    nobody holds an enroll job's row while waiting for the event (the event
+    is every worker's first lock), so a row held elsewhere is held for a
+    moment only, and skipping it would give its seat away."""
     with closed_line(session, event_id=event.id):
-        rows = session.execute(
-            select(*_COLUMNS)
+        ids = session.scalars(
+            select(Job.id)
             .where(
                 Job.status.not_in(FINAL_JOB_STATUSES),
                 or_(
@@ -197,9 +203,15 @@ def _claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
             )
             .order_by(Job.created_at, Job.id)
             .limit(GROUP_MAX)
-            .with_for_update()
-        )
-        return [QueuedJob(*row) for row in rows]
+        ).all()
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(among(dialect, Job.id, ids), Job.status.not_in(FINAL_JOB_STATUSES))
+        .order_by(Job.created_at, Job.id)
+        .with_for_update()
+    )
+    return [QueuedJob(*row) for row in rows]
 
 
 def _in_line(claimed: Sequence[QueuedJob], event_id: str) -> list[QueuedJob]:
@@ -241,20 +253,24 @@ def _apply_group(
     own = _probe_own(factory, job_id)
     if own is None or own.status in FINAL_JOB_STATUSES:
         return Step([], True)
-    with factory() as session, session.begin():
+    with factory() as session, session.begin() as transaction:
         moment = now()
         try:
             event = lock_event(session, own)
         except DomainError as error:
             own = _read_own(session, job_id, lock=True)
             if own is None or own.status in FINAL_JOB_STATUSES:
+                transaction.rollback()
                 return Step([], True)
             group = [own]
             outcomes: dict[uuid.UUID, Outcome] = {own.id: _failed(error)}
         else:
-            # Read again under the event's lock: the group before may have done it.
+            # Read again under the event's lock: the group before may have
+            # done it. Then nothing was written: roll back, release the lock
+            # without waiting for a commit to be flushed.
             own = _read_own(session, job_id, lock=False)
             if own is None or own.status in FINAL_JOB_STATUSES:
+                transaction.rollback()
                 return Step([], True)
             group = _in_line(_claim(session, event, own), str(event.id))
             for member in group:
