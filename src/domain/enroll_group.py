@@ -1,25 +1,36 @@
-"""Single enroll jobs, applied in groups: group commit on the event's row.
+"""Single enroll jobs, applied in groups, in line: group commit on the event's row.
 
 Every enrollment into an event takes that event's row lock first (the seat
 counters and the calendar cache hang off it), so enrollments into one event
 run one at a time however many workers there are. Rather than one
-transaction per job, the worker holding the lock also applies the event's
-other queued enroll jobs, in arrival order and set-based
-(domain.bulk_rows.enroll_rows), and commits them together. Each job keeps its
-own result, error codes and mail, and is applied exactly once:
+transaction per job, the worker holding the lock applies the event's queued
+enroll jobs together, set-based (domain.bulk_rows.enroll_rows), and commits
+them at once. Each job keeps its own result, error codes and mail, and is
+applied exactly once. Seats and places go in acceptance order
+(``created_at``, the intake's stamp), whatever the workers and the broker do:
 
-- the message's own job is locked first (FOR UPDATE, waiting): a job that a
-  group already applied is then seen finished and skipped;
-- the other jobs are taken with FOR UPDATE SKIP LOCKED, so a job another
-  worker holds is left to it, and nobody waits in a cycle;
-- an attendee appears once per group (a second job of theirs waits for its
-  own message), so the per-attendee rules see one request at a time;
-- an unexpected error re-runs the message's job alone, so one bad job fails
-  only itself.
+- the event is locked first, the jobs after: a worker waiting for the event
+  holds no job row, so the lock holder never has to skip an older job;
+- the holder claims the event's queued jobs oldest first, the message's own
+  among them, locked and waiting for none but a moment (no SKIP LOCKED):
+  a job whose message is late, lost or still queued is applied in its turn;
+- the claim runs with the event's line closed (domain.arrivals): every job
+  stamped before it has committed and is seen;
+- a group is the oldest jobs up to GROUP_MAX, cut before an attendee's second
+  job (the per-attendee rules then see one request at a time); a message
+  whose job is younger applies groups until its own is done;
+- an unexpected error re-runs the group one job at a time, in order, each
+  in a savepoint: one bad job fails only itself, and the rest keep their turn.
+
+A job applied out of its turn (it failed and its message retried it, or it
+was requeued from /ops) is placed when it is applied: a seat given is never
+taken back, and on the waiting list it takes its place by acceptance order,
+ahead of those accepted after it.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -27,16 +38,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.arrivals import closed_line
 from domain.bulk_rows import enroll_rows
 from domain.errors import DomainError, EventNotFound
 from domain.jobs import log_job, remember_finished
-from domain.outbox import take_pending
+from domain.outbox import PENDING_KEY, take_pending
 from domain.scopes import resolve_scope
 from models import Event, Job
 from models.jobs import FINAL_JOB_STATUSES
+from models.sql_lists import among
 
 logger = logging.getLogger("rollcall.jobs")
 
@@ -65,31 +78,51 @@ def run_enroll_jobs(
     now: Callable[[], datetime],
     after_commit: AfterCommit | None = None,
 ) -> list[uuid.UUID]:
-    """Apply this enroll job, with the event's other queued ones; returns the
-    outbox ids to dispatch after commit."""
-    try:
-        return _apply_group(factory, job_id, now=now, limit=GROUP_MAX)
-    except Exception:
-        logger.warning("enroll group failed; applying job %s alone", job_id, exc_info=True)
-    try:
-        return _apply_group(factory, job_id, now=now, limit=1)
-    except Exception:
-        _record_attempt(factory, job_id, now())
-        raise
+    """Apply this enroll job, after the event's queued jobs accepted before it
+    and with those after it (up to GROUP_MAX a group); returns the outbox ids
+    still to dispatch (earlier groups' go to ``after_commit`` at their commit).
+    Raises what failed this job (it is then ``running``, for a retry)."""
+    pending: list[uuid.UUID] = []
+    while True:
+        try:
+            step = _apply_group(factory, job_id, now=now, one_by_one=False)
+        except Exception:
+            logger.warning("enroll group failed; applying it job by job", exc_info=True)
+            try:
+                step = _apply_group(factory, job_id, now=now, one_by_one=True)
+            except Exception:
+                _record_attempt(factory, job_id, now())
+                raise
+        pending += step.outbox
+        if step.crash is not None:
+            # The others' effects committed: hand their mails over, then let
+            # Dramatiq retry this job.
+            if after_commit is not None and pending:
+                after_commit(pending)
+            raise step.crash
+        if step.done:
+            return pending
+        if after_commit is not None and pending:
+            after_commit(pending)
+            pending = []
 
 
 def _record_attempt(factory: sessionmaker[Session], job_id: uuid.UUID, moment: datetime) -> None:
     """A failed attempt shows: the job is ``running`` (Dramatiq retries it)."""
     with factory() as session, session.begin():
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.not_in(FINAL_JOB_STATUSES))
-            .values(
-                status="running",
-                attempts=Job.attempts + 1,
-                started_at=moment,
-            )
+        _mark_attempted(session, [job_id], moment)
+
+
+def _mark_attempted(session: Session, job_ids: Sequence[uuid.UUID], moment: datetime) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status.not_in(FINAL_JOB_STATUSES))
+        .values(
+            status="running",
+            attempts=Job.attempts + 1,
+            started_at=moment,
         )
+    )
 
 
 class QueuedJob(NamedTuple):
@@ -122,42 +155,90 @@ _COLUMNS = (
 )
 
 
-def _lock_own(session: Session, job_id: uuid.UUID) -> QueuedJob | None:
-    """The message's job, locked (waiting for a group that holds it)."""
-    row = session.execute(select(*_COLUMNS).where(Job.id == job_id).with_for_update()).first()
+def _read_own(session: Session, job_id: uuid.UUID, *, lock: bool) -> QueuedJob | None:
+    query = select(*_COLUMNS).where(Job.id == job_id)
+    row = session.execute(query.with_for_update() if lock else query).first()
     return QueuedJob(*row) if row is not None else None
 
 
-def _claim(session: Session, job: QueuedJob, limit: int) -> list[QueuedJob]:
-    """Other queued enroll jobs of the same event, oldest first, locked."""
-    if limit <= 0 or job.event_id is None:
-        return []
+def _probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob | None:
+    """The message's job, read once no group holds it: a share lock, taken and
+    dropped in a transaction of its own (it must not be held while waiting
+    for the event). A worker whose job a group is applying thus waits on that
+    job's row and finds it done, instead of queueing for the event behind the
+    group just to learn that. Rolled back, not committed: a transaction that
+    only locked a row has nothing to make durable (no commit to flush)."""
+    with factory() as session, session.begin() as transaction:
+        row = session.execute(
+            select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
+        ).first()
+        transaction.rollback()
+        return QueuedJob(*row) if row is not None else None
+
+
+def _claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
+    """The event's queued enroll jobs and the message's own, oldest first (the
+    first GROUP_MAX), locked.
+
+    Which jobs: read with the line closed (domain.arrivals), so that every job
+    stamped before has committed and is seen; a plain indexed read, so intake
+    waits for no row lock. Then their rows are locked, without SKIP LOCKED:
+    nobody holds an enroll job's row while waiting for the event (the event
+    is every worker's first lock), so a row held elsewhere is held for a
+    moment only, and skipping it would give its seat away."""
+    with closed_line(session, event_id=event.id):
+        ids = session.scalars(
+            select(Job.id)
+            .where(
+                Job.status.not_in(FINAL_JOB_STATUSES),
+                or_(
+                    Job.id == own.id,
+                    and_(
+                        Job.event_id == event.id,
+                        Job.organisation_id == event.organisation_id,
+                        Job.type == ENROLL,
+                        Job.status == "queued",
+                    ),
+                ),
+            )
+            .order_by(Job.created_at, Job.id)
+            .limit(GROUP_MAX)
+        ).all()
+    dialect = session.get_bind().dialect.name
     rows = session.execute(
         select(*_COLUMNS)
-        .where(
-            Job.event_id == job.event_id,
-            Job.organisation_id == job.organisation_id,
-            Job.type == ENROLL,
-            Job.status == "queued",
-            Job.id != job.id,
-        )
+        .where(among(dialect, Job.id, ids), Job.status.not_in(FINAL_JOB_STATUSES))
         .order_by(Job.created_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update()
     )
     return [QueuedJob(*row) for row in rows]
 
 
-def _one_per_attendee(jobs: Sequence[QueuedJob], event_id: str) -> list[QueuedJob]:
+def _in_line(claimed: Sequence[QueuedJob], event_id: str) -> list[QueuedJob]:
+    """The longest run of ``claimed`` (oldest first) with one job per attendee:
+    an attendee's second job waits for the next group, and so does everyone
+    after it, so nobody overtakes it. A job whose payload names another event
+    (never written by intake) is left to its own message."""
     group: list[QueuedJob] = []
     seen: set[str] = set()
-    for job in sorted(jobs, key=lambda j: (j.created_at, j.id)):
-        ref = job.payload["attendee"]["ref"]
-        if ref in seen or job.payload.get("event_id") != event_id:
+    for job in claimed:
+        if job.payload.get("event_id") != event_id:
             continue
+        ref = job.payload["attendee"]["ref"]
+        if ref in seen:
+            break
         seen.add(ref)
         group.append(job)
     return group
+
+
+class Step(NamedTuple):
+    """One group's transaction: its outbox ids, whether the message's own job is
+    finished, and the error that failed the own job when applied on its own."""
+
+    outbox: list[uuid.UUID]
+    done: bool
+    crash: Exception | None = None
 
 
 def _apply_group(
@@ -165,30 +246,47 @@ def _apply_group(
     job_id: uuid.UUID,
     *,
     now: Callable[[], datetime],
-    limit: int,
-) -> list[uuid.UUID]:
+    one_by_one: bool,
+) -> Step:
     started = time.monotonic()
-    with factory() as session, session.begin():
-        job = _lock_own(session, job_id)
-        if job is None or job.status in FINAL_JOB_STATUSES:
-            return []
+    crashed: dict[uuid.UUID, Exception] = {}
+    own = _probe_own(factory, job_id)
+    if own is None or own.status in FINAL_JOB_STATUSES:
+        return Step([], True)
+    with factory() as session, session.begin() as transaction:
         moment = now()
         try:
-            event = lock_event(session, job)
+            event = lock_event(session, own)
         except DomainError as error:
-            group = [job]
-            outcomes: dict[uuid.UUID, Outcome] = {job.id: _failed(error)}
+            own = _read_own(session, job_id, lock=True)
+            if own is None or own.status in FINAL_JOB_STATUSES:
+                transaction.rollback()
+                return Step([], True)
+            group = [own]
+            outcomes: dict[uuid.UUID, Outcome] = {own.id: _failed(error)}
         else:
-            claimed = [job, *_claim(session, job, limit - 1)]
-            group = _one_per_attendee(claimed, str(event.id))
+            # Read again under the event's lock: the group before may have
+            # done it. Then nothing was written: roll back, release the lock
+            # without waiting for a commit to be flushed.
+            own = _read_own(session, job_id, lock=False)
+            if own is None or own.status in FINAL_JOB_STATUSES:
+                transaction.rollback()
+                return Step([], True)
+            group = _in_line(_claim(session, event, own), str(event.id))
             for member in group:
                 log_job("job started", member, attempt=member.attempts + 1, group=len(group))
-            outcomes = enroll_jobs(session, event, group, moment)
-        _finish(session, group, outcomes, moment)
+            if one_by_one:
+                outcomes, crashed = _enroll_one_by_one(session, event, group, moment)
+            else:
+                outcomes = enroll_jobs(session, event, group, moment)
+        finished = [member for member in group if member.id not in crashed]
+        _finish(session, finished, outcomes, moment)
+        if crashed:
+            _mark_attempted(session, list(crashed), moment)
         outbox = take_pending(session)
-    remember_finished(member.id for member in group)
+    remember_finished(member.id for member in finished)
     duration_ms = round((time.monotonic() - started) * 1000, 1)
-    for member in group:
+    for member in finished:
         log_job(
             "job finished",
             member,
@@ -197,7 +295,31 @@ def _apply_group(
             duration_ms=duration_ms,
             group=len(group),
         )
-    return outbox
+    for crashed_id, crash in crashed.items():
+        logger.warning("enroll job %s failed; its message retries it", crashed_id, exc_info=crash)
+    return Step(
+        outbox,
+        done=any(member.id == job_id for member in finished),
+        crash=crashed.get(job_id),
+    )
+
+
+def _enroll_one_by_one(
+    session: Session, event: Event, group: Sequence[QueuedJob], moment: datetime
+) -> tuple[dict[uuid.UUID, Outcome], dict[uuid.UUID, Exception]]:
+    """The group in order, each job in its own savepoint: (outcomes, errors of
+    the jobs that crashed). A crashed job's writes and mail are rolled back."""
+    outcomes: dict[uuid.UUID, Outcome] = {}
+    crashed: dict[uuid.UUID, Exception] = {}
+    for job in group:
+        mails = len(session.info.get(PENDING_KEY, []))
+        try:
+            with session.begin_nested():
+                outcomes.update(enroll_jobs(session, event, [job], moment))
+        except Exception as error:
+            del session.info.get(PENDING_KEY, [])[mails:]
+            crashed[job.id] = error
+    return outcomes, crashed
 
 
 #: (status, result, errors) of one job.
@@ -215,6 +337,8 @@ def _finish(
     moment: datetime,
 ) -> None:
     """Every job's final state, in one executemany by primary key."""
+    if not group:
+        return
     session.execute(
         update(Job),
         [
@@ -233,17 +357,22 @@ def _finish(
     )
 
 
+def _scope_of(job: QueuedJob) -> tuple[str | None, str | None]:
+    return job.payload.get("occurrence_id"), job.payload.get("session_id")
+
+
 def enroll_jobs(
     session: Session, event: Event, jobs: Sequence[QueuedJob], moment: datetime
 ) -> dict[uuid.UUID, Outcome]:
-    """Apply enroll jobs of one event (one attendee each, arrival order) in
-    the caller's transaction; the outcome of each."""
+    """Apply enroll jobs of one event (one attendee each, in acceptance order)
+    in the caller's transaction; the outcome of each.
+
+    Consecutive jobs of one scope are applied set-wise; the runs follow each
+    other in order, since scopes can share seats (a session seat is also an
+    event seat) and a later request must not take one first."""
     outcomes: dict[uuid.UUID, Outcome] = {}
-    by_scope: dict[tuple[str | None, str | None], list[QueuedJob]] = {}
-    for job in jobs:
-        key = (job.payload.get("occurrence_id"), job.payload.get("session_id"))
-        by_scope.setdefault(key, []).append(job)
-    for (occurrence_id, session_id), members in by_scope.items():
+    for (occurrence_id, session_id), run in itertools.groupby(jobs, key=_scope_of):
+        members = list(run)
         try:
             scope = resolve_scope(
                 session, event=event, occurrence_id=occurrence_id, session_id=session_id
@@ -251,7 +380,7 @@ def enroll_jobs(
         except DomainError as error:
             outcomes.update({job.id: _failed(error) for job in members})
             continue
-        rows = [_row(number, job) for number, job in enumerate(members, start=1)]
+        rows = [_row(number, job, seq) for number, (job, seq) in enumerate(_seqs(members), 1)]
         outcome = enroll_rows(
             session,
             event=event,
@@ -282,7 +411,16 @@ def enroll_jobs(
     return outcomes
 
 
-def _row(number: int, job: QueuedJob) -> dict[str, Any]:
+def _seqs(members: Sequence[QueuedJob]) -> list[tuple[QueuedJob, int]]:
+    """Each job with its ``request_seq``: jobs stamped in the same microsecond
+    keep on the waiting list the order they were seated in (created_at, id)."""
+    paired: list[tuple[QueuedJob, int]] = []
+    for _stamp, same in itertools.groupby(members, key=lambda job: job.created_at):
+        paired.extend((job, seq) for seq, job in enumerate(same))
+    return paired
+
+
+def _row(number: int, job: QueuedJob, seq: int) -> dict[str, Any]:
     person = job.payload["attendee"]
     return {
         "row": number,
@@ -293,5 +431,5 @@ def _row(number: int, job: QueuedJob) -> dict[str, Any]:
         "locale": person.get("locale"),
         "job_id": job.id,
         "requested_at": job.created_at,
-        "request_seq": 0,
+        "request_seq": seq,
     }

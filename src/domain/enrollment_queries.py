@@ -8,13 +8,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.errors import AttendeeNotFound, InvalidCursor
 from domain.waitlist import waitlist_position
-from models import Attendee, Enrollment, Event, Payment
+from models import Attendee, Enrollment, Event, Job, Payment
 from models.enrollment import ACTIVE_STATUSES
 
 MAX_PAGE = 200
@@ -93,6 +94,29 @@ def list_event_enrollments(
     page = list(rows[:limit])
     next_cursor = Cursor.after(page[-1]).encode() if len(rows) > limit else None
     return [Listed(e, waitlist_position(session, e)) for e in page], next_cursor
+
+
+def current_result(session: Session, job: Job) -> dict[str, Any] | None:
+    """A job's result, with the enrollment it names as that is now.
+
+    The status and waiting-list place a job stored when it finished go stale
+    as soon as someone ahead leaves the line (a removal or cancellation
+    promotes the first waiting). So they are derived when read: the status of
+    the row, and the rank among the waitlisted by acceptance order, as every
+    list shows it. A result naming no enrollment is returned as stored."""
+    result = job.result
+    if not result or "enrollment_id" not in result or "waitlist_position" not in result:
+        return result
+    try:
+        enrollment = session.get(Enrollment, uuid.UUID(str(result["enrollment_id"])))
+    except ValueError:
+        return result
+    if enrollment is None:  # its event was deleted
+        return result
+    return result | {
+        "status": enrollment.status,
+        "waitlist_position": waitlist_position(session, enrollment),
+    }
 
 
 def orphan_payment_counts(

@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy.orm import Session
 
+from domain.arrivals import stamp_arrival
 from domain.clock import utcnow
+from domain.enrollment_queries import current_result
 from domain.jobs import submit_job
 from domain.outbox import take_pending
 from intake.schemas import JobOut
@@ -35,7 +37,12 @@ def accept_job(
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
 ) -> JobOut:
-    """Record the job (within the caller's open transaction), commit, enqueue."""
+    """Record the job (within the caller's open transaction), commit, enqueue.
+
+    A job of an event takes its place in the event's line here: the stamp is
+    read under the line's turn (domain.arrivals), so no job stamped earlier
+    commits after a worker claimed the line."""
+    stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
     job, _created = submit_job(
         session,
         organisation_id=organisation_id,
@@ -44,7 +51,7 @@ def accept_job(
         idempotency_key=idempotency_key,
         event_id=event_id,
         progress_total=progress_total,
-        now=utcnow(),
+        now=stamp or utcnow(),
         request_id=request_id_var.get(),
     )
     outbox_ids = take_pending(session)
@@ -53,4 +60,5 @@ def accept_job(
         dispatch(sessions_for(settings.database_url), get_broker(), outbox_ids, now=utcnow())
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return JobOut.of(job)
+    # A repeated request may find its job finished long ago: show it as now.
+    return JobOut.of(job, current_result(session, job))

@@ -195,13 +195,15 @@ class JobOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, job: Job) -> JobOut:
+    def of(cls, job: Job, result: dict[str, Any] | None = None) -> JobOut:
+        """``result``: the job's result as it is to be shown (see
+        domain.enrollment_queries.current_result); the stored one if None."""
         return cls(
             id=job.id,
             type=job.type,
             status=job.status,
             progress=Progress(done=job.progress_done, total=job.progress_total),
-            result=job.result,
+            result=job.result if result is None else result,
             errors=job.errors,
             attempts=job.attempts,
             created_at=job.created_at,

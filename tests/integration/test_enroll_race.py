@@ -38,8 +38,10 @@ pytestmark = pytest.mark.slow
 
 
 @contextmanager
-def dramatiq_processes(stack: Stack, processes: int, threads: int) -> Iterator[Stack]:
-    """`dramatiq workers.actors -p N -t M` on the jobs queue, pointed at the stack."""
+def dramatiq_processes(
+    stack: Stack, processes: int, threads: int, queues: tuple[str, ...] = ("jobs",)
+) -> Iterator[Stack]:
+    """`dramatiq workers.actors -p N -t M` on these queues, pointed at the stack."""
     settings = stack.settings
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
@@ -53,7 +55,7 @@ def dramatiq_processes(stack: Stack, processes: int, threads: int) -> Iterator[S
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "dramatiq", "workers.actors"),
-            *("--processes", str(processes), "--threads", str(threads), "--queues", "jobs"),
+            *("--processes", str(processes), "--threads", str(threads), "--queues", *queues),
         ],
         env=env,
         stdout=log,

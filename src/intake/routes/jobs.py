@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from domain.enrollment_queries import current_result
 from domain.jobs import get_job
 from intake.deps import Caller, DbSession, require
 from intake.schemas import JobOut
@@ -19,4 +20,6 @@ def read_job(
     caller: Annotated[Caller, Depends(require("jobs:read"))],
     session: DbSession,
 ) -> JobOut:
-    return JobOut.of(get_job(session, organisation_id=caller.organisation_id, job_id=job_id))
+    job = get_job(session, organisation_id=caller.organisation_id, job_id=job_id)
+    # An enrollment's status and place are read now, not as the job stored them.
+    return JobOut.of(job, current_result(session, job))

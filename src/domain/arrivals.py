@@ -1,0 +1,84 @@
+"""The line's order that a worker can trust: no job stamped earlier commits later.
+
+Intake stamps a job's ``created_at`` (its place in line) and commits moments
+later. Two requests racing through intake could commit in the other order of
+their stamps, and a worker claiming the event's queued jobs in between would
+seat the later one while the earlier one, not yet visible, arrives late.
+
+So on PostgreSQL the intake transaction takes a shared advisory lock per
+event and reads the stamp from the database clock under it, holding the
+lock until it commits; the enroll group claims the event's queued jobs
+under the exclusive lock (``closed_line``). Every job stamped before the
+claim has then committed and is seen, and every job stamped after it stamps
+later than all it claimed. Intake waits only while a claim statement runs
+(milliseconds), never for the group's transaction; one clock (the
+database's) stamps for every web host.
+
+On SQLite intake stamps inside its write transaction (``BEGIN IMMEDIATE``),
+which serialises with the worker's anyway: nothing to do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+#: The advisory lock space of the line (two-int keys never meet the bigint
+#: keys used elsewhere): this class, and 32 bits of the event id. Two events
+#: sharing a key only wait for each other's claims a little.
+_LINE_CLASS = 0x52434C01
+
+_STAMP = text(
+    "WITH turn AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:cls, :key))"
+    " SELECT clock_timestamp() FROM turn"
+)
+
+
+def _key(event_id: uuid.UUID) -> int:
+    return int.from_bytes(event_id.bytes[:4], "big", signed=True)
+
+
+def _fenced(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def stamp_arrival(session: Session, *, event_id: uuid.UUID) -> datetime | None:
+    """Take this event's line turn for the rest of the caller's (intake)
+    transaction and return the stamp to give the job: the database clock,
+    read after the turn was granted. None where no fence is needed (SQLite):
+    the caller then stamps with its own clock, inside its write transaction.
+
+    Take it last, after any row lock the transaction needs (a route that
+    cancels the event locks its row first): a worker waits for the exclusive
+    turn while it holds the event's row, so the other order could deadlock."""
+    if not _fenced(session):
+        return None
+    stamp = session.execute(_STAMP, {"cls": _LINE_CLASS, "key": _key(event_id)}).scalar_one()
+    assert isinstance(stamp, datetime)
+    return stamp.astimezone(UTC)
+
+
+@contextmanager
+def closed_line(session: Session, *, event_id: uuid.UUID) -> Iterator[None]:
+    """While inside, no intake of this event stamps a job, and every job
+    stamped before has committed: the block's statements see all of them.
+
+    A session-level lock, so it is released as soon as the block ends, not
+    at the caller's commit; the block runs in a savepoint so that the unlock
+    still runs if a statement in it fails (a broken connection releases the
+    lock with the connection)."""
+    if not _fenced(session):
+        yield
+        return
+    params = {"cls": _LINE_CLASS, "key": _key(event_id)}
+    session.execute(text("SELECT pg_advisory_lock(:cls, :key)"), params)
+    try:
+        with session.begin_nested():
+            yield
+    finally:
+        session.execute(text("SELECT pg_advisory_unlock(:cls, :key)"), params)
