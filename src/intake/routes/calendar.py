@@ -20,6 +20,7 @@ from domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_q
 from domain.clock import utcnow
 from intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
 from intake.deps import AppSettings, DbSession, bearer
+from intake.fields import Ref
 
 router = APIRouter(tags=["calendar"])
 
@@ -86,7 +87,7 @@ def get_calendar(
     summary="Toggle the bookmark on a calendar entry",
 )
 def post_bookmark(
-    entry: Annotated[str, Path(description="The entry's id (an occurrence id)")],
+    entry: Annotated[Ref, Path(description="The entry's id (an occurrence id)")],
     user: EndUserDep,
     session: DbSession,
 ) -> BookmarkOut:
@@ -105,7 +106,7 @@ def get_calendar_ics(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    token: Annotated[str | None, Query(description="An end-user token")] = None,
+    token: Annotated[Ref | None, Query(description="An end-user token")] = None,
 ) -> Response:
     user = authenticate_end_user(session, token)
     now = utcnow()
