@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
+from domain.bounds import text_problem
+from intake.body_limit import BodyLimit
 from intake.errors import install_error_handlers
 from intake.ops import routes as ops
 from intake.ops.errors import install_ops_error_handlers
@@ -57,18 +59,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     install_ops_error_handlers(app)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        token = request_id_var.set(rid[:64])
+        rid = request.headers.get("X-Request-ID", "")[:64]
+        if not rid or text_problem(rid) is not None:  # it is stored with jobs and logged
+            rid = uuid.uuid4().hex
+        token = request_id_var.set(rid)
         try:
             response = await call_next(request)
         finally:
             request_id_var.reset(token)
-        response.headers["X-Request-ID"] = rid[:64]
+        response.headers["X-Request-ID"] = rid
         return response
 
     return app
