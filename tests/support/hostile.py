@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 Path = tuple[str | int, ...]
-_MARK = "\u2603hostile\u2603"
+MARK = "\u2603hostile\u2603"
 #: Id properties that must name something real to get past the lookups: drawn as
 #: ``@name@`` and replaced by the test with the target's id (see ``fill``).
 KNOWN_IDS = ("occurrence_id", "session_id")
@@ -117,13 +117,15 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _branches(schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
-    """The non-null branches of an anyOf, else the schema itself (resolved)."""
+    """The non-null branches of an anyOf, else the schema itself (resolved). A
+    decimal (number or numeric string) counts as its number branch."""
     schema = _resolve(schema, defs)
-    if "anyOf" in schema:
-        return [
-            _resolve(branch, defs) for branch in schema["anyOf"] if branch.get("type") != "null"
-        ]
-    return [schema]
+    if "anyOf" not in schema:
+        return [schema]
+    branches = [_resolve(b, defs) for b in schema["anyOf"] if b.get("type") != "null"]
+    if {b.get("type") for b in branches} == {"number", "string"}:
+        return [b for b in branches if b.get("type") == "number"]
+    return branches
 
 
 def leaves(schema: dict[str, Any], defs: dict[str, Any], path: Path = ()) -> Iterator[Leaf]:
@@ -305,30 +307,30 @@ def sweep_values(leaf: Leaf) -> list[bytes]:
     return [raw for raw in edge_values(leaf) if raw in DEADLY] + boundaries(leaf)
 
 
-def _place(body: Any, path: Path, schema: dict[str, Any], defs: dict[str, Any], fill: Fill) -> Any:
+def place(body: Any, path: Path, schema: dict[str, Any], defs: dict[str, Any], fill: Fill) -> Any:
     """``body`` with the marker at ``path``, creating what the path passes through."""
     if not path:
-        return _MARK
+        return MARK
     head, rest = path[0], path[1:]
     wanted = "array" if isinstance(head, int) else "object"
     branch = next((b for b in _branches(schema, defs) if b.get("type") == wanted), {})
     if isinstance(head, int):
         sub = branch.get("items", {})
         items = list(body) if isinstance(body, list) and body else [fill(sub, "")]
-        items[0] = _place(items[0], rest, sub, defs, fill)
+        items[0] = place(items[0], rest, sub, defs, fill)
         return items
     current = dict(body) if isinstance(body, dict) else {}
     sub = branch.get("properties", {}).get(head, {})
     inner = current.get(head)
     if inner is None and rest:
         inner = fill(sub, str(head))
-    current[head] = _place(inner, rest, sub, defs, fill)
+    current[head] = place(inner, rest, sub, defs, fill)
     return current
 
 
-def _render(body: Any, raw: bytes | None) -> bytes:
+def render(body: Any, raw: bytes | None) -> bytes:
     text = json.dumps(body).encode()
-    return text if raw is None else text.replace(json.dumps(_MARK).encode(), raw)
+    return text if raw is None else text.replace(json.dumps(MARK).encode(), raw)
 
 
 @st.composite
@@ -338,7 +340,7 @@ def hostile_bodies(draw: st.DrawFn, schema: dict[str, Any]) -> bytes:
     body = draw(valid_value(schema, defs))
     targets = list(leaves(schema, defs))
     if not targets or not draw(st.integers(0, 9)):
-        return _render(body, None)
+        return render(body, None)
     leaf = draw(st.sampled_from(targets))
     values = edge_values(leaf)
     deadly = [raw for raw in values if raw in DEADLY]
@@ -349,7 +351,7 @@ def hostile_bodies(draw: st.DrawFn, schema: dict[str, Any]) -> bytes:
     def fill(sub: dict[str, Any], name: str) -> Any:
         return draw(valid_value(sub, defs, name))
 
-    return _render(_place(body, leaf.path, schema, defs, fill), raw)
+    return render(place(body, leaf.path, schema, defs, fill), raw)
 
 
 def sweep_bodies(schema: dict[str, Any]) -> list[bytes]:
@@ -361,10 +363,10 @@ def sweep_bodies(schema: dict[str, Any]) -> list[bytes]:
     def fill(sub: dict[str, Any], name: str) -> Any:
         return minimal_value(sub, defs, name)
 
-    bodies = [_render(base, None)]
+    bodies = [render(base, None)]
     for leaf in leaves(schema, defs):
-        placed = _place(base, leaf.path, schema, defs, fill)
-        bodies += [_render(placed, raw) for raw in dict.fromkeys(sweep_values(leaf))]
+        placed = place(base, leaf.path, schema, defs, fill)
+        bodies += [render(placed, raw) for raw in dict.fromkeys(sweep_values(leaf))]
     return bodies
 
 

@@ -31,6 +31,10 @@ ICS_FUTURE = timedelta(days=365)
 ICS_MAX_ENTRIES = 2000
 
 
+def _window(first: str, last: str) -> dict[str, str]:
+    return {"formatMinimum": f"{MIN_YEAR}-01-01{first}", "formatMaximum": f"{MAX_YEAR}-12-31{last}"}
+
+
 def _query_doc(name: str, schema: dict[str, Any], text: str, required: bool = False) -> Any:
     return {
         "name": name,
@@ -42,7 +46,10 @@ def _query_doc(name: str, schema: dict[str, Any], text: str, required: bool = Fa
 
 
 _MOMENT = {
-    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+    "anyOf": [
+        {"type": "string", "format": "date-time", **_window("T00:00:00Z", "T23:59:59.999999Z")},
+        {"type": "string", "format": "date", **_window("", "")},
+    ],
     "description": f"ISO 8601, years {MIN_YEAR}..{MAX_YEAR}",
 }
 _TEXT = {"type": "string", "maxLength": 500}
