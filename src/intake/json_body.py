@@ -1,7 +1,7 @@
 """Reading request bodies within bounds.
 
 Every JSON body is parsed by pydantic-core's parser (``parse_json``), not the
-standard library's: it refuses nesting deeper than 200 levels and integers
+standard library's: it refuses nesting deeper than about 200 levels and integers
 longer than 4,300 digits while parsing (``json.loads`` raised RecursionError
 and ValueError there, which surfaced as 500s), as well as invalid UTF-8,
 lone surrogates, NaN and Infinity. Routes get it through ``BoundedJsonRoute``
