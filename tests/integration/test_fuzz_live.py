@@ -37,6 +37,7 @@ OPERATIONS = {
 }
 #: Per operation; about 35 operations x 40 requests stay within CI time.
 EXAMPLES_PER_OPERATION = 60
+KEEP_ALIVE_SECONDS = 120
 #: Operations an end-user token calls (the rest take an API key).
 END_USER = {"GET /v1/calendar", "POST /v1/calendar/bookmarks/{entry}", "GET /v1/calendar.ics"}
 
@@ -58,8 +59,11 @@ def live(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
             var_dir=str(tmp_path_factory.mktemp("var")),
         )
         broker = bind_broker(settings)
-        app = create_app(settings)
-        with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as setup:
+        server = LiveServer(create_app(settings))
+        # Idle gaps (an accepted job applied between two requests) must not close
+        # the connection: only an answer may, and none should.
+        server.server.config.timeout_keep_alive = KEEP_ALIVE_SECONDS
+        with server, httpx.Client(base_url=server.url, timeout=30) as setup:
             stack = Stack(settings=settings, broker=broker, client=setup, sink=sink)
             stack.extra |= _seed(stack)
             stack.extra["url"] = server.url
@@ -164,7 +168,8 @@ def test_operation_survives_fuzzing_over_one_connection(live: Stack, label: str)
     ports: set[int] = set()
     statuses: list[int] = []
 
-    with httpx.Client(base_url=live.extra["url"], timeout=30) as client:
+    keep = httpx.Limits(max_connections=1, keepalive_expiry=KEEP_ALIVE_SECONDS)
+    with httpx.Client(base_url=live.extra["url"], timeout=30, limits=keep) as client:
 
         @given(case=cases)
         @settings(
