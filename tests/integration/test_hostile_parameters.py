@@ -204,3 +204,8 @@ def test_hostile_parameters_paths_and_headers_get_a_4xx(real_stack: Stack) -> No
         Case("/ops/jobs/{id} NUL", "GET", f"/ops/jobs/{nul}", *bad),
     ]
     run(real_stack, ops, dashboard)
+    # And a dashboard cookie with bytes beyond ASCII, which the signature check met
+    for cookie in ("rollcall_ops=abc.d\xe9f", "rollcall_ops=\xe9.\xe9"):
+        headers = {"Cookie": cookie.encode("latin-1"), "X-Ops-Refresh": "1"}
+        response = real_stack.client.get("/ops", headers=headers)
+        assert response.status_code == 401, (cookie, response.status_code, response.text)
