@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from domain.bounds import echo, moment_problem
 from domain.calendar_cursor import CursorKey, decode_cursor
 from domain.errors import (
     AfterWithoutFirst,
@@ -42,16 +43,21 @@ class CalendarQuery:
 
 
 def parse_datetime(value: str, *, name: str) -> datetime:
-    """An ISO 8601 date or date-time; a date is its midnight UTC, a naive time is UTC."""
+    """An ISO 8601 date or date-time in the years 1970..2200 (domain.bounds); a date
+    is its midnight UTC, a naive time is UTC."""
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidDate(parameter=name, value=value[:64]) from None
+        raise InvalidDate(parameter=name, value=echo(value, 64)) from None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=UTC)
+    problem = moment_problem(moment)
+    if problem is not None:
+        raise InvalidDate(f"{name} {problem}.", parameter=name, value=echo(value, 64))
     return moment.astimezone(UTC)
 
 
@@ -100,7 +106,7 @@ def parse_calendar_query(
         types = tuple(sorted({part.strip().upper() for part in type.split(",") if part.strip()}))
         unknown = [name for name in types if name not in EVENT_TYPES]
         if unknown:
-            raise InvalidEventType(type=unknown[0], known=list(EVENT_TYPES))
+            raise InvalidEventType(type=echo(unknown[0], 64), known=list(EVENT_TYPES))
     backward = last is not None
     if backward:
         assert last is not None

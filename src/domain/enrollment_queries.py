@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from domain.bounds import INT32_MAX, INT32_MIN, near_window
 from domain.errors import AttendeeNotFound, InvalidCursor
 from domain.waitlist import waitlist_position
 from models import Attendee, Enrollment, Event, Job, Payment
@@ -39,9 +40,12 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             at, seq, ident = json.loads(raw)
             moment = datetime.fromisoformat(at)
-            if moment.tzinfo is None:
-                raise ValueError("naive")
-            return cls(moment, int(seq), uuid.UUID(ident))
+            # A cursor we made holds stored, hence bounded, values: anything else was edited.
+            if moment.tzinfo is None or not near_window(moment):
+                raise ValueError("not a moment this API stores")
+            if type(seq) is not int or not INT32_MIN <= seq <= INT32_MAX:
+                raise ValueError("not a row number this API stores")
+            return cls(moment, seq, uuid.UUID(ident))
         except (ValueError, TypeError, json.JSONDecodeError):
             raise InvalidCursor() from None
 

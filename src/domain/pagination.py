@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import datetime
 
+from domain.bounds import near_window
 from domain.errors import InvalidCursor
 
 
@@ -24,8 +25,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment_text, id_text = json.loads(raw)
         moment = datetime.fromisoformat(moment_text)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
+        # A cursor we made holds a stored, hence bounded, moment: anything else was edited.
+        if moment.tzinfo is None or not near_window(moment):
+            raise ValueError("not a moment this API stores")
         return moment, uuid.UUID(id_text)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(cursor=cursor[:100]) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
+from intake.body_limit import BodyLimit
 from intake.errors import install_error_handlers
 from intake.middleware import RequestContext
 from intake.ops import routes as ops
@@ -54,5 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     install_ops_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
     return app

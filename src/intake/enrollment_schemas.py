@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from domain.bounds import echo
 from domain.enrollment_queries import Listed
 from intake.schemas import AttendeeIn, Strict
 
@@ -23,30 +24,43 @@ class BulkEnrollmentRequest(Strict):
 
 
 def split_rows(
-    raw_rows: list[dict[str, Any]],
+    raw_rows: list[dict[str, Any]], *, unreadable: dict[int, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(valid rows, row errors), rows numbered from 1 in the order given."""
+    """(valid rows, row errors), rows numbered from 1 in the order given.
+
+    ``unreadable`` names rows that could not be read at all (a CSV row the csv
+    module refused), with the reason. A row error repeats what the client sent
+    only through ``echo``: it is stored with the job, and a NUL or a lone
+    surrogate would make that write fail.
+    """
     valid: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     for number, raw in enumerate(raw_rows, start=1):
-        cleaned = {k: v for k, v in raw.items() if v not in (None, "")}
+        ref = raw.get("ref")
+        shown_ref = echo(ref, 200) if isinstance(ref, str) else None
+        if unreadable and number in unreadable:
+            invalid.append(_row_error(number, shown_ref, unreadable[number]))
+            continue
+        cleaned = {k: v for k, v in raw.items() if v is not None and v != ""}
         try:
             person = AttendeeIn.model_validate(cleaned)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
-            ref = raw.get("ref")
-            invalid.append(
-                {
-                    "row": number,
-                    "attendee_ref": ref if isinstance(ref, str) else None,
-                    "code": "VALIDATION_ERROR",
-                    "message": f"{where}: {first.get('msg', 'invalid')}",
-                }
-            )
+            message = f"{where}: {first.get('msg', 'invalid')}"
+            invalid.append(_row_error(number, shown_ref, message))
             continue
         valid.append({"row": number, **person.model_dump()})
     return valid, invalid
+
+
+def _row_error(number: int, ref: str | None, message: str) -> dict[str, Any]:
+    return {
+        "row": number,
+        "attendee_ref": ref,
+        "code": "VALIDATION_ERROR",
+        "message": echo(message, 300),
+    }
 
 
 class EnrollmentOut(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors
+from domain.bounds import echo
 
 logger = logging.getLogger("rollcall.intake")
 
@@ -82,6 +83,20 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def _problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """One entry of ``details.errors``: where (user-given keys bounded), what, and
+    pydantic's error type."""
+    if problem.get("type") == "json_invalid":
+        # The body as a whole: the parser's reason (intake.json_body) says where.
+        reason = (problem.get("ctx") or {}).get("error") or "the body is not valid JSON"
+        return {"loc": [], "msg": str(reason), "type": "json_invalid"}
+    return {
+        "loc": [echo(part) for part in problem.get("loc", ())],
+        "msg": str(problem.get("msg", "")),
+        "type": str(problem.get("type", "")),
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.RollcallError)
     async def _domain(_request: Request, exc: errors.RollcallError) -> JSONResponse:
@@ -99,14 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {
-                "loc": [str(part) for part in problem.get("loc", ())],
-                "msg": str(problem.get("msg", "")),
-                "type": str(problem.get("type", "")),
-            }
-            for problem in exc.errors()
-        ]
+        problems = [_problem(problem) for problem in exc.errors()]
         first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
         where = ".".join(first["loc"][1:] if len(first["loc"]) > 1 else first["loc"])
         return JSONResponse(

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time
-from datetime import date as Date
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    NaiveDatetime,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from intake.fields import (
+    Count,
+    Day,
+    Description,
+    Instant,
+    Int32,
+    LocalMoment,
+    Reason,
+    Ref,
+    TimeZoneName,
+    Title,
+)
 from models import EventSession, Occurrence
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -32,8 +35,8 @@ class _Strict(BaseModel):
 
 class EndsIn(_Strict):
     type: Literal["never", "after", "on"] = "never"
-    count: int | None = Field(default=None, ge=1, le=10_000)
-    date: Date | None = None
+    count: Annotated[int, Int32(ge=1, le=10_000)] | None = None
+    date: Day | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -51,30 +54,26 @@ class NthWeekdayIn(_Strict):
 
 class TimeslotIn(_Strict):
     start: time
-    duration_minutes: int = Field(ge=1, le=24 * 60)
+    duration_minutes: Annotated[int, Int32(ge=1, le=24 * 60)]
 
 
 class RecurrenceIn(_Strict):
     """A recurrence rule; times are local wall-clock times in the event's timezone."""
 
     type: RuleType
-    starts_on: NaiveDatetime = Field(description="Local start, without offset")
-    duration_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    interval: int = Field(default=1, ge=1, le=366)
+    starts_on: LocalMoment = Field(description="Local start, without offset")
+    duration_minutes: Annotated[int, Int32(ge=1, le=7 * 24 * 60)] = 60
+    interval: Annotated[int, Int32(ge=1, le=366)] = 1
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
-    month_day: int | None = Field(default=None, ge=-1, le=31)
+    month_day: Annotated[int, Int32(ge=-1, le=31)] | None = None
     nth_weekday: NthWeekdayIn | None = None
-    dates: list[NaiveDatetime] = Field(default_factory=list, max_length=1000)
+    dates: list[LocalMoment] = Field(default_factory=list, max_length=1000)
     timeslots: list[TimeslotIn] = Field(default_factory=list, max_length=48)
     ends: EndsIn = Field(default_factory=EndsIn)
-    exclusions: list[Date] = Field(default_factory=list, max_length=1000)
+    exclusions: list[Day] = Field(default_factory=list, max_length=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        for moment in [self.starts_on, *self.dates]:
-            _check_year(moment)
-        if self.ends.date is not None and self.ends.date.year > MAX_YEAR:
-            raise ValueError(f"ends.date must be before {MAX_YEAR + 1}")
         if self.month_day == 0:
             raise ValueError("month_day must be 1..31 or -1 (last day)")
         if self.type == "monthly" and self.month_day is not None and self.nth_weekday is not None:
@@ -90,13 +89,11 @@ class RecurrenceIn(_Strict):
 
 
 class DateSpanIn(_Strict):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
     @model_validator(mode="after")
     def _order(self) -> Self:
-        _check_year(self.starts_at)
-        _check_year(self.ends_at)
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -106,55 +103,34 @@ class TrainersIn(_Strict):
     """Attendees by id and/or by ref."""
 
     ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
-    refs: list[str] = Field(default_factory=list, max_length=200)
-
-
-def _check_tz(value: str) -> str:
-    from intake.schemas import check_timezone
-
-    return check_timezone(value)
+    refs: list[Ref] = Field(default_factory=list, max_length=200)
 
 
 #: PATCH fields that have no "unset" value: null is refused, not stored.
 NOT_NULLABLE = frozenset({"name", "type", "description", "timezone", "waiting_list"})
 
-#: Local times outside these years are refused: nobody schedules there, and
-#: rule arithmetic near datetime's limits would overflow.
-MIN_YEAR, MAX_YEAR = 1970, 2200
-
-
-def _check_year(value: datetime) -> datetime:
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
-    return value
-
 
 class EventPatch(_Strict):
     """Only the fields given change. Lifecycle rules decide which may (seed 001)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=75)
+    name: Title | None = None
     type: (
         Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"] | None
     ) = None
-    ref: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2500)
-    timezone: str | None = None
-    max_subscriptions: int | None = Field(default=None, ge=0)
-    min_subscriptions: int | None = Field(default=None, ge=0)
+    ref: Ref | None = None
+    description: Description | None = None
+    timezone: TimeZoneName | None = None
+    max_subscriptions: Count | None = None
+    min_subscriptions: Count | None = None
     waiting_list: bool | None = None
-    registration_end: AwareDatetime | None = None
-    booking_start: AwareDatetime | None = None
+    registration_end: Instant | None = None
+    booking_start: Instant | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    max_per_attendee: int | None = Field(default=None, ge=1)
-    reminder_before_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
-    reminder_after_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
+    max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
+    reminder_before_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
+    reminder_after_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
     recurrence: RecurrenceIn | None = None
     dates: list[DateSpanIn] | None = Field(default=None, max_length=1000)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return None if value is None else _check_tz(value)
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
@@ -243,20 +219,20 @@ class SessionOccurrencesIn(_Strict):
 
 
 class SessionIn(_Strict):
-    name: str = Field(min_length=1, max_length=75)
-    capacity: int | None = Field(default=None, ge=0)
+    name: Title
+    capacity: Count | None = None
     status: Literal["active", "inactive"] = "active"
     starts_at: time | None = Field(default=None, description="Local start on each date")
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    duration_minutes: Annotated[int, Int32(ge=1, le=24 * 60)] | None = None
     occurrences: SessionOccurrencesIn = Field(default_factory=SessionOccurrencesIn)
 
 
 class SessionPatch(_Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=75)
-    capacity: int | None = Field(default=None, ge=0)
+    name: Title | None = None
+    capacity: Count | None = None
     status: Literal["active", "inactive"] | None = None
     starts_at: time | None = None
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    duration_minutes: Annotated[int, Int32(ge=1, le=24 * 60)] | None = None
     occurrences: SessionOccurrencesIn | None = None
 
 
@@ -316,4 +292,4 @@ class TrainerOut(BaseModel):
 
 
 class CancelIn(_Strict):
-    reason: str = Field(default="", max_length=500)
+    reason: Reason = ""

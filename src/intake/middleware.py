@@ -15,6 +15,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.bounds import text_problem
 from intake.errors import internal_error_response
 from rollcall.logs import request_id_var
 
@@ -29,7 +30,9 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = (Headers(scope=scope).get(REQUEST_ID_HEADER) or uuid.uuid4().hex)[:64]
+        rid = (Headers(scope=scope).get(REQUEST_ID_HEADER) or "")[:64]
+        if not rid or text_problem(rid) is not None:  # it is stored with jobs and logged
+            rid = uuid.uuid4().hex
         token = request_id_var.set(rid)
         started = False
 

@@ -5,33 +5,30 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from intake.event_schemas import DateSpanIn, LocalTime, RecurrenceIn, TrainersIn
+from intake.fields import (
+    Count,
+    Description,
+    Instant,
+    Int32,
+    Locale,
+    PersonName,
+    Ref,
+    TimeZoneName,
+    Title,
+)
 from models import Event, Job
 from models.events import EVENT_TYPES
 
 EventType = Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"]
 assert set(EVENT_TYPES) == set(EventType.__args__)  # type: ignore[attr-defined]
 
-
-def check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA time zone {value!r}") from None
-    return value
+#: Reminder offsets: at most 60 days.
+ReminderMinutes = Annotated[int, Int32(ge=1, le=60 * 24 * 60)]
 
 
 class Strict(BaseModel):
@@ -39,30 +36,28 @@ class Strict(BaseModel):
 
 
 class EventCreate(Strict):
-    name: str = Field(min_length=1, max_length=75)
+    name: Title
     type: EventType
-    ref: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2500)
-    timezone: str = "UTC"
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    max_subscriptions: int | None = Field(default=None, ge=0)
-    min_subscriptions: int | None = Field(default=None, ge=0)
+    ref: Ref | None = None
+    description: Description = ""
+    timezone: TimeZoneName = "UTC"
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    max_subscriptions: Count | None = None
+    min_subscriptions: Count | None = None
     waiting_list: bool = False
-    registration_end: AwareDatetime | None = None
-    booking_start: AwareDatetime | None = None
+    registration_end: Instant | None = None
+    booking_start: Instant | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    max_per_attendee: int | None = Field(default=None, ge=1)
+    max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     #: Reminder mails: minutes before start / after end; null = off.
-    reminder_before_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
-    reminder_after_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
+    reminder_before_minutes: ReminderMinutes | None = None
+    reminder_after_minutes: ReminderMinutes | None = None
     booked_per_date: bool = False
     #: Explicit dates (several start/end pairs), or a recurrence rule, or starts_at/ends_at.
     dates: list[DateSpanIn] | None = Field(default=None, max_length=1000)
     recurrence: RecurrenceIn | None = None
     trainers: TrainersIn | None = None
-
-    _tz = field_validator("timezone")(check_timezone)
 
     @model_validator(mode="after")
     def _one_way_to_date(self) -> EventCreate:
@@ -158,16 +153,11 @@ class EventOut(BaseModel):
 
 
 class AttendeeIn(Strict):
-    ref: str = Field(min_length=1, max_length=200, description="The upstream system's id")
+    ref: Ref = Field(description="The upstream system's id")
     email: EmailStr
-    name: str = Field(default="", max_length=200)
-    timezone: str | None = None
-    locale: str | None = Field(default=None, max_length=16)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return None if value is None else check_timezone(value)
+    name: PersonName = ""
+    timezone: TimeZoneName | None = None
+    locale: Locale | None = None
 
 
 class EnrollmentRequest(Strict):

@@ -15,12 +15,14 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import FileSystemLoader
 
 from domain import ops_views
+from domain.bounds import moment_problem
 from domain.clock import utcnow
 from domain.dead_letters import reopen_for_requeue
 from domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
 from domain.keys import authenticate
 from domain.outbox import take_pending
 from intake.deps import AppSettings, DbSession
+from intake.fields import Ref, Text
 from intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
 from intake.ops.graph import minute_chart
 from intake.ops.scope import visible_dead_letters
@@ -40,6 +42,8 @@ router = APIRouter(prefix="/ops", include_in_schema=False, dependencies=[Depends
 templates = Jinja2Templates(
     env=make_environment(FileSystemLoader(Path(__file__).parent / "templates"))
 )
+#: A page's filter (query) parameter: it reaches SQL or the page, so bounded like any input.
+Filter = Annotated[str, Text(200)]
 
 
 def _page(
@@ -165,15 +169,17 @@ def jobs(
     request: Request,
     me: CurrentOperator,
     session: DbSession,
-    type: str = "",
-    status: str = "",
-    event: str = "",
-    day: Annotated[str, Query(description="YYYY-MM-DD")] = "",
+    type: Filter = "",
+    status: Filter = "",
+    event: Filter = "",
+    day: Annotated[Filter, Query(description="YYYY-MM-DD")] = "",
 ) -> HTMLResponse:
     try:
         chosen_day = date.fromisoformat(day) if day else None
     except ValueError:
         chosen_day = None
+    if chosen_day is not None and moment_problem(chosen_day) is not None:
+        chosen_day = None  # like a day that does not parse: no filter
     filters = ops_views.JobFilter(type or None, status or None, event or None, chosen_day)
     rows = ops_views.list_jobs(session, organisation_id=me.organisation_id, filters=filters)
     return _page(
@@ -189,7 +195,7 @@ def jobs(
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_detail(
-    request: Request, job_id: str, me: CurrentOperator, session: DbSession
+    request: Request, job_id: Ref, me: CurrentOperator, session: DbSession
 ) -> HTMLResponse:
     job, mails = ops_views.get_job_with_mail(
         session, organisation_id=me.organisation_id, job_id=job_id
@@ -222,9 +228,9 @@ def dead_letters(
     me: CurrentOperator,
     session: DbSession,
     settings: AppSettings,
-    queue: str = "",
-    actor: str = "",
-    q: str = "",
+    queue: Filter = "",
+    actor: Filter = "",
+    q: Filter = "",
 ) -> HTMLResponse:
     letters = _matching(session, settings, me, queue, actor, q)
     return _page(
@@ -289,7 +295,7 @@ def act_on_dead_letters(
 
 @router.get("/mail", response_class=HTMLResponse)
 def mail(
-    request: Request, me: CurrentOperator, session: DbSession, state: str = ""
+    request: Request, me: CurrentOperator, session: DbSession, state: Filter = ""
 ) -> HTMLResponse:
     return _page(
         request,
@@ -304,7 +310,10 @@ def mail(
 
 @router.post("/mail/{email_id}/resend")
 def resend(
-    email_id: str, me: CurrentOperator, settings: AppSettings, state: Annotated[str, Form()] = ""
+    email_id: Ref,
+    me: CurrentOperator,
+    settings: AppSettings,
+    state: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     factory = sessions_for(settings.database_url)
     with transaction(factory) as session:

@@ -65,7 +65,10 @@ def read_cookie(
     if not value or "." not in value:
         return None
     body, _, signature = value.partition(".")
-    if not hmac.compare_digest(_sign(signing_secret(settings), body.encode()), signature):
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError),
+    # and a cookie header may carry any byte.
+    expected = _sign(signing_secret(settings), body.encode()).encode()
+    if not hmac.compare_digest(expected, signature.encode()):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body.encode()))

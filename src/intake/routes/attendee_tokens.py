@@ -10,6 +10,7 @@ from domain.attendee_tokens import create_attendee_token, get_attendee
 from domain.clock import utcnow
 from intake.calendar_schemas import TokenOut
 from intake.deps import Caller, DbSession, require
+from intake.fields import Ref
 from models.calendar import AUTHENTICATED
 
 router = APIRouter(prefix="/v1/attendees", tags=["calendar"])
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/attendees", tags=["calendar"])
     summary="Issue an end-user token (scope AUTHENTICATED) for one attendee; shown once",
 )
 def post_token(
-    ref: Annotated[str, Path(description="The attendee's ref (or id)")],
+    ref: Annotated[Ref, Path(description="The attendee's ref (or id)")],
     caller: Annotated[Caller, Depends(require("students:write"))],
     session: DbSession,
 ) -> TokenOut:

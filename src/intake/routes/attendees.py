@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from domain.enrollment_queries import attendee_enrollments
 from intake.deps import Caller, DbSession, require
 from intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
+from intake.fields import Ref
 
 router = APIRouter(prefix="/v1/attendees", tags=["enrollments"])
 
@@ -21,7 +22,7 @@ Reader = Annotated[Caller, Depends(require("events:read", "events:write", "stude
     summary="An attendee's enrollments, with orphan payments per event",
 )
 def get_attendee_enrollments(
-    attendee_ref: str, caller: Reader, session: DbSession
+    attendee_ref: Ref, caller: Reader, session: DbSession
 ) -> AttendeeEnrollments:
     attendee, items, orphans = attendee_enrollments(
         session, organisation_id=caller.organisation_id, ref=attendee_ref

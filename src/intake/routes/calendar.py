@@ -8,18 +8,20 @@ Query parameters are read by hand so each seed-004 error keeps its own code
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from domain.attendee_tokens import EndUser, authenticate_end_user
+from domain.bounds import MAX_YEAR, MIN_YEAR
 from domain.calendar import CalendarItem, list_calendar, toggle_bookmark
 from domain.calendar_ics import render_ics
 from domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
 from domain.clock import utcnow
 from intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
 from intake.deps import AppSettings, DbSession, bearer
+from intake.fields import Ref
 
 router = APIRouter(tags=["calendar"])
 
@@ -27,6 +29,58 @@ router = APIRouter(tags=["calendar"])
 ICS_PAST = timedelta(days=30)
 ICS_FUTURE = timedelta(days=365)
 ICS_MAX_ENTRIES = 2000
+
+
+def _window(first: str, last: str) -> dict[str, str]:
+    return {"formatMinimum": f"{MIN_YEAR}-01-01{first}", "formatMaximum": f"{MAX_YEAR}-12-31{last}"}
+
+
+def _query_doc(name: str, schema: dict[str, Any], text: str, required: bool = False) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": text,
+    }
+
+
+_MOMENT = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", **_window("T00:00:00Z", "T23:59:59.999999Z")},
+        {"type": "string", "format": "date", **_window("", "")},
+    ],
+    "description": f"ISO 8601, years {MIN_YEAR}..{MAX_YEAR}",
+}
+_TEXT = {"type": "string", "maxLength": 500}
+#: The query parameters are read by hand (see the module docstring); these
+#: entries only document them, so clients and the schema fuzzers see them.
+_FILTERS = [
+    _query_doc("toDate", _MOMENT, "Range end (INVALID_DATE, INVALID_DATE_RANGE)"),
+    _query_doc("type", _TEXT, "Event types, comma-separated (INVALID_EVENT_TYPE)"),
+    _query_doc("bookmarked", {"type": "boolean"}, "Only bookmarked entries"),
+]
+_CALENDAR_DOC: dict[str, Any] = {
+    "parameters": [
+        _query_doc("fromDate", _MOMENT, "Range start (FROM_DATE_REQUIRED, INVALID_DATE)", True),
+        *_FILTERS,
+        _query_doc(
+            "first",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            "Page size, forward",
+        ),
+        _query_doc("after", _TEXT, "`page_info.end_cursor` (INVALID_CURSOR)"),
+        _query_doc(
+            "last",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            "Page size, backward",
+        ),
+        _query_doc("before", _TEXT, "`page_info.start_cursor` (INVALID_CURSOR)"),
+    ]
+}
+_ICS_DOC: dict[str, Any] = {
+    "parameters": [_query_doc("fromDate", _MOMENT, "Range start (default: 30 days ago)"), *_FILTERS]
+}
 
 
 def _param(request: Request, *names: str) -> str | None:
@@ -57,6 +111,7 @@ EndUserDep = Annotated[EndUser, Depends(end_user)]
         "Query: `fromDate` (required, ISO 8601), `toDate`, `type` (comma-separated), "
         "`first`+`after` or `last`+`before`, `bookmarked=true`. Bearer: an end-user token."
     ),
+    openapi_extra=_CALENDAR_DOC,
 )
 def get_calendar(
     request: Request, user: EndUserDep, session: DbSession, settings: AppSettings
@@ -86,7 +141,7 @@ def get_calendar(
     summary="Toggle the bookmark on a calendar entry",
 )
 def post_bookmark(
-    entry: Annotated[str, Path(description="The entry's id (an occurrence id)")],
+    entry: Annotated[Ref, Path(description="The entry's id (an occurrence id)")],
     user: EndUserDep,
     session: DbSession,
 ) -> BookmarkOut:
@@ -100,6 +155,7 @@ def post_bookmark(
     summary="The attendee's calendar as a subscribable iCalendar (RFC 5545) feed",
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
+    openapi_extra=_ICS_DOC,
 )
 def get_calendar_ics(
     request: Request,
@@ -107,7 +163,7 @@ def get_calendar_ics(
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     token: Annotated[
-        str | None,
+        Ref | None,
         Query(
             description="An end-user token, for calendar apps that cannot send headers "
             "(`Authorization: Bearer <token>` is preferred: a URL ends up in logs and histories)"

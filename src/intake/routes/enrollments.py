@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 
+from domain.bounds import echo
 from domain.bulk import BULK_ENROLL, MAX_ROWS
 from domain.enrollment_jobs import CANCEL, ENROLL, REMOVE
 from domain.enrollment_queries import list_event_enrollments
@@ -23,19 +23,20 @@ from intake.enrollment_schemas import (
     EnrollmentPage,
     split_rows,
 )
+from intake.fields import CursorText, IdempotencyKeyText, Ref
 from intake.jobs_submit import accept_job
+from intake.json_body import BoundedJsonRoute, parse_json
 from intake.routes.events import EventId
 from intake.schemas import EnrollmentRequest, JobOut
 
-router = APIRouter(prefix="/v1/events", tags=["enrollments"])
+router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
 
 Student = Annotated[Caller, Depends(require("students:write"))]
 Reader = Annotated[Caller, Depends(require("events:read", "events:write", "students:write"))]
 IdempotencyKey = Annotated[
-    str | None,
+    IdempotencyKeyText | None,
     Header(
         alias="Idempotency-Key",
-        max_length=200,
         description="Repeat a request safely: the same key returns the first job.",
     ),
 ]
@@ -116,16 +117,47 @@ _BULK_DOC: dict[str, Any] = {
 CSV_COLUMNS = frozenset({"ref", "email", "name", "timezone", "locale"})
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    headers = [name.strip() for name in reader.fieldnames or []]
+def _csv_text(data: bytes) -> str:
+    # Refused, not repaired: replacing bytes would store mangled names and refs.
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise Invalid(
+            f"the CSV is not UTF-8 text (line {line}, byte {exc.start}): export it as UTF-8",
+            line=line,
+            byte=exc.start,
+        ) from None
+
+
+def _csv_rows(text: str) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """(rows, {row number: why it could not be read}); an unreadable row (a cell
+    over the csv module's 131,072-character limit, a stray quote) is an empty
+    dict in ``rows`` and a row error, like any other bad row."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        headers = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise Invalid(f"the CSV header row is not readable: {exc}") from None
     if "ref" not in headers:
         raise Invalid("CSV needs a header row with at least ref and email columns")
-    # Unknown columns (a roster often has more) are ignored, not row errors.
-    return [
-        {k.strip(): (v or "").strip() for k, v in row.items() if k and k.strip() in CSV_COLUMNS}
-        for row in reader
-    ]
+    rows: list[dict[str, Any]] = []
+    unreadable: dict[int, str] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append({})
+            unreadable[len(rows)] = f"the row is not readable CSV: {exc}"
+            continue
+        if cells:  # blank lines are no rows (as csv.DictReader has it)
+            # Unknown columns (a roster often has more) are ignored, not row errors.
+            rows.append(
+                {k: v.strip() for k, v in zip(headers, cells, strict=False) if k in CSV_COLUMNS}
+            )
+    return rows, unreadable
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -150,8 +182,9 @@ def _optional_uuid(value: Any, name: str) -> uuid.UUID | None:
         raise Invalid(f"{name}: not a UUID") from None
 
 
-async def _bulk_body(request: Request) -> BulkEnrollmentRequest:
-    """JSON, text/csv (options in the query) or a multipart CSV upload."""
+async def _bulk_body(request: Request) -> tuple[BulkEnrollmentRequest, dict[int, str]]:
+    """JSON, text/csv (options in the query) or a multipart CSV upload; with the
+    CSV rows that could not be read (row number -> why)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     options: dict[str, Any] = dict(request.query_params)
     if kind == "multipart/form-data":
@@ -159,28 +192,27 @@ async def _bulk_body(request: Request) -> BulkEnrollmentRequest:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise Invalid("file: a CSV upload is required")
-        text = (await upload.read()).decode("utf-8-sig", errors="replace")
+        text = _csv_text(await upload.read())
         options.update({k: v for k, v in form.items() if k != "file" and isinstance(v, str)})
-        rows = _csv_rows(text)
+        rows, unreadable = _csv_rows(text)
     elif kind in ("text/csv", "application/csv"):
-        rows = _csv_rows((await request.body()).decode("utf-8-sig", errors="replace"))
+        rows, unreadable = _csv_rows(_csv_text(await request.body()))
     else:
         try:
-            return BulkEnrollmentRequest.model_validate(json.loads(await request.body()))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise Invalid("the body is not valid JSON") from None
+            return BulkEnrollmentRequest.model_validate(parse_json(await request.body())), {}
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
+            where = ".".join(echo(p) for p in first.get("loc", ()))
             raise Invalid(f"{where}: {first.get('msg')}", errors=len(exc.errors())) from None
     if not rows:
         raise Invalid("the CSV has no rows")
-    return BulkEnrollmentRequest(
+    body = BulkEnrollmentRequest(
         atomic=_flag(options.get("atomic"), True),
         occurrence_id=_optional_uuid(options.get("occurrence_id"), "occurrence_id"),
         session_id=_optional_uuid(options.get("session_id"), "session_id"),
         attendees=rows,
     )
+    return body, unreadable
 
 
 @router.post(
@@ -199,10 +231,10 @@ async def post_bulk_enrollment(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
-    body = await _bulk_body(request)
+    body, unreadable = await _bulk_body(request)
     if len(body.attendees) > MAX_ROWS:
         raise BulkTooLarge(rows=len(body.attendees), max_rows=MAX_ROWS)
-    valid, invalid = split_rows(body.attendees)
+    valid, invalid = split_rows(body.attendees, unreadable=unreadable)
     session.begin()
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
     return accept_job(
@@ -232,7 +264,7 @@ async def post_bulk_enrollment(
 )
 def delete_attendee(
     event_id: EventId,
-    attendee_ref: str,
+    attendee_ref: Ref,
     caller: Student,
     session: DbSession,
     settings: AppSettings,
@@ -268,7 +300,7 @@ def delete_attendee(
 )
 def post_cancel(
     event_id: EventId,
-    enrollment_id: str,
+    enrollment_id: Ref,
     caller: Student,
     session: DbSession,
     settings: AppSettings,
@@ -304,7 +336,7 @@ def get_enrollments(
     caller: Reader,
     session: DbSession,
     status: Annotated[list[Status] | None, Query()] = None,
-    after: Annotated[str | None, Query(max_length=500)] = None,
+    after: Annotated[CursorText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EnrollmentPage:
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)

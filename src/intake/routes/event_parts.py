@@ -26,15 +26,17 @@ from intake.event_schemas import (
     TrainersIn,
     session_fields,
 )
+from intake.fields import Ref
 from intake.jobs_submit import accept_job
+from intake.json_body import BoundedJsonRoute
 from intake.routes.events import Cursor, EventId, From, Limit, Reader, To, Writer, check_range
 from intake.schemas import JobOut
 from models import Attendee
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
-OccurrenceId = Annotated[str, Path(description="The occurrence's id")]
-SessionId = Annotated[str, Path(description="The session's id")]
+OccurrenceId = Annotated[Ref, Path(description="The occurrence's id")]
+SessionId = Annotated[Ref, Path(description="The session's id")]
 
 
 @router.get(

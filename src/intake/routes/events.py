@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel
 
 from domain.clock import utcnow
 from domain.errors import InvalidDateRange
@@ -24,22 +24,24 @@ from domain.pagination import decode_cursor, encode_cursor
 from domain.trainers import add_trainers
 from intake.deps import AppSettings, Caller, DbSession, require
 from intake.event_schemas import CancelIn, EventPatch, Page
+from intake.fields import CursorText, Instant, Ref, Title
 from intake.jobs_submit import accept_job
+from intake.json_body import BoundedJsonRoute
 from intake.schemas import EventCreate, EventOut, EventType, JobOut
 from models.db import sessions_for
 from rollcall.settings import Settings
 from workers.broker import get_broker
 from workers.outbox import dispatch
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
-EventId = Annotated[str, Path(description="The event's id, or its `ref`")]
+EventId = Annotated[Ref, Path(description="The event's id, or its `ref`")]
 Writer = Annotated[Caller, Depends(require("events:write"))]
 Reader = Annotated[Caller, Depends(require("events:read", "events:write"))]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the last page")]
-From = Annotated[AwareDatetime | None, Query(alias="from", description="Range start (with offset)")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="Range end, exclusive")]
+Cursor = Annotated[CursorText | None, Query(description="`next_cursor` of the last page")]
+From = Annotated[Instant | None, Query(alias="from", description="Range start (with offset)")]
+To = Annotated[Instant | None, Query(alias="to", description="Range end, exclusive")]
 
 
 class EventPage(Page):
@@ -47,8 +49,8 @@ class EventPage(Page):
 
 
 class CopyIn(BaseModel):
-    ref: str | None = Field(default=None, min_length=1, max_length=200)
-    name: str | None = Field(default=None, min_length=1, max_length=75)
+    ref: Ref | None = None
+    name: Title | None = None
 
 
 class Deleted(BaseModel):

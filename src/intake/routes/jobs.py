@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from domain.enrollment_queries import current_result
 from domain.jobs import get_job
 from intake.deps import Caller, DbSession, require
+from intake.fields import Ref
 from intake.schemas import JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 @router.get("/{job_id}", response_model=JobOut, summary="Show a job's status, result and errors")
 def read_job(
-    job_id: Annotated[str, Path()],
+    job_id: Ref,
     caller: Annotated[Caller, Depends(require("jobs:read"))],
     session: DbSession,
 ) -> JobOut:

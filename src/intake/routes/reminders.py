@@ -14,11 +14,12 @@ from domain.reminder_jobs import REMINDER
 from domain.reminders import pick_occurrence
 from intake.deps import AppSettings, Caller, DbSession, require
 from intake.jobs_submit import accept_job
+from intake.json_body import BoundedJsonRoute
 from intake.routes.enrollments import IdempotencyKey
 from intake.routes.events import EventId
 from intake.schemas import JobOut
 
-router = APIRouter(prefix="/v1/events", tags=["reminders"])
+router = APIRouter(prefix="/v1/events", tags=["reminders"], route_class=BoundedJsonRoute)
 
 
 class ReminderRequest(BaseModel):

@@ -1,0 +1,142 @@
+"""The bounded types every request schema and parameter is made of.
+
+One string type (``Text``: bounded length, valid Unicode, no NUL or other
+control characters, one line unless ``multiline``), one integer type
+(``Int32``: fits PostgreSQL ``integer``) and one moment type family
+(``Instant``, ``LocalMoment``, ``Day``: years 1970..2200), all over the rules
+of domain.bounds. A request field typed plainly ``str``, ``int`` or
+``datetime`` is a bug (tests/unit/test_request_bounds.py walks every model).
+
+Refusals are pydantic errors, so they reach the client as VALIDATION_ERROR
+(422) with ``details.errors[].type`` ``text_invalid`` or
+``moment_out_of_range`` besides pydantic's own (``string_too_long``,
+``less_than_equal``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import annotated_types
+from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, NaiveDatetime
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+from domain.bounds import (
+    INT32_MAX,
+    INT32_MIN,
+    MAX_YEAR,
+    MIN_YEAR,
+    moment_problem,
+    text_problem,
+)
+
+
+def _text_checker(multiline: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = text_problem(value, multiline=multiline)
+        if problem is not None:
+            raise PydanticCustomError("text_invalid", problem)
+        return value
+
+    return AfterValidator(check)
+
+
+_LINE = _text_checker(multiline=False)
+_TEXT = _text_checker(multiline=True)
+
+
+@dataclass(frozen=True)
+class Text(annotated_types.GroupedMetadata):
+    """``Annotated[str, Text(75, min_length=1)]``: at most ``max_length``
+    characters of valid text; a single line unless ``multiline``."""
+
+    max_length: int
+    min_length: int = 0
+    multiline: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        if self.min_length:
+            yield annotated_types.MinLen(self.min_length)
+        yield annotated_types.MaxLen(self.max_length)
+        yield _TEXT if self.multiline else _LINE
+
+
+@dataclass(frozen=True)
+class Int32(annotated_types.GroupedMetadata):
+    """``Annotated[int, Int32(ge=0)]``: within ``ge``..``le``, which are clamped
+    to PostgreSQL ``integer``; the JSON schema states both ends."""
+
+    ge: int = INT32_MIN
+    le: int = INT32_MAX
+
+    def __iter__(self) -> Iterator[object]:
+        yield annotated_types.Ge(max(self.ge, INT32_MIN))
+        yield annotated_types.Le(min(self.le, INT32_MAX))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Refuses moments outside MIN_YEAR..MAX_YEAR; states the window in the
+    JSON schema (``formatMinimum``/``formatMaximum``, as ajv-formats names them)."""
+
+    minimum: str
+    maximum: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update(formatMinimum=self.minimum, formatMaximum=self.maximum)
+        return schema
+
+
+def _check_moment(value: Any) -> Any:
+    problem = moment_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("moment_out_of_range", problem)
+    return value
+
+
+_IN_WINDOW = AfterValidator(_check_moment)
+_LAST = f"{MAX_YEAR}-12-31T23:59:59.999999"
+
+#: An instant with an offset, within 1970-01-01T00:00Z .. 2200-12-31T23:59:59.999999Z.
+Instant = Annotated[AwareDatetime, _IN_WINDOW, _Window(f"{MIN_YEAR}-01-01T00:00:00Z", f"{_LAST}Z")]
+#: A local wall-clock time (no offset; the event's time zone applies), years 1970..2200.
+LocalMoment = Annotated[NaiveDatetime, _IN_WINDOW, _Window(f"{MIN_YEAR}-01-01T00:00:00", _LAST)]
+#: A calendar date, years 1970..2200.
+Day = Annotated[date, _IN_WINDOW, _Window(f"{MIN_YEAR}-01-01", f"{MAX_YEAR}-12-31")]
+
+
+def check_timezone(value: str) -> str:
+    """An IANA time zone name; Text(64) has bounded it already."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name the file system refuses (too long, a directory).
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+# The shapes used across the API -------------------------------------------------
+
+#: An upstream system's id (event or attendee ref), an id-or-ref path parameter.
+Ref = Annotated[str, Text(200, min_length=1)]
+#: An event's or a session's name (seed 001: at most 75).
+Title = Annotated[str, Text(75, min_length=1)]
+PersonName = Annotated[str, Text(200)]
+TimeZoneName = Annotated[str, Text(64, min_length=1), AfterValidator(check_timezone)]
+Locale = Annotated[str, Text(16)]
+Description = Annotated[str, Text(2500, multiline=True)]
+Reason = Annotated[str, Text(500, multiline=True)]
+#: ``Idempotency-Key``: what the jobs table stores (String(200)).
+IdempotencyKeyText = Annotated[str, Text(200, min_length=1)]
+#: An opaque cursor handed out by this API.
+CursorText = Annotated[str, Text(500)]
+
+Count = Annotated[int, Int32(ge=0)]
