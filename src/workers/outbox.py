@@ -3,6 +3,9 @@
 A row is marked sent only after the broker took the message, so a broker
 outage leaves it for the relay: nothing accepted is lost. A crash between the
 send and the mark sends it twice; every actor is idempotent, so that is safe.
+A sent row is not forgotten: it is marked done when a worker finished its
+message (workers.outbox_acks), and until then the reconciler
+(workers.outbox_reconcile) sends it again if the broker loses the message.
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxMessage
+from workers.outbox_acks import OUTBOX_OPTION
 
 logger = logging.getLogger("rollcall.outbox")
 
 
-def _send(broker: dramatiq.Broker, row: OutboxMessage) -> None:
+def send_row(broker: dramatiq.Broker, row: OutboxMessage) -> None:
+    """Enqueue the row's message (raises what the broker raises)."""
     actor = broker.get_actor(row.actor)
+    # The option lets workers.outbox_acks mark the row done when it is.
     message = actor.message_with_options(args=tuple(row.args))
     # The outbox id is the message id: a relayed copy is recognisably the same.
-    broker.enqueue(message.copy(message_id=str(row.id)))
+    broker.enqueue(message.copy(message_id=str(row.id), options={OUTBOX_OPTION: True}))
 
 
 def dispatch(
@@ -49,7 +55,7 @@ def dispatch(
     sent: list[uuid.UUID] = []
     for row in rows:
         try:
-            _send(broker, row)
+            send_row(broker, row)
         except Exception:
             logger.warning(
                 "broker unavailable; outbox %s left for the relay", row.id, exc_info=True
