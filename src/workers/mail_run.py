@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,7 @@ from workers.mail_delivery import (
     message_id_for,
     retry_delay_ms,
 )
+from workers.mail_ledger import Ledger
 from workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
@@ -180,38 +181,17 @@ Done = tuple[uuid.UUID, str, str | None]
 
 
 def _record_and_claim(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    done: Done | None,
-    mail: Claimed | None,
-    report: RunReport,
-    now: datetime,
+    ledger: Ledger, done: Done | None, mail: Claimed | None, report: RunReport, now: datetime
 ) -> int | None:
-    """Record the last mail's outcome and claim the next one (``sending``,
-    attempts + 1, its lease starting now) in one transaction. Returns the
-    claimed mail's attempt number, or None when another sender holds it."""
-    m = EmailMessage
-    attempts: int | None = None
-    with factory() as session, session.begin():
-        if done is not None:
-            mail_id, state, error = done
-            values: dict[str, Any] = {"state": state, "last_error": error, "updated_at": now}
-            if state == "sent":
-                values["sent_at"] = now
-            session.execute(update(m).where(m.id == mail_id).values(**values))
-        if mail is not None:
-            attempts = session.scalar(
-                update(m)
-                .where(m.id == mail.id, claimable(settings, now))
-                .values(
-                    state="sending",
-                    attempts=m.attempts + 1,
-                    updated_at=now,
-                    message_id=mail.message_id,
-                )
-                .returning(m.attempts)
-                .execution_options(synchronize_session=False)
-            )
+    """Record the last mail's outcome and claim the next one, in one statement
+    (workers.mail_ledger). Returns the claimed mail's attempt number, or None
+    when it may not be claimed (another sender holds it)."""
+    attempts = ledger.step(
+        done=done,
+        next_id=mail.id if mail is not None else None,
+        next_message_id=mail.message_id if mail is not None else None,
+        now=now,
+    )
     if done is not None:
         report.count(done[1])
     return attempts
@@ -232,6 +212,7 @@ async def _send_batches(
     # the sender, while the event loop waits for the server's replies: the CPU
     # work hides in the SMTP round trips.
     composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
+    ledger = Ledger(factory, settings)
     done: Done | None = None
     try:
         while window := _window(factory, settings, which, now()):
@@ -241,7 +222,7 @@ async def _send_batches(
             ]
             broken = 0
             for index, mail in enumerate(window):
-                attempts = _record_and_claim(factory, settings, done, mail, report, now())
+                attempts = _record_and_claim(ledger, done, mail, report, now())
                 done = None
                 if attempts is None:
                     composed[index].cancel()
@@ -262,10 +243,11 @@ async def _send_batches(
     finally:
         if done is not None:
             try:
-                _record_and_claim(factory, settings, done, None, report, now())
+                _record_and_claim(ledger, done, None, report, now())
             except Exception:
                 # Only this mail is in doubt: its lease expires, it is sent again.
                 logger.exception("could not record mail %s", done[0])
+        ledger.close()
         composer.shutdown(wait=True, cancel_futures=True)
         await connection.close()
 

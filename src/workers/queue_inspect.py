@@ -186,29 +186,6 @@ class QueueInspector:
         removed, _, _ = pipe.execute()
         return bool(removed)
 
-    def requeue_dead_letter(self, broker: dramatiq.Broker, letter: DeadLetter) -> bool:
-        """Take the message out of the dead-letter set and enqueue it afresh.
-
-        Only the ZREM's winner enqueues, so two operators clicking at once
-        requeue it once. Retry bookkeeping is dropped: it starts over.
-        """
-        if not self.delete_dead_letter(letter.queue, letter.redis_id):
-            return False
-        options = {
-            key: value
-            for key, value in letter.raw.get("options", {}).items()
-            if key not in ("retries", "traceback", "requeue_timestamp", "redis_message_id", "eta")
-        }
-        message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=letter.queue,
-            actor_name=letter.actor,
-            args=tuple(letter.args),
-            kwargs=letter.raw.get("kwargs", {}),
-            options=options,
-        )
-        broker.enqueue(message)
-        return True
-
     def live_message_ids(
         self, queues: Iterable[str], *, now_ms: float, heartbeat_timeout_ms: int
     ) -> set[str]:
