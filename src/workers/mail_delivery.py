@@ -67,13 +67,16 @@ def lease_cutoff(settings: Settings, now: datetime) -> datetime:
     return now - timedelta(seconds=settings.mail_lease_seconds)
 
 
-def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
-    """Mail a run may claim: queued, or sending past its lease."""
+def claimable_before(cutoff: Any) -> ColumnElement[bool]:
+    """Mail a run may claim: queued, or sending with its lease taken before
+    ``cutoff`` (a datetime, or a bind parameter for a prepared statement)."""
     m = EmailMessage
-    return or_(
-        m.state == "queued",
-        and_(m.state == "sending", m.updated_at < lease_cutoff(settings, now)),
-    )
+    return or_(m.state == "queued", and_(m.state == "sending", m.updated_at < cutoff))
+
+
+def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
+    """Mail a run may claim at ``now``: queued, or sending past its lease."""
+    return claimable_before(lease_cutoff(settings, now))
 
 
 def may_claim(mail: EmailMessage, settings: Settings, now: datetime) -> bool:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import EmailMessage
 from rollcall.settings import Settings
+from workers.mail_delivery import claimable_before
 
 _table = cast(Table, EmailMessage.__table__)
 _m = _table.c
@@ -49,16 +50,7 @@ _STEP = (
     .where(
         or_(
             _m.id == _DONE,
-            and_(
-                _m.id == _NEXT,
-                or_(
-                    _m.state == "queued",
-                    and_(
-                        _m.state == "sending",
-                        _m.updated_at < bindparam("lease_cutoff", type_=_time),
-                    ),
-                ),
-            ),
+            and_(_m.id == _NEXT, claimable_before(bindparam("lease_cutoff", type_=_time))),
         )
     )
     .values(

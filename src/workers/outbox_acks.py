@@ -21,7 +21,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Middleware
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from domain.clock import utcnow
 from models import OutboxMessage
@@ -119,6 +119,7 @@ class OutboxAcks(Middleware):
             if not ids:
                 return written
             try:
+                now = utcnow()
                 factory = sessions_for(self.database_url)
                 with factory() as session, session.begin():
                     dialect = session.get_bind().dialect.name
@@ -127,7 +128,9 @@ class OutboxAcks(Middleware):
                         .where(
                             among(dialect, OutboxMessage.id, ids), OutboxMessage.done_at.is_(None)
                         )
-                        .values(done_at=utcnow())
+                        # Done implies sent: a worker may finish a message
+                        # before its sender got to mark it sent.
+                        .values(done_at=now, sent_at=func.coalesce(OutboxMessage.sent_at, now))
                         .execution_options(synchronize_session=False)
                     )
             except Exception:
