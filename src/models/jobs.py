@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, new_id
@@ -45,10 +45,24 @@ class Job(Base):
 
 class OutboxMessage(Base):
     """A Dramatiq message written in the same transaction as the change that
-    causes it. Sent after commit; the scheduler's relay sends what was not."""
+    causes it. Sent after commit; the scheduler's relay sends what was not.
+
+    The row lives until its actor is done with the message (``done_at``, set
+    by workers.outbox_acks): the scheduler's reconciler sends again a row
+    sent long ago, not done, whose message the broker no longer holds."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_unsent", "sent_at", "created_at"),
+        # Only the rows not done yet: what the reconciler reads every tick,
+        # small however long the table grows.
+        Index(
+            "ix_outbox_pending",
+            "sent_at",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     actor: Mapped[str] = mapped_column(String(64))
@@ -56,3 +70,5 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When a worker finished the message: succeeded, or failed for good.
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

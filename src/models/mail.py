@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, new_id
@@ -19,6 +19,14 @@ class EmailMessage(Base):
     __table_args__ = (
         Index("ix_email_messages_org_state", "organisation_id", "state"),
         Index("ix_email_messages_run_state", "run_id", "state"),
+        # Mail in flight (claimed, or waiting for a retry): the stalled-mail
+        # producer reads these every minute; the index holds only them.
+        Index(
+            "ix_email_messages_in_flight",
+            "updated_at",
+            postgresql_where=text("state IN ('sending', 'retrying')"),
+            sqlite_where=text("state IN ('sending', 'retrying')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -40,5 +48,6 @@ class EmailMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: The reminder run that sends this mail over its shared SMTP connection (issue 5).
     run_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
-    #: Last state change: lets operators see mail stuck in ``sending``.
+    #: Last state change. For a ``sending`` mail it starts the sender's lease
+    #: (MAIL_LEASE_SECONDS): past it, the mail may be claimed and sent again.
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

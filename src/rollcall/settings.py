@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     #: An outbox row not marked sent after this many seconds is re-enqueued by
     #: the scheduler's relay (the web process normally sends it at once).
     outbox_relay_after_seconds: int = Field(default=30, ge=1)
+    #: A row sent this long ago and not done is checked against the broker by
+    #: the reconciler; if the broker lost its message (or only a dead worker
+    #: holds it) it is sent again. Longer than a message normally waits.
+    outbox_reconcile_after_seconds: int = Field(default=120, ge=1)
+    #: Seconds between the reconciler's ticks.
+    outbox_reconcile_every_seconds: int = Field(default=30, ge=1)
     #: A worker silent for this long is presumed dead; its unacknowledged
     #: messages go back on the queue (Dramatiq's Redis broker maintenance).
     broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1_000)
@@ -83,6 +89,10 @@ class Settings(BaseSettings):
     mail_retry_max_ms: int = Field(default=15 * 60_000, ge=1)
     #: Sending attempts per mail before it is marked ``failed``.
     mail_max_attempts: int = Field(default=8, ge=1)
+    #: A sender's claim on a mail (``sending``) lasts this long; past it the
+    #: mail is claimed and sent again (its sender died between claim and
+    #: record). Longer than one SMTP send can take (its timeouts are 30 s).
+    mail_lease_seconds: int = Field(default=300, ge=1)
     #: The scheduler's leadership lock expires this long after its holder died;
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)

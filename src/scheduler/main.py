@@ -26,14 +26,19 @@ PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (event_producers.expand_occurrences, 600),
     (event_producers.complete_events, 300),
     (reminder_producers.produce_reminders, 60),
-    (reminder_producers.requeue_stalled_mail, 300),
+    (reminder_producers.requeue_stalled_mail, 60),
     (producers.enqueue_calendar_rebuild, 3600),
 ]
 
 
+def producer_intervals(settings: Settings) -> list[tuple[Callable[[Settings], Any], int]]:
+    """Every producer with its interval; the reconciler's comes from settings."""
+    return [*PRODUCERS, (producers.reconcile_outbox, settings.outbox_reconcile_every_seconds)]
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
-    for producer, seconds in PRODUCERS:
+    for producer, seconds in producer_intervals(settings):
         scheduler.add_job(
             ticking(producer, every_seconds=seconds),
             "interval",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 from domain.clock import utcnow
-from models.db import sessions_for
+from domain.outbox import add_message, take_pending
+from models.db import sessions_for, transaction
 from rollcall.settings import Settings
 from workers.broker import get_broker
-from workers.outbox import relay
+from workers.outbox import dispatch, relay
+from workers.outbox_reconcile import reconcile
+
+REBUILD_CALENDAR_ACTOR = "rebuild_calendar"
 
 logger = logging.getLogger("rollcall.scheduler")
 
@@ -26,10 +30,25 @@ def relay_outbox(settings: Settings) -> int:
     return sent
 
 
+def reconcile_outbox(settings: Settings) -> int:
+    """Send again what was handed to the broker and lost (workers.outbox_reconcile);
+    returns how many messages were sent again."""
+    report = reconcile(
+        sessions_for(settings.database_url),
+        get_broker(),
+        now=utcnow(),
+        older_than_seconds=settings.outbox_reconcile_after_seconds,
+    )
+    return report.resent
+
+
 def enqueue_calendar_rebuild(settings: Settings) -> None:
     """Enqueue a full calendar cache rebuild (a safety net: the cache is kept in
-    step on every flush; this repairs what Core bulk writes bypassed)."""
-    from workers.actors import rebuild_calendar
-
-    rebuild_calendar.send()
+    step on every flush; this repairs what Core bulk writes bypassed). Through
+    the outbox, so a rebuild the broker loses is sent again."""
+    factory = sessions_for(settings.database_url)
+    with transaction(factory) as session:
+        add_message(session, actor=REBUILD_CALENDAR_ACTOR, args=[], now=utcnow())
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=utcnow())
     logger.info("calendar rebuild enqueued")

@@ -9,23 +9,28 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain.clock import utcnow
-from domain.outbox import take_pending
+from domain.mail import SEND_EMAIL_ACTOR
+from domain.outbox import add_message, take_pending
 from domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
-from domain.row_guard import each_row
 from models import EmailMessage, ReminderRun
-from models.db import sessions_for
+from models.db import sessions_for, transaction
 from rollcall.settings import Settings
 from workers.broker import get_broker
 from workers.outbox import dispatch
 
 logger = logging.getLogger("rollcall.scheduler")
 
-#: A run still ``sending`` with queued mail this long after it started has lost
-#: its worker (retries exhausted, or the message was dropped): enqueue it again.
+#: A run still ``sending`` with queued mail this long after it started, none of
+#: whose mails moved for as long, has lost its worker (retries exhausted, or
+#: the message was dropped): enqueue it again.
 STALLED_RUN_AFTER = timedelta(minutes=30)
+#: The note on a mail whose sender's lease ran out.
+LEASE_EXPIRED = (
+    "its sender stopped before recording the outcome; it may have been sent once already"
+)
 
 
 def produce_reminders(settings: Settings, now: datetime | None = None) -> int:
@@ -54,42 +59,68 @@ def produce_reminders(settings: Settings, now: datetime | None = None) -> int:
 
 
 def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int:
-    """Re-enqueue mail left ``retrying`` past its longest backoff (its retry
-    message was lost) and runs left ``sending`` with queued mail. Duplicates
-    are harmless: every sender claims a row before sending it."""
+    """Hand stalled mail and runs to the workers again, through the outbox:
+
+    - mail ``sending`` past its lease (MAIL_LEASE_SECONDS): its sender died
+      between claim and record. It goes back to ``queued`` with a note, as it
+      may have reached the server once already;
+    - mail ``retrying`` past its longest backoff (its retry message was lost);
+    - runs ``sending`` with queued mail, started 30 minutes ago and none of
+      whose mails moved in 30 minutes (their run message gave up).
+
+    Returns how many mails and runs were handed over. Duplicates are
+    harmless: every sender claims a row before sending it.
+    """
     now = now or utcnow()
-    broker = get_broker()
     factory = sessions_for(settings.database_url)
-    mail_cutoff = now - timedelta(milliseconds=settings.mail_retry_max_ms) - timedelta(minutes=5)
-    with factory() as session:
-        mail_ids = session.scalars(
-            select(EmailMessage.id)
-            .where(EmailMessage.state == "retrying", EmailMessage.updated_at < mail_cutoff)
-            .limit(1000)
+    lease_cutoff = now - timedelta(seconds=settings.mail_lease_seconds)
+    retry_cutoff = now - timedelta(milliseconds=settings.mail_retry_max_ms) - timedelta(minutes=5)
+    with transaction(factory) as session:
+        m = EmailMessage
+        expired = session.scalars(
+            update(m)
+            .where(m.state == "sending", m.updated_at < lease_cutoff)
+            .values(state="queued", updated_at=now, last_error=LEASE_EXPIRED)
+            .returning(m.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        # Its next look at a mail still waiting is one longest backoff away.
+        retrying = session.scalars(
+            update(m)
+            .where(m.state == "retrying", m.updated_at < retry_cutoff)
+            .values(updated_at=now)
+            .returning(m.id)
+            .execution_options(synchronize_session=False)
         ).all()
         waiting = (
             select(func.count())
-            .select_from(EmailMessage)
-            .where(EmailMessage.run_id == ReminderRun.id, EmailMessage.state == "queued")
+            .select_from(m)
+            .where(m.run_id == ReminderRun.id, m.state == "queued")
             .scalar_subquery()
+        )
+        moved = (
+            select(m.id)
+            .where(m.run_id == ReminderRun.id, m.updated_at >= now - STALLED_RUN_AFTER)
+            .exists()
         )
         run_ids = session.scalars(
             select(ReminderRun.id).where(
                 ReminderRun.state == "sending",
                 ReminderRun.started_at < now - STALLED_RUN_AFTER,
                 waiting > 0,
+                ~moved,
             )
         ).all()
-    send_email = broker.get_actor("send_email")
-    run_reminder = broker.get_actor(RUN_REMINDER_ACTOR)
-    # Each on its own; a broker failure is no row's fault and fails the tick.
-    for mail_id in mail_ids:
-        with each_row(None, f"mail {mail_id}"):
-            send_email.send(str(mail_id))
-    for run_id in run_ids:
-        with each_row(None, f"reminder run {run_id}"):
-            run_reminder.send(str(run_id))
-    total = len(mail_ids) + len(run_ids)
+        for mail_id in [*expired, *retrying]:
+            add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(mail_id)], now=now)
+        for run_id in run_ids:
+            add_message(session, actor=RUN_REMINDER_ACTOR, args=[str(run_id)], now=now)
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=now)
+    total = len(expired) + len(retrying) + len(run_ids)
     if total:
-        logger.info("requeued %d stalled mail(s) and %d run(s)", len(mail_ids), len(run_ids))
+        logger.info(
+            "requeued stalled mail",
+            extra={"lease_expired": len(expired), "retrying": len(retrying), "runs": len(run_ids)},
+        )
     return total

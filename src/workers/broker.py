@@ -9,10 +9,11 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, Retries
 
 from rollcall.settings import Settings, get_settings
 from workers.ops_middleware import OpsStats
+from workers.outbox_acks import OutboxAcks
 
 _configured: dramatiq.Broker | None = None
 
@@ -31,6 +32,9 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
         )
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(OpsStats(settings))
+    # Before Retries in the list, so its after_* hooks run after Retries' and
+    # see whether a retry is coming (dramatiq runs after_* hooks in reverse).
+    broker.add_middleware(OutboxAcks(settings.database_url), before=Retries)
     return broker
 
 

@@ -2,9 +2,11 @@
 
 States: ``queued`` -> ``sending`` -> ``sent`` | ``retrying`` | ``failed``.
 A mail is claimed (``sending``, attempts + 1) in a committed transaction
-before any byte goes to SMTP, so two workers never send the same row; a crash
-between the send and the record leaves it ``sending``, visible to operators,
-rather than risking a second copy.
+before any byte goes to SMTP, so two workers never send the same row. The
+claim is a lease (``MAIL_LEASE_SECONDS``, from ``updated_at``): a sender that
+dies between the send and the record leaves that one mail ``sending``, and
+past the lease it is claimed and sent again. That mail may then arrive twice
+(with the same Message-ID); no mail is lost.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import EmailMessage
@@ -57,6 +60,34 @@ def message_id_for(email_id: uuid.UUID, settings: Settings) -> str:
     (and a person) can recognise a resend."""
     domain = settings.mail_from.rpartition("@")[2].rstrip(">") or "rollcall.localhost"
     return f"<{email_id}@{domain}>"
+
+
+def lease_cutoff(settings: Settings, now: datetime) -> datetime:
+    """A ``sending`` mail last updated before this has lost its sender."""
+    return now - timedelta(seconds=settings.mail_lease_seconds)
+
+
+def claimable_before(cutoff: Any) -> ColumnElement[bool]:
+    """Mail a run may claim: queued, or sending with its lease taken before
+    ``cutoff`` (a datetime, or a bind parameter for a prepared statement)."""
+    m = EmailMessage
+    return or_(m.state == "queued", and_(m.state == "sending", m.updated_at < cutoff))
+
+
+def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
+    """Mail a run may claim at ``now``: queued, or sending past its lease."""
+    return claimable_before(lease_cutoff(settings, now))
+
+
+def may_claim(mail: EmailMessage, settings: Settings, now: datetime) -> bool:
+    """Whether ``send_email`` may claim this mail: waiting, or its lease is over."""
+    if mail.state in ("queued", "retrying"):
+        return True
+    return (
+        mail.state == "sending"
+        and mail.updated_at is not None
+        and mail.updated_at < lease_cutoff(settings, now)
+    )
 
 
 def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:
@@ -127,15 +158,15 @@ def deliver_email(
 ) -> Outcome:
     """Send one mail at most once per call; returns its new state.
 
-    A sent or failed mail, or one another sender holds (``sending``), is left
-    alone (redelivery is safe). A transient SMTP failure marks it ``retrying``
+    A sent or failed mail, or one another sender holds (``sending``, within
+    its lease), is left alone (redelivery is safe). A transient SMTP failure marks it ``retrying``
     (the caller schedules the retry), unless this was the last attempt
     (``last_attempt`` or ``settings.mail_max_attempts`` reached), which marks
     it ``failed``. Never raises for an SMTP reply.
     """
     with factory() as session, session.begin():
         mail = session.get(EmailMessage, email_id, with_for_update=True)
-        if mail is None or mail.state not in ("queued", "retrying"):
+        if mail is None or not may_claim(mail, settings, now()):
             return Outcome(mail.state if mail else "missing")
         claimed = claim(mail, settings, now())
     try:

@@ -1,13 +1,19 @@
 """Sending many mails over one reused SMTP connection: a reminder run's, or the
 mails of enrollments placed set-wise (``send_placement_batch``).
 
-Per batch: claim up to ``reminder_batch_size`` queued mails of the run
-(``sending``, attempts + 1) and commit; send each over the open connection;
-record the outcomes in one transaction. A 4xx reply hands that mail to the
-``send_email`` actor with exponential backoff; a 5xx reply fails it with the
-server's reply kept. When the connection itself cannot be had twice in a row,
-the unsent rest of the batch goes back to ``queued`` and the run actor is
-retried later (TransientMailError).
+The mails are read a window at a time (``reminder_batch_size``, unlocked) and
+rendered ahead in a helper thread. Each is claimed on its own just before it
+is sent (``sending``, attempts + 1, a lease from ``updated_at``), in the
+transaction that records the previous mail's outcome. So a sender holds at
+most one mail it has not recorded: a crash affects that one mail (sent again
+once its lease is over, so it may arrive twice, never not at all), and every
+mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``
+past their lease are claimed like queued ones.
+
+A 4xx reply hands that mail to the ``send_email`` actor with exponential
+backoff; a 5xx reply fails it with the server's reply kept. When the
+connection itself cannot be had twice in a row, the run actor is retried
+later (TransientMailError); the rest is still ``queued``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,10 +40,12 @@ from rollcall.settings import Settings
 from workers.mail_delivery import (
     UNRENDERABLE,
     Claimed,
+    claimable,
     compose,
     message_id_for,
     retry_delay_ms,
 )
+from workers.mail_ledger import Ledger
 from workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
@@ -57,8 +65,11 @@ class RunReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
-    requeued: int = 0
     retry_ids: list[tuple[uuid.UUID, int]] = field(default_factory=list)
+
+    def count(self, state: str) -> None:
+        if state in ("sent", "failed", "retrying"):
+            setattr(self, state, getattr(self, state) + 1)
 
 
 def send_reminder_run(
@@ -131,56 +142,59 @@ def send_placement_batch(
     return report
 
 
-def _claim_batch(
+def _window(
     factory: sessionmaker[Session],
     settings: Settings,
     which: ColumnElement[bool],
     now: datetime,
 ) -> list[Claimed]:
-    """Mark up to a batch of the ``which`` queued mails ``sending`` (attempt + 1)
-    and commit, before any of them is sent. Two statements, not one per row."""
+    """The next ``reminder_batch_size`` of the ``which`` mails that may be
+    claimed, read without a lock: each is claimed on its own before it is sent."""
     m = EmailMessage
-    with factory() as session, session.begin():
+    with factory() as session:
         rows = session.execute(
             select(
                 m.id, m.organisation_id, m.template, m.context, m.to_address, m.to_name,
                 m.message_id, m.attempts,
             )
-            .where(which, m.state == "queued")
+            .where(which, claimable(settings, now))
             .order_by(m.id)
             .limit(settings.reminder_batch_size)
-            .with_for_update(skip_locked=True)
         ).all()  # fmt: skip
-        if not rows:
-            return []
-        claimed = [
-            Claimed(
-                id=row.id,
-                organisation_id=row.organisation_id,
-                template=row.template,
-                context=dict(row.context),
-                to_address=row.to_address,
-                to_name=row.to_name,
-                message_id=row.message_id or message_id_for(row.id, settings),
-                attempts=row.attempts + 1,
-            )
-            for row in rows
-        ]
-        # One executemany by primary key (ORM bulk UPDATE), not a flush per row.
-        session.execute(
-            update(m),
-            [
-                {
-                    "id": mail.id,
-                    "state": "sending",
-                    "attempts": mail.attempts,
-                    "updated_at": now,
-                    "message_id": mail.message_id,
-                }
-                for mail in claimed
-            ],
+    return [
+        Claimed(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            template=row.template,
+            context=dict(row.context),
+            to_address=row.to_address,
+            to_name=row.to_name,
+            message_id=row.message_id or message_id_for(row.id, settings),
+            attempts=row.attempts + 1,
         )
-        return claimed
+        for row in rows
+    ]
+
+
+#: A sent mail's outcome: (id, state, error), recorded with the next claim.
+Done = tuple[uuid.UUID, str, str | None]
+
+
+def _record_and_claim(
+    ledger: Ledger, done: Done | None, mail: Claimed | None, report: RunReport, now: datetime
+) -> int | None:
+    """Record the last mail's outcome and claim the next one, in one statement
+    (workers.mail_ledger). Returns the claimed mail's attempt number, or None
+    when it may not be claimed (another sender holds it)."""
+    attempts = ledger.step(
+        done=done,
+        next_id=mail.id if mail is not None else None,
+        next_message_id=mail.message_id if mail is not None else None,
+        now=now,
+    )
+    if done is not None:
+        report.count(done[1])
+    return attempts
 
 
 async def _send_batches(
@@ -194,50 +208,63 @@ async def _send_batches(
     connection = SmtpConnection(SmtpTarget.from_url(settings.smtp_url))
     stamp = now()  # one DTSTAMP per run: the .ics is built once and shared
     loop = asyncio.get_running_loop()
-    # A helper thread renders and serialises the batch's messages, ahead of the
-    # sender, while the event loop waits for the server's replies: the CPU work
-    # hides in the SMTP round trips.
+    # A helper thread renders and serialises the window's messages, ahead of
+    # the sender, while the event loop waits for the server's replies: the CPU
+    # work hides in the SMTP round trips.
     composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
+    ledger = Ledger(factory, settings)
+    done: Done | None = None
     try:
-        while batch := _claim_batch(factory, settings, which, now()):
-            outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
-            broken = 0
-            unsent: list[uuid.UUID] = []
+        while window := _window(factory, settings, which, now()):
             composed = [
                 loop.run_in_executor(composer, _compose_or_error, settings, mail, stamp)
-                for mail in batch
+                for mail in window
             ]
-            for index, mail in enumerate(batch):
-                try:
-                    message = await composed[index]
-                    if isinstance(message, Exception):
-                        raise message
-                    await connection.send(message)
-                except (PermanentMailError, *UNRENDERABLE) as exc:
-                    outcomes[mail.id] = ("failed", str(exc))
-                except TransientMailError as exc:
-                    final = mail.attempts >= settings.mail_max_attempts
-                    outcomes[mail.id] = ("failed" if final else "retrying", str(exc))
-                    if not final:
-                        report.retry_ids.append((mail.id, mail.attempts))
-                    if isinstance(exc, ConnectionMailError):
-                        broken += 1
-                        if broken >= 2:
-                            unsent = [m.id for m in batch[index + 1 :]]
-                            break
+            broken = 0
+            for index, mail in enumerate(window):
+                attempts = _record_and_claim(ledger, done, mail, report, now())
+                done = None
+                if attempts is None:
+                    composed[index].cancel()
                     continue
-                else:
-                    outcomes[mail.id] = ("sent", None)
-                broken = 0
-            if unsent:
-                for pending in composed[index + 1 :]:
-                    pending.cancel()
-            _record_batch(factory, outcomes, unsent, report, now())
-            if unsent:
-                raise TransientMailError("SMTP server unreachable; the batch will be retried")
+                state, error, disconnected = await _send_one(connection, composed[index])
+                if state == "retrying" and attempts >= settings.mail_max_attempts:
+                    state = "failed"
+                done = (mail.id, state, error)
+                if state == "retrying":
+                    report.retry_ids.append((mail.id, attempts))
+                if disconnected:
+                    broken += 1
+                    if broken >= 2:
+                        # The rest were never claimed: they stay queued for the retried run.
+                        raise TransientMailError("SMTP server unreachable; the run will be retried")
+                elif state != "retrying":
+                    broken = 0
     finally:
+        if done is not None:
+            try:
+                _record_and_claim(ledger, done, None, report, now())
+            except Exception:
+                # Only this mail is in doubt: its lease expires, it is sent again.
+                logger.exception("could not record mail %s", done[0])
+        ledger.close()
         composer.shutdown(wait=True, cancel_futures=True)
         await connection.close()
+
+
+async def _send_one(connection: SmtpConnection, composed: Any) -> tuple[str, str | None, bool]:
+    """Send one composed message: its state and error for the record, and
+    whether the connection itself failed."""
+    try:
+        message = await composed
+        if isinstance(message, Exception):
+            raise message
+        await connection.send(message)
+    except (PermanentMailError, *UNRENDERABLE) as exc:
+        return "failed", str(exc), False
+    except TransientMailError as exc:
+        return "retrying", str(exc), isinstance(exc, ConnectionMailError)
+    return "sent", None, False
 
 
 def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any:
@@ -247,41 +274,6 @@ def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any
         return flatten(compose(settings, mail, now=stamp))
     except UNRENDERABLE as exc:
         return exc
-
-
-def _record_batch(
-    factory: sessionmaker[Session],
-    outcomes: dict[uuid.UUID, tuple[str, str | None]],
-    unsent: list[uuid.UUID],
-    report: RunReport,
-    now: datetime,
-) -> None:
-    sent = [mail_id for mail_id, (state, _e) in outcomes.items() if state == "sent"]
-    with factory() as session, session.begin():
-        if sent:
-            session.execute(
-                update(EmailMessage)
-                .where(EmailMessage.id.in_(sent))
-                .values(state="sent", sent_at=now, updated_at=now, last_error=None)
-            )
-        for mail_id, (state, error) in outcomes.items():
-            if state != "sent":
-                session.execute(
-                    update(EmailMessage)
-                    .where(EmailMessage.id == mail_id)
-                    .values(state=state, last_error=error, updated_at=now)
-                )
-        if unsent:
-            # Claimed but never attempted: back in the queue, the attempt uncounted.
-            session.execute(
-                update(EmailMessage)
-                .where(EmailMessage.id.in_(unsent))
-                .values(state="queued", attempts=EmailMessage.attempts - 1, updated_at=now)
-            )
-    report.sent += len(sent)
-    report.failed += sum(1 for state, _e in outcomes.values() if state == "failed")
-    report.retrying += sum(1 for state, _e in outcomes.values() if state == "retrying")
-    report.requeued += len(unsent)
 
 
 def _schedule_retries(broker: dramatiq.Broker, settings: Settings, report: RunReport) -> None:

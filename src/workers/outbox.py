@@ -3,6 +3,9 @@
 A row is marked sent only after the broker took the message, so a broker
 outage leaves it for the relay: nothing accepted is lost. A crash between the
 send and the mark sends it twice; every actor is idempotent, so that is safe.
+A sent row is not forgotten: it is marked done when a worker finished its
+message (workers.outbox_acks), and until then the reconciler
+(workers.outbox_reconcile) sends it again if the broker loses the message.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.row_guard import record_skip
 from models import OutboxMessage
+from workers.outbox_acks import OUTBOX_OPTION
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -35,7 +39,13 @@ def _message(broker: dramatiq.Broker, row: OutboxMessage) -> dramatiq.Message[An
         raise UnknownActor(row.actor) from error
     message = actor.message_with_options(args=tuple(row.args))
     # The outbox id is the message id: a relayed copy is recognisably the same.
-    return message.copy(message_id=str(row.id))
+    # The option lets workers.outbox_acks mark the row done when it is.
+    return message.copy(message_id=str(row.id), options={OUTBOX_OPTION: True})
+
+
+def send_row(broker: dramatiq.Broker, row: OutboxMessage) -> None:
+    """Enqueue the row's message (raises what the broker raises)."""
+    broker.enqueue(_message(broker, row))
 
 
 def _send_rows(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -19,6 +20,7 @@ from typing import Any, cast
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
 from domain.producer_health import ProducerHealth
 
@@ -69,6 +71,10 @@ class DeadLetter:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _message_id(body: Any) -> str:
+    return str(json.loads(body).get("message_id", ""))
 
 
 class QueueInspector:
@@ -182,28 +188,48 @@ class QueueInspector:
         removed, _, _ = pipe.execute()
         return bool(removed)
 
-    def requeue_dead_letter(self, broker: dramatiq.Broker, letter: DeadLetter) -> bool:
-        """Take the message out of the dead-letter set and enqueue it afresh.
+    def live_message_ids(
+        self, queues: Iterable[str], *, now_ms: float, heartbeat_timeout_ms: int
+    ) -> set[str]:
+        """The message ids the broker will still deliver or has dead-lettered,
+        on these queues: ready, delayed, fetched by a live worker, or in the
+        dead-letter set. A message only a dead worker holds (silent for longer
+        than ``heartbeat_timeout_ms``) is not live: it waits for Dramatiq's
+        maintenance, which runs on a random few of all commands.
 
-        Only the ZREM's winner enqueues, so two operators clicking at once
-        requeue it once. Retry bookkeeping is dropped: it starts over.
+        Messages are keyed by a per-enqueue id in Redis, not by their message
+        id, so this reads every stored message of the queues (HSCAN): its cost
+        is the queues' backlog. A message moving between the delay queue and
+        its queue while they are read may be missed; the caller's duplicate
+        is harmless.
         """
-        if not self.delete_dead_letter(letter.queue, letter.redis_id):
-            return False
-        options = {
-            key: value
-            for key, value in letter.raw.get("options", {}).items()
-            if key not in ("retries", "traceback", "requeue_timestamp", "redis_message_id", "eta")
-        }
-        message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=letter.queue,
-            actor_name=letter.actor,
-            args=tuple(letter.args),
-            kwargs=letter.raw.get("kwargs", {}),
-            options=options,
-        )
-        broker.enqueue(message)
-        return True
+        queues = list(queues)
+        dead = [
+            _text(worker)
+            for worker in self.client.zrangebyscore(
+                self.key("__heartbeats__"), 0, now_ms - heartbeat_timeout_ms
+            )
+        ]
+        orphaned: set[str] = set()
+        for worker in dead:
+            for queue in queues:
+                for name in (queue, f"{queue}.DQ"):
+                    members = self.client.smembers(self.key(f"__acks__.{worker}.{name}"))
+                    orphaned.update(_text(member) for member in members)  # type: ignore[union-attr]
+        live: set[str] = set()
+        for queue in queues:
+            # The delay queue first: a due message moves from it to its queue
+            # (added there, then removed here), so this order sees it once.
+            for name, skip_orphans in (
+                (f"{queue}.DQ.msgs", True),
+                (f"{queue}.msgs", True),
+                (f"{queue}.XQ.msgs", False),
+            ):
+                for redis_id, body in self.client.hscan_iter(self.key(name), count=1000):
+                    if skip_orphans and _text(redis_id) in orphaned:
+                        continue
+                    live.add(_message_id(body))
+        return live
 
     def scheduler(self) -> tuple[str | None, dict[str, datetime]]:
         """The scheduler leader's identity and the last tick of each producer."""
@@ -240,6 +266,14 @@ class QueueInspector:
                 last_skipped=int(known.get("last_skipped", 0)),
             )
         return out
+
+
+def inspector_of(broker: dramatiq.Broker) -> QueueInspector | None:
+    """The broker's own Redis, or None when it is not Dramatiq's Redis broker
+    (the StubBroker, RabbitMQ): then nothing can be told about its messages."""
+    if not isinstance(broker, RedisBroker):
+        return None
+    return QueueInspector(broker.client, broker.namespace)
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,7 @@ Service-backed fixtures skip on a laptop without the service and fail in CI
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -152,8 +154,13 @@ class SmtpSink:
     replies: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
+    #: Seconds each DATA takes before the reply: a slow server, so that a
+    #: test can kill a sender in the middle of a run.
+    delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self.replies:
                 return self.replies.pop(0)
@@ -175,6 +182,11 @@ class SmtpSink:
     def stop(self) -> None:
         if self.controller is not None:
             self.controller.stop()
+
+    def per_recipient(self) -> Counter[str]:
+        """How many messages each recipient address received."""
+        with self.lock:
+            return Counter(rcpt.lower() for env in self.envelopes for rcpt in env.rcpt_tos)
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout

@@ -178,11 +178,11 @@ def test_redelivered_run_message_mails_nobody_twice(unit_stack: Stack) -> None:
     assert len(unit_stack.sink.messages) == 5
 
 
-def test_run_interrupted_mid_way_resumes_without_resending(
+def test_run_interrupted_mid_way_resends_only_the_mail_in_doubt(
     unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a run to 5 people sent in batches of 2, whose worker dies while
-    # recording the second batch
+    # Given a run to 5 people, whose worker dies after the server accepted the
+    # second mail and before that was recorded
     unit_stack.settings.reminder_batch_size = 2
     key = unit_stack.key()
     event = reminder_event(unit_stack, key)
@@ -194,16 +194,16 @@ def test_run_interrupted_mid_way_resumes_without_resending(
         )
     from workers import mail_run
 
-    real_record = mail_run._record_batch
+    real_record = mail_run._record_and_claim
     calls = {"n": 0}
 
-    def dying_record(*args: Any, **kwargs: Any) -> None:
+    def dying_record(*args: Any, **kwargs: Any) -> int | None:
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] >= 3:  # records mail 2 and claims mail 3; dead from then on
             raise SystemExit("worker killed")
-        real_record(*args, **kwargs)
+        return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(mail_run, "_record_batch", dying_record)
+    monkeypatch.setattr(mail_run, "_record_and_claim", dying_record)
     with unit_stack.db() as session:  # the tick records the run (not dispatched here)
         (run,) = record_due_reminders(session, now=MOMENT, grace=timedelta(hours=1))
     with pytest.raises(SystemExit):
@@ -214,22 +214,44 @@ def test_run_interrupted_mid_way_resumes_without_resending(
             run.id,
             now=lambda: MOMENT,
         )
+    with unit_stack.db() as session:
+        assert sorted(m.state for m in mails(session)) == ["queued"] * 3 + ["sending", "sent"]
 
-    # When the run is delivered again after the crash
-    monkeypatch.setattr(mail_run, "_record_batch", real_record)
-    from workers.actors import run_reminder
+    # When the run is delivered again after the crash, within the lease
+    monkeypatch.setattr(mail_run, "_record_and_claim", real_record)
+    mail_run.send_reminder_run(
+        unit_stack.sessions,
+        unit_stack.settings,
+        unit_stack.broker,
+        run.id,
+        now=lambda: MOMENT + timedelta(seconds=1),
+    )
 
-    run_reminder.send(str(run.id))
+    # Then the three never claimed go out; the one in doubt waits for its lease
+    assert len(unit_stack.sink.messages) == 5
+    with unit_stack.db() as session:
+        assert sorted(m.state for m in mails(session)) == ["sending"] + ["sent"] * 4
+
+    # When the stalled-mail producer runs once the lease is over
+    from scheduler.reminder_producers import requeue_stalled_mail
+
+    lease = timedelta(seconds=unit_stack.settings.mail_lease_seconds)
+    assert requeue_stalled_mail(unit_stack.settings, now=MOMENT + lease + timedelta(seconds=2)) == 1
     unit_stack.drain()
 
-    # Then every person got exactly one mail; the batch in flight stays
-    # "sending" (visible) rather than being sent twice
+    # Then everybody has the mail; the one in doubt arrived twice (same Message-ID)
     addresses = [m["To"].addresses[0].addr_spec for m in unit_stack.sink.messages]
-    assert sorted(addresses) == sorted(set(addresses))
-    assert len(addresses) == 5
+    assert sorted(set(addresses)) == [f"p{i}@example.org" for i in range(5)]
+    doubled = [a for a in set(addresses) if addresses.count(a) > 1]
+    assert len(addresses) == 6 and len(doubled) == 1
+    ids = [
+        m["Message-ID"]
+        for m in unit_stack.sink.messages
+        if m["To"].addresses[0].addr_spec == doubled[0]
+    ]
+    assert ids[0] == ids[1]
     with unit_stack.db() as session:
-        states = sorted(m.state for m in mails(session))
-        assert states == ["sending", "sending", "sent", "sent", "sent"]
+        assert sorted(m.state for m in mails(session)) == ["sent"] * 5
         assert runs(session)[0].state == "done"
 
 

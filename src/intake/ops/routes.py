@@ -20,7 +20,7 @@ from domain.clock import utcnow
 from domain.dead_letters import reopen_for_requeue
 from domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
 from domain.keys import authenticate
-from domain.outbox import take_pending
+from domain.outbox import add_message, take_pending
 from intake.deps import AppSettings, DbSession
 from intake.fields import Ref, Text
 from intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
@@ -245,10 +245,19 @@ def dead_letters(
 
 
 def _requeue(settings: Settings, inspector: QueueInspector, letter: DeadLetter) -> bool:
-    # Reopen the row first, so the requeued message finds it eligible to run.
-    with transaction(sessions_for(settings.database_url)) as session:
+    """Reopen the row and send the message afresh (retry count reset) through
+    the outbox, so a broker that loses it has it sent again. Only the removal
+    from the dead-letter set counts: two operators clicking at once requeue it
+    once (the second copy sent finds the work done)."""
+    factory = sessions_for(settings.database_url)
+    # Reopened first, so the requeued message finds it eligible to run.
+    with transaction(factory) as session:
         reopen_for_requeue(session, actor=letter.actor, args=letter.args)
-    return inspector.requeue_dead_letter(get_broker(), letter)
+        add_message(session, actor=letter.actor, args=letter.args, now=utcnow())
+        outbox_ids = take_pending(session)
+    removed = inspector.delete_dead_letter(letter.queue, letter.redis_id)
+    dispatch(factory, get_broker(), outbox_ids, now=utcnow())
+    return removed
 
 
 @router.post("/dead-letters/act")
