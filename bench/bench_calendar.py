@@ -49,7 +49,7 @@ def _database() -> str:
             reset_postgres(url)
             return url
         raise SystemExit("BENCH_DATABASE_URL must be PostgreSQL (SQLite is the default)")
-    from models import migrate
+    from rollcall.models import migrate
 
     path = Path(tempfile.mkdtemp(prefix="bench-calendar-")) / "bench.db"
     url = f"sqlite:///{path}"
@@ -61,9 +61,9 @@ def _seed(url: str, org_entries: int, personal: int) -> tuple[uuid.UUID, uuid.UU
     """Core inserts (fast), then one rebuild fills the cache."""
     from sqlalchemy import insert, text
 
-    from domain.calendar_cache import rebuild_calendar
-    from models import Attendee, Enrollment, Event, Occurrence, Organisation
-    from models.db import sessions_for, transaction
+    from rollcall.domain.calendar_cache import rebuild_calendar
+    from rollcall.models import Attendee, Enrollment, Event, Occurrence, Organisation
+    from rollcall.models.db import sessions_for, transaction
 
     per_event = 1000
     factory = sessions_for(url)
@@ -164,15 +164,19 @@ def main() -> None:
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
-    from domain.attendee_tokens import EndUser, authenticate_end_user, create_attendee_token
-    from domain.calendar import list_calendar
-    from domain.calendar_query import parse_calendar_query
-    from intake.app import create_app
-    from intake.calendar_schemas import CalendarOut, calendar_json
-    from intake.routes.calendar import end_user
-    from models import Attendee, CalendarEntry
-    from models.db import sessions_for, transaction
-    from rollcall.settings import get_settings
+    from rollcall.config.settings import get_settings
+    from rollcall.domain.attendee_tokens import (
+        EndUser,
+        authenticate_end_user,
+        create_attendee_token,
+    )
+    from rollcall.domain.calendar import list_calendar
+    from rollcall.domain.calendar_query import parse_calendar_query
+    from rollcall.intake.app import create_app
+    from rollcall.intake.calendar_schemas import CalendarOut, calendar_json
+    from rollcall.intake.routes.calendar import end_user
+    from rollcall.models import Attendee, CalendarEntry
+    from rollcall.models.db import sessions_for, transaction
 
     started = time.perf_counter()
     _org_id, attendee_id = _seed(url, org_entries, personal)
@@ -251,7 +255,7 @@ def main() -> None:
         dependencies=[Depends(end_user)],
     )
 
-    from domain.calendar_cursor import encode_cursor
+    from rollcall.domain.calendar_cursor import encode_cursor
 
     links = [
         {"fromDate": "2030-01-01", "first": PAGE}

@@ -31,15 +31,15 @@ from typing import Any
 import dramatiq
 import psycopg
 
-from domain.clock import utcnow
-from domain.events import create_event, publish_event
-from domain.jobs import apply_job, submit_job
-from domain.keys import get_or_create_organisation
-from domain.outbox import take_pending
-from models import Attendee, Event
-from models.db import dispose_all, sessions_for, transaction
-from rollcall import settings as settings_module
-from workers import broker as broker_module
+from rollcall.config import settings as settings_module
+from rollcall.domain.clock import utcnow
+from rollcall.domain.events import create_event, publish_event
+from rollcall.domain.jobs import apply_job, submit_job
+from rollcall.domain.keys import get_or_create_organisation
+from rollcall.domain.outbox import take_pending
+from rollcall.models import Attendee, Event
+from rollcall.models.db import dispose_all, sessions_for, transaction
+from rollcall.workers import broker as broker_module
 
 JOBS = int(os.environ.get("BENCH_JOBS", "1000"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -101,7 +101,7 @@ def _drain(broker: dramatiq.Broker, queue: str) -> float:
 def _submit_enrolls(url: str, broker: dramatiq.Broker, name: str, jobs: int) -> None:
     """``jobs`` enroll jobs for one event with jobs // 2 seats (the rest are
     waitlisted), recorded and sent as intake does."""
-    from workers.outbox import dispatch
+    from rollcall.workers.outbox import dispatch
 
     org_id, event_id = _event(url, name, capacity=jobs // 2)
     start = utcnow()
@@ -124,7 +124,7 @@ def _submit_enrolls(url: str, broker: dramatiq.Broker, name: str, jobs: int) -> 
 
 
 def bench_single_enroll(url: str) -> None:
-    from workers.actors import ACTORS
+    from rollcall.workers.actors import ACTORS
 
     settings = settings_module.get_settings()
     broker = broker_module.make_broker(settings)
@@ -255,7 +255,7 @@ def _atomic_bulk(url: str, round_no: int, rows: int) -> float:
             now=utcnow(),
         )
         take_pending(session)
-    import domain.enrollment_jobs  # noqa: F401  (registers the handlers)
+    import rollcall.domain.enrollment_jobs  # noqa: F401  (registers the handlers)
 
     started = time.perf_counter()
     apply_job(sessions_for(url), job.id, now=utcnow)

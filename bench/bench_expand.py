@@ -24,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.occurrences import expand_events, occurrence_rows
-from domain.recurrence import expand
-from models import Event, Occurrence, Organisation, migrate
-from models.db import dispose_all, sessions_for, transaction
+from rollcall.domain.occurrences import expand_events, occurrence_rows
+from rollcall.domain.recurrence import expand
+from rollcall.models import Event, Occurrence, Organisation, migrate
+from rollcall.models.db import dispose_all, sessions_for, transaction
 
 TIMEZONES = ("Europe/Amsterdam", "America/New_York", "Australia/Sydney", "UTC")
 

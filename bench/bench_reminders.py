@@ -27,14 +27,22 @@ from pathlib import Path
 import aiosmtplib
 from sqlalchemy import insert, select
 
-from domain.reminders import prepare_reminder_run, record_due_reminders
-from models import Attendee, EmailMessage, Enrollment, Event, Occurrence, Organisation, migrate
-from models.db import dispose_all, sessions_for
-from rollcall.settings import Settings
-from workers.broker import make_broker
-from workers.mail_delivery import Claimed, compose
-from workers.mail_run import RunReport, send_reminder_run
-from workers.smtp import Flattened, flatten
+from rollcall.config.settings import Settings
+from rollcall.domain.reminders import prepare_reminder_run, record_due_reminders
+from rollcall.models import (
+    Attendee,
+    EmailMessage,
+    Enrollment,
+    Event,
+    Occurrence,
+    Organisation,
+    migrate,
+)
+from rollcall.models.db import dispose_all, sessions_for
+from rollcall.workers.broker import make_broker
+from rollcall.workers.mail_delivery import Claimed, compose
+from rollcall.workers.mail_run import RunReport, send_reminder_run
+from rollcall.workers.smtp import Flattened, flatten
 
 RECIPIENTS = int(os.environ.get("BENCH_REMINDER_RECIPIENTS", "10000"))
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from intake.app import create_app
-from models import migrate
-from models.db import dispose_all
-from rollcall import settings as settings_module
+from rollcall.config import settings as settings_module
+from rollcall.intake.app import create_app
+from rollcall.models import migrate
+from rollcall.models.db import dispose_all
 from tests.support.services import (
     PG_URL,
     LiveServer,

@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Attendee
-from models.bulk_insert import insert_rows
+from rollcall.models import Attendee
+from rollcall.models.bulk_insert import insert_rows
 
 IN_BATCH = 1_000
 FIELDS = ("email", "name", "timezone", "locale")

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.errors import AttendeeNotFound, InsufficientScope, InvalidApiKey, InvalidToken
-from domain.keys import authenticate, hash_key
-from models import Attendee, AttendeeToken
-from models.calendar import AUTHENTICATED
+from rollcall.domain.errors import AttendeeNotFound, InsufficientScope, InvalidApiKey, InvalidToken
+from rollcall.domain.keys import authenticate, hash_key
+from rollcall.models import Attendee, AttendeeToken
+from rollcall.models.calendar import AUTHENTICATED
 
 TOKEN_PREFIX = "rct_"
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Attendee
+from rollcall.models import Attendee
 
 
 def upsert_attendee(

@@ -21,14 +21,14 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
-from domain.enrollment import enrollment_refusal
-from domain.errors import BulkRowsFailed, DomainError, EventNotFound, RollcallError
-from domain.failure_policy import failure_decision, job_data_error
-from domain.outbox import take_pending
-from domain.scopes import Scope, resolve_scope
-from models import Event, Job
-from models.jobs import FINAL_JOB_STATUSES
+from rollcall.domain.bulk_rows import ChunkOutcome, enroll_rows, mark_duplicates
+from rollcall.domain.enrollment import enrollment_refusal
+from rollcall.domain.errors import BulkRowsFailed, DomainError, EventNotFound, RollcallError
+from rollcall.domain.failure_policy import failure_decision, job_data_error
+from rollcall.domain.outbox import take_pending
+from rollcall.domain.scopes import Scope, resolve_scope
+from rollcall.models import Event, Job
+from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 BULK_ENROLL = "bulk_enroll"
 MAX_ROWS = 10_000

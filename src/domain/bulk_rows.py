@@ -19,23 +19,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain import capacity
-from domain.attendee_rows import batches, upsert_attendee_rows
-from domain.bulk_writes import Placement, insert_enrollments
-from domain.calendar_cache import refresh_calendar
-from domain.enrollment import enrollment_refusal
-from domain.errors import (
+from rollcall.domain import capacity
+from rollcall.domain.attendee_rows import batches, upsert_attendee_rows
+from rollcall.domain.bulk_writes import Placement, insert_enrollments
+from rollcall.domain.calendar_cache import refresh_calendar
+from rollcall.domain.enrollment import enrollment_refusal
+from rollcall.domain.errors import (
     AlreadyEnrolled,
     DomainError,
     DuplicateRow,
     EventFull,
     MaxEnrollmentsReached,
 )
-from domain.scopes import Scope
-from domain.seating import may_enroll_more, seats_grantable
-from models import Attendee, Enrollment, Event
-from models.enrollment import ACTIVE_STATUSES
-from models.sql_lists import among
+from rollcall.domain.scopes import Scope
+from rollcall.domain.seating import may_enroll_more, seats_grantable
+from rollcall.models import Attendee, Enrollment, Event
+from rollcall.models.enrollment import ACTIVE_STATUSES
+from rollcall.models.sql_lists import among
 
 __all__ = ["ChunkOutcome", "Placement", "enroll_rows", "mark_duplicates", "row_error"]
 

@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from domain.outbox import add_message
-from domain.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
-from domain.scopes import Scope
-from models import Enrollment, Event, Payment
-from models.bulk_insert import insert_rows
+from rollcall.domain.outbox import add_message
+from rollcall.domain.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
+from rollcall.domain.scopes import Scope
+from rollcall.models import Enrollment, Event, Payment
+from rollcall.models.bulk_insert import insert_rows
 
 _ZERO = Decimal("0")
 #: Above this many new waiting rows, exclude them by count, not by an id list.

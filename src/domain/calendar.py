@@ -19,13 +19,13 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Integer, Select, Table, bindparam, exists, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from domain.attendee_tokens import EndUser
-from domain.calendar_cursor import CursorKey, encode_cursor
-from domain.calendar_policy import SeatState, calls_to_action
-from domain.calendar_query import CalendarQuery
-from domain.enrollment import enrollment_refusal
-from domain.errors import CalendarEntryNotFound
-from models import CalendarBookmark, CalendarEntry, Event, Occurrence
+from rollcall.domain.attendee_tokens import EndUser
+from rollcall.domain.calendar_cursor import CursorKey, encode_cursor
+from rollcall.domain.calendar_policy import SeatState, calls_to_action
+from rollcall.domain.calendar_query import CalendarQuery
+from rollcall.domain.enrollment import enrollment_refusal
+from rollcall.domain.errors import CalendarEntryNotFound
+from rollcall.models import CalendarBookmark, CalendarEntry, Event, Occurrence
 
 entries = cast(Table, CalendarEntry.__table__)
 

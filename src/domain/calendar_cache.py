@@ -17,14 +17,14 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.calendar_policy import (
+from rollcall.domain.calendar_policy import (
     ACTIVE,
     EnrollmentFacts,
     EventFacts,
     OccurrenceFacts,
     build_rows,
 )
-from models import (
+from rollcall.models import (
     CalendarBookmark,
     CalendarEntry,
     Enrollment,
@@ -33,9 +33,9 @@ from models import (
     Occurrence,
     Trainer,
 )
-from models.bulk_insert import copy_rows
-from models.db import transaction
-from models.sql_lists import among
+from rollcall.models.bulk_insert import copy_rows
+from rollcall.models.db import transaction
+from rollcall.models.sql_lists import among
 
 entries = cast(Table, CalendarEntry.__table__)
 #: Bound the size of IN lists (SQLite allows 32k parameters; PG plans better small).

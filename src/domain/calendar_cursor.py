@@ -14,7 +14,7 @@ import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from domain.errors import InvalidCursor
+from rollcall.domain.errors import InvalidCursor
 
 VERSION = "c1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
-from domain.calendar import CalendarItem
+from rollcall.domain.calendar import CalendarItem
 
 PRODID = "-//Rollcall//Calendar//EN"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from domain.bounds import echo, moment_problem
-from domain.calendar_cursor import CursorKey, decode_cursor
-from domain.errors import (
+from rollcall.domain.bounds import echo, moment_problem
+from rollcall.domain.calendar_cursor import CursorKey, decode_cursor
+from rollcall.domain.errors import (
     AfterWithoutFirst,
     BeforeWithoutLast,
     ConflictingPagination,
@@ -23,7 +23,7 @@ from domain.errors import (
     InvalidEventType,
     InvalidPageSize,
 )
-from models.events import EVENT_TYPES
+from rollcall.models.events import EVENT_TYPES
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
-from models.calendar import CalendarBookmark
-from models.enrollment import Enrollment
-from models.events import Event, EventSession, Occurrence, Trainer
+from rollcall.models.calendar import CalendarBookmark
+from rollcall.models.enrollment import Enrollment
+from rollcall.models.events import Event, EventSession, Occurrence, Trainer
 
 #: The columns whose change alters cache rows (None: any change, e.g. link rows).
 EVENT_FIELDS = ("type", "name", "timezone", "status", "cancelled", "organisation_id")
@@ -95,7 +95,7 @@ def affected_by_flush(session: Session) -> _Affected:
 def _refresh_calendar_after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     # Imported here, not at the top: models imports this module while it is
     # itself being imported, and domain.calendar_cache needs the whole of models.
-    from domain.calendar_cache import refresh_calendar
+    from rollcall.domain.calendar_cache import refresh_calendar
 
     affected = affected_by_flush(session)
     if affected:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.seating import Level, effective_capacity
-from models import Event, EventSession, Occurrence
+from rollcall.domain.seating import Level, effective_capacity
+from rollcall.models import Event, EventSession, Occurrence
 
 SeatOwner = type[Event] | type[Occurrence] | type[EventSession]
 

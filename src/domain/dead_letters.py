@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import EmailMessage, Job
-from models.jobs import FINAL_JOB_STATUSES
+from rollcall.models import EmailMessage, Job
+from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 DEAD_LETTERED = "JOB_DEAD_LETTERED"
 

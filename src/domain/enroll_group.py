@@ -41,15 +41,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.arrivals import closed_line
-from domain.bulk_rows import enroll_rows
-from domain.errors import DomainError, EventNotFound
-from domain.jobs import log_job, remember_finished
-from domain.outbox import PENDING_KEY, take_pending
-from domain.scopes import resolve_scope
-from models import Event, Job
-from models.jobs import FINAL_JOB_STATUSES
-from models.sql_lists import among
+from rollcall.domain.arrivals import closed_line
+from rollcall.domain.bulk_rows import enroll_rows
+from rollcall.domain.errors import DomainError, EventNotFound
+from rollcall.domain.jobs import log_job, remember_finished
+from rollcall.domain.outbox import PENDING_KEY, take_pending
+from rollcall.domain.scopes import resolve_scope
+from rollcall.models import Event, Job
+from rollcall.models.jobs import FINAL_JOB_STATUSES
+from rollcall.models.sql_lists import among
 
 logger = logging.getLogger("rollcall.jobs")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import (
+from rollcall.domain.errors import (
     DomainError,
     EventCancelled,
     EventCompleted,
@@ -17,9 +17,9 @@ from domain.errors import (
     RegistrationClosed,
     RegistrationNotOpen,
 )
-from domain.scopes import EVENT_SCOPE
-from domain.waitlist import waitlist_position
-from models import Event
+from rollcall.domain.scopes import EVENT_SCOPE
+from rollcall.domain.waitlist import waitlist_position
+from rollcall.models import Event
 
 __all__ = ["EVENT_SCOPE", "enrollment_refusal", "waitlist_position"]
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.bulk import BULK_ENROLL, run_bulk_enroll
-from domain.enroll_group import ENROLL, lock_event, run_enroll_jobs
-from domain.enrollment import waitlist_position
-from domain.jobs import groups, handles, runs
-from domain.removal import cancel_enrollment, remove_attendee
-from domain.scopes import resolve_scope
-from models import Enrollment, Job
+from rollcall.domain.bulk import BULK_ENROLL, run_bulk_enroll
+from rollcall.domain.enroll_group import ENROLL, lock_event, run_enroll_jobs
+from rollcall.domain.enrollment import waitlist_position
+from rollcall.domain.jobs import groups, handles, runs
+from rollcall.domain.removal import cancel_enrollment, remove_attendee
+from rollcall.domain.scopes import resolve_scope
+from rollcall.models import Enrollment, Job
 
 __all__ = ["BULK_ENROLL", "CANCEL", "ENROLL", "REMOVE"]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.mail import attendee_context, event_context, queue_email
-from models import Attendee, EmailMessage, Enrollment, Event, Occurrence
+from rollcall.domain.mail import attendee_context, event_context, queue_email
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence
 
 #: Outcome -> template name in templates/email.
 TEMPLATES = {

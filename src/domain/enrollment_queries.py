@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.bounds import INT32_MAX, INT32_MIN, near_window
-from domain.errors import AttendeeNotFound, InvalidCursor
-from domain.waitlist import waitlist_position
-from models import Attendee, Enrollment, Event, Job, Payment
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain.bounds import INT32_MAX, INT32_MIN, near_window
+from rollcall.domain.errors import AttendeeNotFound, InvalidCursor
+from rollcall.domain.waitlist import waitlist_position
+from rollcall.models import Attendee, Enrollment, Event, Job, Payment
+from rollcall.models.enrollment import ACTIVE_STATUSES
 
 MAX_PAGE = 200
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain import lifecycle, recurrence
-from domain.errors import EventRefTaken
-from domain.occurrences import (
+from rollcall.domain import lifecycle, recurrence
+from rollcall.domain.errors import EventRefTaken
+from rollcall.domain.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
     insert_occurrences,
@@ -26,10 +26,10 @@ from domain.occurrences import (
     refresh_event_span,
     replace_occurrences,
 )
-from domain.row_guard import each_row
-from domain.waitlist import promote_waitlisted
-from models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain.row_guard import each_row
+from rollcall.domain.waitlist import promote_waitlisted
+from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
+from rollcall.models.enrollment import ACTIVE_STATUSES
 
 #: Copied by ``copy_event``; everything else starts afresh on the copy.
 COPIED_FIELDS = (

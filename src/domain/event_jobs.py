@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from domain.event_admin import complete_due_events
-from domain.jobs import handles
-from domain.mail import attendee_context, event_context, queue_email
-from domain.occurrences import EXPANSION_SLACK, expand_events
-from domain.row_guard import SkippedRow, counting_skips
-from models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain.event_admin import complete_due_events
+from rollcall.domain.jobs import handles
+from rollcall.domain.mail import attendee_context, event_context, queue_email
+from rollcall.domain.occurrences import EXPANSION_SLACK, expand_events
+from rollcall.domain.row_guard import SkippedRow, counting_skips
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
+from rollcall.models.enrollment import ACTIVE_STATUSES
 
 NOTIFY_CANCELLATION = "notify_cancellation"
 EXPAND_OCCURRENCES = "expand_occurrences"

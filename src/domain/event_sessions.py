@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.errors import (
+from rollcall.domain.errors import (
     CapacityBelowEnrolled,
     EventCancelled,
     EventCompleted,
     OccurrenceNotFound,
     SessionNotFound,
 )
-from models import Event, EventSession, Occurrence
+from rollcall.models import Event, EventSession, Occurrence
 
 
 def _check_event_open(event: Event) -> None:

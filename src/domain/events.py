@@ -11,17 +11,17 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain import lifecycle
-from domain.errors import EventNotFound, EventRefTaken
-from domain.occurrences import (
+from rollcall.domain import lifecycle
+from rollcall.domain.errors import EventNotFound, EventRefTaken
+from rollcall.domain.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
     insert_occurrences,
     occurrence_rows,
     refresh_event_span,
 )
-from domain.recurrence import Span
-from models import Event
+from rollcall.domain.recurrence import Span
+from rollcall.models import Event
 
 
 def get_event(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Event:

@@ -19,7 +19,7 @@ from typing import Literal
 
 from sqlalchemy import exc as sa
 
-from domain.errors import JobDataError, RollcallError
+from rollcall.domain.errors import JobDataError, RollcallError
 
 Decision = Literal["retry", "fail"]
 

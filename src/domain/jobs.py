@@ -20,18 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from domain.errors import (
+from rollcall.config.logs import request_id_var
+from rollcall.domain.errors import (
     DomainError,
     IdempotencyKeyReused,
     JobDataError,
     JobNotFound,
     RollcallError,
 )
-from domain.failure_policy import failure_decision, job_data_error
-from domain.outbox import add_message, take_pending
-from models import Job
-from models.jobs import FINAL_JOB_STATUSES
-from rollcall.logs import request_id_var
+from rollcall.domain.failure_policy import failure_decision, job_data_error
+from rollcall.domain.outbox import add_message, take_pending
+from rollcall.models import Job
+from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
 

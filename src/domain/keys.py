@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.errors import InvalidApiKey
-from models import ApiKey, Organisation
+from rollcall.domain.errors import InvalidApiKey
+from rollcall.models import ApiKey, Organisation
 
 KEY_PREFIX = "rc_"
 SCOPES = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import (
+from rollcall.domain.errors import (
     CapacityBelowEnrolled,
     DomainError,
     EventAlreadyCancelled,
@@ -24,7 +24,7 @@ from domain.errors import (
     OccurrenceEnded,
     WaitingListNotEmpty,
 )
-from models import Event, Occurrence
+from rollcall.models import Event, Occurrence
 
 #: Fields that may change only while the event is a draft: the name and the
 #: registration end (seed 001), and what moves the dates (timezone, rule, dates,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.outbox import add_message
-from models import Attendee, EmailMessage, Event
+from rollcall.domain.outbox import add_message
+from rollcall.models import Attendee, EmailMessage, Event
 
 SEND_EMAIL_ACTOR = "send_email"
 

@@ -18,10 +18,10 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain import recurrence
-from domain.errors import OccurrenceNotFound
-from domain.row_guard import each_row
-from models import Event, Occurrence
+from rollcall.domain import recurrence
+from rollcall.domain.errors import OccurrenceNotFound
+from rollcall.domain.row_guard import each_row
+from rollcall.models import Event, Occurrence
 
 #: At most this many occurrences are made for one event in one expansion (a
 #: year of 48 daily timeslots fits); a rule starting decades ago is refused

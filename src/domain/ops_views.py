@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from domain.errors import JobNotFound, MailNotFound, MailNotResendable
-from domain.mail import SEND_EMAIL_ACTOR
-from domain.outbox import add_message
-from models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain.errors import JobNotFound, MailNotFound, MailNotResendable
+from rollcall.domain.mail import SEND_EMAIL_ACTOR
+from rollcall.domain.outbox import add_message
+from rollcall.models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
+from rollcall.models.enrollment import ACTIVE_STATUSES
 
 PAGE = 100
 

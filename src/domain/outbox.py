@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage
+from rollcall.models import OutboxMessage
 
 PENDING_KEY = "rollcall.outbox"
 

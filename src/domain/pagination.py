@@ -8,8 +8,8 @@ import json
 import uuid
 from datetime import datetime
 
-from domain.bounds import near_window
-from domain.errors import InvalidCursor
+from rollcall.domain.bounds import near_window
+from rollcall.domain.errors import InvalidCursor
 
 
 def encode_cursor(moment: datetime, row_id: uuid.UUID) -> str:

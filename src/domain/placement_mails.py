@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.enrollment_mail import TEMPLATES, shown_event
-from models import Attendee, EmailMessage, Enrollment, Event
-from models.bulk_insert import insert_rows
-from models.sql_lists import among
+from rollcall.domain.enrollment_mail import TEMPLATES, shown_event
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event
+from rollcall.models.bulk_insert import insert_rows
+from rollcall.models.sql_lists import among
 
 #: The actor (workers.actors) that writes and sends a message's mails.
 PLACEMENT_MAILS_ACTOR = "send_placement_mails"

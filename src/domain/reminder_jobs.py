@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.jobs import handles
-from domain.reminders import pick_occurrence, request_adhoc_reminder
-from models import Event, Job
+from rollcall.domain.jobs import handles
+from rollcall.domain.reminders import pick_occurrence, request_adhoc_reminder
+from rollcall.models import Event, Job
 
 REMINDER = "reminder"
 

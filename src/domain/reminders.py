@@ -17,16 +17,16 @@ from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.errors import (
+from rollcall.domain.errors import (
     EventCancelled,
     NoUpcomingOccurrence,
     OccurrenceCancelled,
     OccurrenceNotFound,
 )
-from domain.mail import attendee_context, event_context
-from domain.outbox import add_message
-from domain.row_guard import each_row
-from models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
+from rollcall.domain.mail import attendee_context, event_context
+from rollcall.domain.outbox import add_message
+from rollcall.domain.row_guard import each_row
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
 RUN_REMINDER_ACTOR = "run_reminder"
 SCHEDULED_KINDS: tuple[Literal["before", "after"], ...] = ("before", "after")

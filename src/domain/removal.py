@@ -14,13 +14,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain import capacity
-from domain.enrollment_mail import queue_enrollment_mail
-from domain.errors import AttendeeNotFound, EnrollmentNotFound
-from domain.scopes import Scope, scope_of_key
-from domain.waitlist import promote_waitlisted
-from models import Attendee, Enrollment, Event
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain import capacity
+from rollcall.domain.enrollment_mail import queue_enrollment_mail
+from rollcall.domain.errors import AttendeeNotFound, EnrollmentNotFound
+from rollcall.domain.scopes import Scope, scope_of_key
+from rollcall.domain.waitlist import promote_waitlisted
+from rollcall.models import Attendee, Enrollment, Event
+from rollcall.models.enrollment import ACTIVE_STATUSES
 
 EndStatus = Literal["removed", "cancelled"]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from domain.failure_policy import describe, failure_decision
+from rollcall.domain.failure_policy import describe, failure_decision
 
 logger = logging.getLogger("rollcall.rows")
 

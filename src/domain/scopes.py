@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from domain.capacity import SeatRow
-from domain.errors import (
+from rollcall.domain.capacity import SeatRow
+from rollcall.domain.errors import (
     DomainError,
     NotBookedPerDate,
     OccurrenceCancelled,
@@ -20,7 +20,7 @@ from domain.errors import (
     OccurrenceRequired,
     SessionNotFound,
 )
-from models import Event, EventSession, Occurrence
+from rollcall.models import Event, EventSession, Occurrence
 
 EVENT_SCOPE = "event"
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from domain.errors import AttendeeNotFound, EventCancelled, EventCompleted
-from models import Attendee, Event, Trainer
+from rollcall.domain.errors import AttendeeNotFound, EventCancelled, EventCompleted
+from rollcall.models import Attendee, Event, Trainer
 
 
 def resolve_attendees(

@@ -9,10 +9,10 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain import capacity
-from domain.enrollment_mail import queue_enrollment_mail
-from domain.scopes import scope_of_key
-from models import Attendee, Enrollment, Event, Payment
+from rollcall.domain import capacity
+from rollcall.domain.enrollment_mail import queue_enrollment_mail
+from rollcall.domain.scopes import scope_of_key
+from rollcall.models import Attendee, Enrollment, Event, Payment
 
 #: Candidates lost to a concurrent cancel before giving the seat back.
 _MAX_CANDIDATE_TRIES = 20

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import workers.actors  # noqa: F401  (declares the actors the outbox sends to)
-from intake.body_limit import BodyLimit
-from intake.errors import install_error_handlers
-from intake.middleware import RequestContext
-from intake.ops import routes as ops
-from intake.ops.errors import install_ops_error_handlers
-from intake.routes import (
+import rollcall.workers.actors  # noqa: F401  (declares the actors the outbox sends to)
+from rollcall import __version__
+from rollcall.config.settings import Settings, get_settings
+from rollcall.intake.body_limit import BodyLimit
+from rollcall.intake.errors import install_error_handlers
+from rollcall.intake.middleware import RequestContext
+from rollcall.intake.ops import routes as ops
+from rollcall.intake.ops.errors import install_ops_error_handlers
+from rollcall.intake.routes import (
     attendee_tokens,
     attendees,
     calendar,
@@ -23,8 +25,6 @@ from intake.routes import (
     metrics,
     reminders,
 )
-from rollcall import __version__
-from rollcall.settings import Settings, get_settings
 
 DESCRIPTION = """
 Rollcall's intake API. Authenticate with `Authorization: Bearer <api key>`.

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake.errors import error_body
+from rollcall.intake.errors import error_body
 
 #: Bodies above these sizes are refused with 413 PAYLOAD_TOO_LARGE.
 MAX_BODY_BYTES = 1024 * 1024

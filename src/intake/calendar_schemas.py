@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from domain.calendar import CalendarItem, CalendarPage
-from intake.event_schemas import LocalTime
+from rollcall.domain.calendar import CalendarItem, CalendarPage
+from rollcall.intake.event_schemas import LocalTime
 
 
 class TokenOut(BaseModel):

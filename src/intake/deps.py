@@ -11,10 +11,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from domain.errors import InsufficientScope
-from domain.keys import authenticate
-from models.db import sessions_for
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.errors import InsufficientScope
+from rollcall.domain.keys import authenticate
+from rollcall.models.db import sessions_for
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rc_...`")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from domain.bounds import echo
-from domain.enrollment_queries import Listed
-from intake.schemas import AttendeeIn, Strict
+from rollcall.domain.bounds import echo
+from rollcall.domain.enrollment_queries import Listed
+from rollcall.intake.schemas import AttendeeIn, Strict
 
 
 class BulkEnrollmentRequest(Strict):

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain import errors
-from domain.bounds import echo
+from rollcall.domain import errors
+from rollcall.domain.bounds import echo
 
 logger = logging.getLogger("rollcall.intake")
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from intake.fields import (
+from rollcall.intake.fields import (
     Count,
     Day,
     Description,
@@ -23,7 +23,7 @@ from intake.fields import (
     TimeZoneName,
     Title,
 )
-from models import EventSession, Occurrence
+from rollcall.models import EventSession, Occurrence
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 RuleType = Literal["daily", "weekly", "monthly", "schedule", "does_not_repeat", "timeslots"]

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, NaiveD
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from domain.bounds import (
+from rollcall.domain.bounds import (
     INT32_MAX,
     INT32_MIN,
     MAX_YEAR,

@@ -12,17 +12,17 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy.orm import Session
 
-from domain.arrivals import stamp_arrival
-from domain.clock import utcnow
-from domain.enrollment_queries import current_result
-from domain.jobs import submit_job
-from domain.outbox import take_pending
-from intake.schemas import JobOut
-from models.db import sessions_for
-from rollcall.logs import request_id_var
-from rollcall.settings import Settings
-from workers.broker import get_broker
-from workers.outbox import dispatch
+from rollcall.config.logs import request_id_var
+from rollcall.config.settings import Settings
+from rollcall.domain.arrivals import stamp_arrival
+from rollcall.domain.clock import utcnow
+from rollcall.domain.enrollment_queries import current_result
+from rollcall.domain.jobs import submit_job
+from rollcall.domain.outbox import take_pending
+from rollcall.intake.schemas import JobOut
+from rollcall.models.db import sessions_for
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch
 
 
 def accept_job(

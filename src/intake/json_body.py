@@ -19,7 +19,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic_core import from_json
 
-from domain.errors import Invalid
+from rollcall.domain.errors import Invalid
 
 
 class InvalidJson(Invalid):

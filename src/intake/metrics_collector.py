@@ -33,15 +33,15 @@ from prometheus_client.utils import floatToGoString as _go_float
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from domain.clock import utcnow
-from domain.ops_views import count_orphan_payments, count_unsent_outbox
-from domain.producer_health import STATES as PRODUCER_STATES
-from domain.producer_health import ProducerHealth, producer_state
-from models import EmailMessage, Job, ReminderRun
-from models.db import engine_for, sessions_for
-from rollcall.settings import Settings
-from workers.ops_middleware import DURATION_BUCKETS_MS, read_metrics
-from workers.queue_inspect import QUEUES, STATES, inspector_for
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.ops_views import count_orphan_payments, count_unsent_outbox
+from rollcall.domain.producer_health import STATES as PRODUCER_STATES
+from rollcall.domain.producer_health import ProducerHealth, producer_state
+from rollcall.models import EmailMessage, Job, ReminderRun
+from rollcall.models.db import engine_for, sessions_for
+from rollcall.workers.ops_middleware import DURATION_BUCKETS_MS, read_metrics
+from rollcall.workers.queue_inspect import QUEUES, STATES, inspector_for
 
 logger = logging.getLogger("rollcall.metrics")
 

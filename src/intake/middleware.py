@@ -15,9 +15,9 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.bounds import text_problem
-from intake.errors import internal_error_response
-from rollcall.logs import request_id_var
+from rollcall.config.logs import request_id_var
+from rollcall.domain.bounds import text_problem
+from rollcall.intake.errors import internal_error_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 

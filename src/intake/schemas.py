@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from intake.event_schemas import DateSpanIn, LocalTime, RecurrenceIn, TrainersIn
-from intake.fields import (
+from rollcall.intake.event_schemas import DateSpanIn, LocalTime, RecurrenceIn, TrainersIn
+from rollcall.intake.fields import (
     Count,
     Description,
     Instant,
@@ -21,8 +21,8 @@ from intake.fields import (
     TimeZoneName,
     Title,
 )
-from models import Event, Job
-from models.events import EVENT_TYPES
+from rollcall.models import Event, Job
+from rollcall.models.events import EVENT_TYPES
 
 EventType = Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"]
 assert set(EVENT_TYPES) == set(EventType.__args__)  # type: ignore[attr-defined]

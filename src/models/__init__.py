@@ -1,14 +1,14 @@
 """SQLAlchemy 2.0 tables, engine and session setup, and Alembic migrations."""
 
-from models.base import Base
-from models.calendar import AttendeeToken, CalendarBookmark, CalendarEntry
-from models.enrollment import Enrollment, Payment
-from models.events import Event, EventSession, Occurrence, Trainer
-from models.jobs import Job, OutboxMessage
-from models.mail import EmailMessage
-from models.people import Attendee
-from models.reminders import ReminderRun
-from models.tenancy import ApiKey, Organisation
+from rollcall.models.base import Base
+from rollcall.models.calendar import AttendeeToken, CalendarBookmark, CalendarEntry
+from rollcall.models.enrollment import Enrollment, Payment
+from rollcall.models.events import Event, EventSession, Occurrence, Trainer
+from rollcall.models.jobs import Job, OutboxMessage
+from rollcall.models.mail import EmailMessage
+from rollcall.models.people import Attendee
+from rollcall.models.reminders import ReminderRun
+from rollcall.models.tenancy import ApiKey, Organisation
 
 __all__ = [
     "ApiKey",
@@ -32,4 +32,4 @@ __all__ = [
 
 # Installs the after_flush listener that keeps the calendar cache in step with
 # every write (imported last: it needs the models above).
-import domain.calendar_sync  # noqa: F401
+import rollcall.domain.calendar_sync  # noqa: F401

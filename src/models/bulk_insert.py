@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.base import Base, UTCDateTime
+from rollcall.models.base import Base, UTCDateTime
 
 #: SQLAlchemy type -> the PostgreSQL type whose binary format COPY receives.
 _PG_TYPES: list[tuple[type[Any], str]] = [

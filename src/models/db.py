@@ -31,7 +31,7 @@ class DatabaseTimeouts:
 
     @classmethod
     def from_settings(cls) -> DatabaseTimeouts:
-        from rollcall.settings import get_settings
+        from rollcall.config.settings import get_settings
 
         settings = get_settings()
         return cls(

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, new_id
-from models.people import Attendee
+from rollcall.models.base import Base, UTCDateTime, new_id
+from rollcall.models.people import Attendee
 
 ACTIVE_STATUSES = ("enrolled", "waitlisted")
 

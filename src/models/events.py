@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, new_id
+from rollcall.models.base import Base, UTCDateTime, new_id
 
 EVENT_TYPES = ("MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO")
 EVENT_STATUSES = ("draft", "published", "completed")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, new_id
+from rollcall.models.base import Base, UTCDateTime, new_id
 
 JOB_STATUSES = ("queued", "running", "succeeded", "partially_succeeded", "failed")
 FINAL_JOB_STATUSES = ("succeeded", "partially_succeeded", "failed")

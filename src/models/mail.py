@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, new_id
+from rollcall.models.base import Base, UTCDateTime, new_id
 
 EMAIL_STATES = ("queued", "sending", "sent", "retrying", "failed")
 

@@ -9,8 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from models.db import normalise_url
-from models.migrate import alembic_config
+from rollcall.models.db import normalise_url
+from rollcall.models.migrate import alembic_config
 
 
 def pending_revisions(url: str, target: str = "head") -> list[str]:

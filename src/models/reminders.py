@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, new_id
+from rollcall.models.base import Base, UTCDateTime, new_id
 
 REMINDER_KINDS = ("before", "after", "adhoc")
 #: pending: recorded, not yet started; sending: recipients materialised, mails

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, new_id
+from rollcall.models.base import Base, UTCDateTime, new_id
 
 
 class Organisation(Base):

@@ -16,17 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from domain.clock import utcnow
-from domain.errors import IdempotencyKeyReused
-from domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
-from domain.jobs import submit_job
-from domain.outbox import take_pending
-from domain.row_guard import each_row
-from models import Event
-from models.db import sessions_for, transaction
-from rollcall.settings import Settings
-from workers.broker import get_broker
-from workers.outbox import dispatch
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.errors import IdempotencyKeyReused
+from rollcall.domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
+from rollcall.domain.jobs import submit_job
+from rollcall.domain.outbox import take_pending
+from rollcall.domain.row_guard import each_row
+from rollcall.models import Event
+from rollcall.models.db import sessions_for, transaction
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch
 
 logger = logging.getLogger("rollcall.scheduler")
 

@@ -12,11 +12,11 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
-import workers.actors  # noqa: F401  (declares the actors the relay sends to)
-from rollcall.settings import Settings
-from scheduler import event_producers, producers, reminder_producers
-from scheduler.leader import Leadership
-from scheduler.ticks import ticking
+import rollcall.workers.actors  # noqa: F401  (declares the actors the relay sends to)
+from rollcall.config.settings import Settings
+from rollcall.scheduler import event_producers, producers, reminder_producers
+from rollcall.scheduler.leader import Leadership
+from rollcall.scheduler.ticks import ticking
 
 logger = logging.getLogger("rollcall.scheduler")
 

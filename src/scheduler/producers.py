@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from domain.clock import utcnow
-from domain.outbox import add_message, take_pending
-from models.db import sessions_for, transaction
-from rollcall.settings import Settings
-from workers.broker import get_broker
-from workers.outbox import dispatch, relay
-from workers.outbox_reconcile import reconcile
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.outbox import add_message, take_pending
+from rollcall.models.db import sessions_for, transaction
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch, relay
+from rollcall.workers.outbox_reconcile import reconcile
 
 REBUILD_CALENDAR_ACTOR = "rebuild_calendar"
 

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from domain.clock import utcnow
-from domain.mail import SEND_EMAIL_ACTOR
-from domain.outbox import add_message, take_pending
-from domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
-from models import EmailMessage, ReminderRun
-from models.db import sessions_for, transaction
-from rollcall.settings import Settings
-from workers.broker import get_broker
-from workers.outbox import dispatch
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.mail import SEND_EMAIL_ACTOR
+from rollcall.domain.outbox import add_message, take_pending
+from rollcall.domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
+from rollcall.models import EmailMessage, ReminderRun
+from rollcall.models.db import sessions_for, transaction
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch
 
 logger = logging.getLogger("rollcall.scheduler")
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import redis
 
-from domain.clock import utcnow
-from domain.row_guard import counting_skips
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.row_guard import counting_skips
 
 logger = logging.getLogger("rollcall.scheduler")
 

@@ -13,21 +13,21 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import OperationalError
 
-import domain.enrollment_jobs
-import domain.event_jobs  # noqa: F401  (registers the event management job handlers)
-from domain.calendar_cache import rebuild_calendar as rebuild_calendar_cache
-from domain.clock import utcnow
-from domain.errors import DomainError
-from domain.jobs import apply_job
-from domain.reminder_jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
-from models.db import sessions_for
-from rollcall.logs import configure_logging, job_context
-from rollcall.settings import get_settings
-from workers.broker import get_broker
-from workers.mail_delivery import deliver_email, retry_delay_ms
-from workers.mail_run import send_placement_batch, send_reminder_run
-from workers.outbox import dispatch
-from workers.smtp import TransientMailError
+import rollcall.domain.enrollment_jobs
+import rollcall.domain.event_jobs  # noqa: F401  (registers the event management job handlers)
+from rollcall.config.logs import configure_logging, job_context
+from rollcall.config.settings import get_settings
+from rollcall.domain.calendar_cache import rebuild_calendar as rebuild_calendar_cache
+from rollcall.domain.clock import utcnow
+from rollcall.domain.errors import DomainError
+from rollcall.domain.jobs import apply_job
+from rollcall.domain.reminder_jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
+from rollcall.models.db import sessions_for
+from rollcall.workers.broker import get_broker
+from rollcall.workers.mail_delivery import deliver_email, retry_delay_ms
+from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
+from rollcall.workers.outbox import dispatch
+from rollcall.workers.smtp import TransientMailError
 
 broker = get_broker()
 

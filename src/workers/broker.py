@@ -11,9 +11,9 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
-from rollcall.settings import Settings, get_settings
-from workers.ops_middleware import OpsStats
-from workers.outbox_acks import OutboxAcks
+from rollcall.config.settings import Settings, get_settings
+from rollcall.workers.ops_middleware import OpsStats
+from rollcall.workers.outbox_acks import OutboxAcks
 
 _configured: dramatiq.Broker | None = None
 

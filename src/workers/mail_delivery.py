@@ -22,11 +22,11 @@ from jinja2 import TemplateError
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import EmailMessage
-from rollcall.settings import Settings
-from workers.mail_ics import occurrence_ics
-from workers.mail_render import render_email
-from workers.smtp import (
+from rollcall.config.settings import Settings
+from rollcall.models import EmailMessage
+from rollcall.workers.mail_ics import occurrence_ics
+from rollcall.workers.mail_render import render_email
+from rollcall.workers.smtp import (
     PermanentMailError,
     SmtpTarget,
     TransientMailError,

@@ -14,7 +14,7 @@ from typing import Any
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from workers.smtp import Attachment
+from rollcall.workers.smtp import Attachment
 
 
 def occurrence_ics(context: dict[str, Any], *, stamp: datetime) -> Attachment | None:

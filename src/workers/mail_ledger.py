@@ -31,9 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import EmailMessage
-from rollcall.settings import Settings
-from workers.mail_delivery import claimable_before
+from rollcall.config.settings import Settings
+from rollcall.models import EmailMessage
+from rollcall.workers.mail_delivery import claimable_before
 
 _table = cast(Table, EmailMessage.__table__)
 _m = _table.c

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from rollcall.templating import make_environment
+from rollcall.config.templating import make_environment
 
 
 @dataclass(frozen=True)

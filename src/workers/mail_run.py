@@ -32,12 +32,12 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.placement_mails import prepare_placement_mails
-from domain.reminders import finish_reminder_run, prepare_reminder_run
-from models import EmailMessage
-from models.sql_lists import among
-from rollcall.settings import Settings
-from workers.mail_delivery import (
+from rollcall.config.settings import Settings
+from rollcall.domain.placement_mails import prepare_placement_mails
+from rollcall.domain.reminders import finish_reminder_run, prepare_reminder_run
+from rollcall.models import EmailMessage
+from rollcall.models.sql_lists import among
+from rollcall.workers.mail_delivery import (
     UNRENDERABLE,
     Claimed,
     claimable,
@@ -45,8 +45,8 @@ from workers.mail_delivery import (
     message_id_for,
     retry_delay_ms,
 )
-from workers.mail_ledger import Ledger
-from workers.smtp import (
+from rollcall.workers.mail_ledger import Ledger
+from rollcall.workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
     SmtpConnection,

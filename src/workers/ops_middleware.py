@@ -18,10 +18,10 @@ import dramatiq
 import redis
 from dramatiq.middleware import Middleware
 
-from domain.clock import utcnow
-from domain.dead_letters import mark_dead_lettered
-from models.db import sessions_for, transaction
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.dead_letters import mark_dead_lettered
+from rollcall.models.db import sessions_for, transaction
 
 logger = logging.getLogger("rollcall.worker")
 

@@ -21,9 +21,9 @@ from dramatiq.errors import ActorNotFound
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.row_guard import record_skip
-from models import OutboxMessage
-from workers.outbox_acks import OUTBOX_OPTION
+from rollcall.domain.row_guard import record_skip
+from rollcall.models import OutboxMessage
+from rollcall.workers.outbox_acks import OUTBOX_OPTION
 
 logger = logging.getLogger("rollcall.outbox")
 

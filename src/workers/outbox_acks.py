@@ -23,10 +23,10 @@ import dramatiq
 from dramatiq.middleware import Middleware
 from sqlalchemy import func, update
 
-from domain.clock import utcnow
-from models import OutboxMessage
-from models.db import sessions_for
-from models.sql_lists import among
+from rollcall.domain.clock import utcnow
+from rollcall.models import OutboxMessage
+from rollcall.models.db import sessions_for
+from rollcall.models.sql_lists import among
 
 logger = logging.getLogger("rollcall.outbox")
 

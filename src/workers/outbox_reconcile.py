@@ -29,10 +29,10 @@ from dramatiq.errors import ActorNotFound
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import OutboxMessage
-from models.sql_lists import among
-from workers.outbox import send_row
-from workers.queue_inspect import inspector_of
+from rollcall.models import OutboxMessage
+from rollcall.models.sql_lists import among
+from rollcall.workers.outbox import send_row
+from rollcall.workers.queue_inspect import inspector_of
 
 logger = logging.getLogger("rollcall.outbox")
 

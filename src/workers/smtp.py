@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import aiosmtplib.email
 
-from workers.mail_render import Rendered
+from rollcall.workers.mail_render import Rendered
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from models import EmailMessage, Enrollment, Job, OutboxMessage
+from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
+from rollcall.workers.queue_inspect import inspector_for
 from tests.support.factories import published_event
 from tests.support.faults import (
     PrivateRedis,
@@ -28,7 +29,6 @@ from tests.support.faults import (
 )
 from tests.support.services import SmtpSink
 from tests.support.stack import Stack
-from workers.queue_inspect import inspector_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

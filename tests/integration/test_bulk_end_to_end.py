@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain import bulk
-from models import Attendee, EmailMessage, Enrollment, Job, Payment
+from rollcall.domain import bulk
+from rollcall.models import Attendee, EmailMessage, Enrollment, Job, Payment
 from tests.support.enrollment import person
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack

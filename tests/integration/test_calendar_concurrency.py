@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from domain.calendar_cache import expected_snapshot, snapshot
-from models import Attendee, Enrollment, Event, Occurrence
-from models.db import sessions_for
+from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.models import Attendee, Enrollment, Event, Occurrence
+from rollcall.models.db import sessions_for
 from tests.support.calendar import BASE, NOW, add_attendee, add_event, org_id
 from tests.support.stack import Stack
 

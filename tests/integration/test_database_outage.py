@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from intake.errors import RETRY_AFTER_SECONDS
-from models import migrate
+from rollcall.intake.errors import RETRY_AFTER_SECONDS
+from rollcall.models import migrate
 from tests.support.calendar import add_attendee, issue_token, org_id
 from tests.support.factories import published_event
 from tests.support.http import client_port, error_of

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from models.db import engine_for, normalise_url
+from rollcall.models.db import engine_for, normalise_url
 from tests.support.http import client_port, error_of
 from tests.support.services import SmtpSink
 from tests.support.stack import live_api

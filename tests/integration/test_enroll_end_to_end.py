@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import EmailMessage, Enrollment, Payment
+from rollcall.models import EmailMessage, Enrollment, Payment
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
 
@@ -64,7 +64,7 @@ def test_redelivered_message_changes_nothing_twice(real_stack: Stack) -> None:
     real_stack.drain()
 
     # When the same job message is delivered again
-    from workers.actors import process_job
+    from rollcall.workers.actors import process_job
 
     process_job.send(accepted["id"])
     real_stack.drain()

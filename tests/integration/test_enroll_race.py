@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from domain.clock import utcnow
-from domain.jobs import submit_job
-from domain.outbox import take_pending
-from models import EmailMessage, Enrollment, Event, Job
-from models.enrollment import ACTIVE_STATUSES
-from models.jobs import FINAL_JOB_STATUSES
+from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import submit_job
+from rollcall.domain.outbox import take_pending
+from rollcall.models import EmailMessage, Enrollment, Event, Job
+from rollcall.models.enrollment import ACTIVE_STATUSES
+from rollcall.models.jobs import FINAL_JOB_STATUSES
+from rollcall.workers.outbox import dispatch
 from tests.support.factories import published_event
 from tests.support.services import stop_process_group
 from tests.support.stack import Stack
-from workers.outbox import dispatch
 
 PROCESSES, THREADS = 4, 8
 SEATS, REQUESTS = 50, 400
@@ -51,10 +51,10 @@ def dramatiq_processes(
         "LOG_LEVEL": "WARNING",
     }
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    log = (settings.var_dir / "workers.log").open("wb")
+    log = (settings.var_dir / "rollcall.workers.log").open("wb")
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "dramatiq", "workers.actors"),
+            *(sys.executable, "-m", "dramatiq", "rollcall.workers.actors"),
             *("--processes", str(processes), "--threads", str(threads), "--queues", *queues),
         ],
         env=env,
@@ -145,7 +145,7 @@ def check_invariants(stack: Stack, event: uuid.UUID, seats: int = SEATS) -> list
         people = [e.attendee_id for e in active]
         assert len(people) == len(set(people)), "an attendee holds two active enrollments"
         # Positions shown to users are 1..n along arrival order
-        from domain.waitlist import waitlist_position
+        from rollcall.domain.waitlist import waitlist_position
 
         assert [waitlist_position(session, e) for e in waiting[:5]] == [1, 2, 3, 4, 5]
         return waiting

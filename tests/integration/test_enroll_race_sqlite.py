@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models import Job
+from rollcall.models import Job
 from tests.integration.test_enroll_race import (
     check_invariants,
     dramatiq_processes,
@@ -51,9 +51,9 @@ def sqlite_workers(
 def test_120_enrollments_race_for_20_seats_on_sqlite(sqlite_workers: Stack) -> None:
     stack = sqlite_workers
     # Given a 20-seat event with a waiting list, in a SQLite file
-    from domain.clock import utcnow
-    from domain.events import create_event, publish_event
-    from domain.keys import get_or_create_organisation
+    from rollcall.domain.clock import utcnow
+    from rollcall.domain.events import create_event, publish_event
+    from rollcall.domain.keys import get_or_create_organisation
 
     with stack.db() as session:
         org = get_or_create_organisation(session, name="acme", now=utcnow())

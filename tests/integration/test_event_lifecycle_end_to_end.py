@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from domain.clock import utcnow
-from models import EmailMessage, Occurrence
-from scheduler import event_producers
+from rollcall.domain.clock import utcnow
+from rollcall.models import EmailMessage, Occurrence
+from rollcall.scheduler import event_producers
 from tests.support.event_helpers import call, ok, refused
 from tests.support.factories import create_event, enroll, job, published_event
 from tests.support.stack import Stack
@@ -52,7 +52,7 @@ def test_cancellation_mails_arrive_once_each(real_stack: Stack) -> None:
     assert per_person == {"ada": 2, "bob": 2, "cy": 2, "dee": 2}
 
     # And redelivering the job messages sends nothing twice
-    from workers.actors import process_job
+    from rollcall.workers.actors import process_job
 
     process_job.send(whole["id"])
     process_job.send(by_date["id"])
@@ -95,9 +95,9 @@ def test_expansion_on_postgres_creates_nothing_twice(real_stack: Stack) -> None:
     later = utcnow() + timedelta(days=20)
     planned = [event_producers.plan_expansion(real_stack.settings, later) for _ in range(2)]
     real_stack.drain()
-    from domain.event_jobs import EXPAND_OCCURRENCES, apply_expand_occurrences
-    from domain.occurrences import expand_event_occurrences
-    from models import Event, Job
+    from rollcall.domain.event_jobs import EXPAND_OCCURRENCES, apply_expand_occurrences
+    from rollcall.domain.occurrences import expand_event_occurrences
+    from rollcall.models import Event, Job
 
     with real_stack.db() as session:
         (expansion,) = session.scalars(select(Job).where(Job.type == EXPAND_OCCURRENCES)).all()

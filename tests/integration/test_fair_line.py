@@ -26,12 +26,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from domain.clock import utcnow
-from domain.jobs import apply_job
-from intake import jobs_submit
-from models import Attendee, Enrollment, Event, Job
-from models.db import engine_for, sessions_for
-from models.enrollment import ACTIVE_STATUSES
+from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import apply_job
+from rollcall.intake import jobs_submit
+from rollcall.models import Attendee, Enrollment, Event, Job
+from rollcall.models.db import engine_for, sessions_for
+from rollcall.models.enrollment import ACTIVE_STATUSES
 from tests.integration.test_enroll_race import (
     PROCESSES,
     THREADS,

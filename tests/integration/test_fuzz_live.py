@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from domain.clock import utcnow
-from domain.jobs import apply_job
-from intake.app import create_app
+from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import apply_job
+from rollcall.intake.app import create_app
 from tests.support.hostile_stack import assert_clean_answer, settings_for_schema, target_event
 from tests.support.services import LiveServer, SmtpSink, truncate_all
 from tests.support.stack import Stack, bind_broker, configure

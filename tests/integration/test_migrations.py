@@ -22,9 +22,9 @@ from sqlalchemy import (
     text,
 )
 
-from models import Base, EmailMessage, Job, Organisation, OutboxMessage, migrate
-from models.base import UTCDateTime
-from models.db import normalise_url
+from rollcall.models import Base, EmailMessage, Job, Organisation, OutboxMessage, migrate
+from rollcall.models.base import UTCDateTime
+from rollcall.models.db import normalise_url
 from tests.support.services import reset_postgres
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from models import Job
-from rollcall.logs import JsonFormatter
+from rollcall.config.logs import JsonFormatter
+from rollcall.models import Job
 from tests.support.factories import enroll, job, published_event
 from tests.support.ops import Flaky, labels, metrics, sign_in
 from tests.support.stack import Stack

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from domain import bulk
-from models import Attendee
+from rollcall.domain import bulk
+from rollcall.models import Attendee
 from tests.support.factories import enroll, published_event
 from tests.support.poison import person, rows, submit_raw_job
 from tests.support.returning import finished_job

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import redis
 
-from domain.clock import utcnow
-from scheduler.reminder_producers import produce_reminders
+from rollcall.domain.clock import utcnow
+from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import create_event, enroll, published_event
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.stack import Stack

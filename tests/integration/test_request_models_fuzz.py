@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from intake.app import create_app
+from rollcall.intake.app import create_app
 from tests.support.hostile import (
     HOSTILE_STRINGS,
     expand,

@@ -23,8 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from domain.clock import utcnow
-from models import ReminderRun
+from rollcall.domain.clock import utcnow
+from rollcall.models import ReminderRun
 from tests.support.factories import published_event
 from tests.support.odd_rows import move_to_year_1
 from tests.support.reminders import seed_enrollments
@@ -123,7 +123,9 @@ def test_a_year_1_event_beside_a_normal_one(
 
     # When a real worker process and a real scheduler process run
     log = tmp_path / "processes.log"
-    processes.append(start(real_stack, log, "dramatiq", "workers.actors", "-p", "1", "-t", "2"))
+    processes.append(
+        start(real_stack, log, "dramatiq", "rollcall.workers.actors", "-p", "1", "-t", "2")
+    )
     processes.append(start(real_stack, log, "rollcall", "scheduler"))
 
     # Then the normal reminder arrives, before the event starts

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from models import EmailMessage, Enrollment, Job, OutboxMessage, Payment
-from scheduler.reminder_producers import produce_reminders
+from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage, Payment
+from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import published_event
 from tests.support.faults import WorkerProcess, live_stack, recovery_tick, wait_until
 from tests.support.reminders import mails, runs, seed_enrollments

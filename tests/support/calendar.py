@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Attendee, Enrollment, Event, Occurrence, Organisation
+from rollcall.models import Attendee, Enrollment, Event, Occurrence, Organisation
 from tests.support.stack import Stack
 
 #: Far enough ahead that nothing has started yet (REGISTER needs a future start).

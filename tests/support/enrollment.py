@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.clock import utcnow
-from models import EmailMessage, Enrollment, Event, EventSession, Occurrence
+from rollcall.domain.clock import utcnow
+from rollcall.models import EmailMessage, Enrollment, Event, EventSession, Occurrence
 from tests.support.stack import Stack
 
 

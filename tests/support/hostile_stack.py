@@ -13,13 +13,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.clock import utcnow
-from domain.errors import DomainError
-from domain.jobs import apply_job
-from intake.app import create_app
-from models import Job
-from models.jobs import FINAL_JOB_STATUSES
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.errors import DomainError
+from rollcall.domain.jobs import apply_job
+from rollcall.intake.app import create_app
+from rollcall.models import Job
+from rollcall.models.jobs import FINAL_JOB_STATUSES
 from tests.support.services import SmtpSink
 from tests.support.stack import Stack, bind_broker, configure
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rollcall.logs import make_formatter
+from rollcall.config.logs import make_formatter
 
 
 class LogLines(logging.Handler):

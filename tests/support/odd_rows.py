@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from models import Event, Occurrence
+from rollcall.models import Event, Occurrence
 from tests.support.stack import Stack
 
 YEAR_1 = datetime(1, 1, 1, 0, 30, tzinfo=UTC)

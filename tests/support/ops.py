@@ -118,8 +118,8 @@ class Flaky:
     def __init__(
         self, monkeypatch: Any, message: str = "database hiccup: connection reset"
     ) -> None:
-        from domain.jobs import GROUP_RUNNERS
-        from workers.actors import process_job
+        from rollcall.domain.jobs import GROUP_RUNNERS
+        from rollcall.workers.actors import process_job
 
         self.broken = True
         original = GROUP_RUNNERS["enroll"]

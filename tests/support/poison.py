@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.clock import utcnow
-from domain.jobs import submit_job
-from domain.outbox import take_pending
-from models import Event
+from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import submit_job
+from rollcall.domain.outbox import take_pending
+from rollcall.models import Event
+from rollcall.workers.outbox import dispatch
 from tests.support.stack import Stack
-from workers.outbox import dispatch
 
 
 def submit_raw_job(stack: Stack, event_ref: str, type: str, payload: dict[str, Any]) -> str:

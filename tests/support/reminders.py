@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
 
 def seed_enrollments(

@@ -30,8 +30,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from sqlalchemy import create_engine, text
 
-from models import migrate
-from models.db import normalise_url
+from rollcall.models import migrate
+from rollcall.models.db import normalise_url
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -18,12 +18,12 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.clock import utcnow
-from domain.keys import SCOPES, create_api_key, get_or_create_organisation
-from models.db import dispose_all, sessions_for, transaction
-from rollcall import settings as settings_module
-from rollcall.settings import Settings
-from workers import broker as broker_module
+from rollcall.config import settings as settings_module
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.keys import SCOPES, create_api_key, get_or_create_organisation
+from rollcall.models.db import dispose_all, sessions_for, transaction
+from rollcall.workers import broker as broker_module
 
 ALL_SCOPES = list(SCOPES)
 QUEUES = ("jobs", "mail", "calendar")
@@ -93,7 +93,7 @@ def configure(monkeypatch: Any, **env: str) -> Settings:
 
 
 def bind_broker(settings: Settings) -> dramatiq.Broker:
-    from workers.actors import ACTORS
+    from rollcall.workers.actors import ACTORS
 
     broker = broker_module.make_broker(settings)
     broker_module.rebind(broker, ACTORS)
@@ -113,7 +113,7 @@ def live_api(monkeypatch: Any, *, database_url: str, smtp_url: str, **env: str) 
     """The API alone over real HTTP (uvicorn on a free port) on ``database_url``,
     with the StubBroker and no worker: for tests about the web process itself.
     One httpx client, so its requests share a keep-alive connection."""
-    from intake.app import create_app
+    from rollcall.intake.app import create_app
     from tests.support.services import LiveServer
 
     settings = configure(

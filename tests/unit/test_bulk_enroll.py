@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import bulk
-from domain.calendar_cache import expected_snapshot, snapshot
-from domain.clock import utcnow
-from models import (
+from rollcall.domain import bulk
+from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.domain.clock import utcnow
+from rollcall.models import (
     Attendee,
     CalendarEntry,
     EmailMessage,
@@ -21,10 +21,10 @@ from models import (
     OutboxMessage,
     Payment,
 )
+from rollcall.workers.outbox import relay
 from tests.support.enrollment import person, statuses
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-from workers.outbox import relay
 
 
 def post_bulk(stack: Stack, key: str, event: str, **kwargs: Any) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     assert job(unit_stack, key, str(job_id))["progress"] == {"done": 3, "total": 7}
 
     # And the message is then delivered (twice, for good measure)
-    from workers.actors import process_job
+    from rollcall.workers.actors import process_job
 
     process_job.send(str(job_id))
     unit_stack.drain()

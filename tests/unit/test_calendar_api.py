@@ -8,12 +8,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from domain.attendee_tokens import authenticate_end_user
-from domain.calendar import list_calendar
-from domain.calendar_query import parse_calendar_query
-from domain.clock import utcnow
-from intake.calendar_schemas import CalendarOut, calendar_json
-from models import Attendee, AttendeeToken, Trainer
+from rollcall.domain.attendee_tokens import authenticate_end_user
+from rollcall.domain.calendar import list_calendar
+from rollcall.domain.calendar_query import parse_calendar_query
+from rollcall.domain.clock import utcnow
+from rollcall.intake.calendar_schemas import CalendarOut, calendar_json
+from rollcall.models import Attendee, AttendeeToken, Trainer
 from tests.support.calendar import (
     BASE,
     NOW,

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.calendar_cache import expected_snapshot, rebuild_calendar, snapshot
-from models import (
+from rollcall.domain.calendar_cache import expected_snapshot, rebuild_calendar, snapshot
+from rollcall.models import (
     CalendarBookmark,
     Enrollment,
     Event,
@@ -26,7 +26,7 @@ from models import (
     Organisation,
     Trainer,
 )
-from models.db import dispose_all, sessions_for, transaction
+from rollcall.models.db import dispose_all, sessions_for, transaction
 from tests.support.calendar import BASE, NOW, add_attendee
 
 N_PEOPLE = 2

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import Occurrence
+from rollcall.models import Occurrence
 from tests.support.calendar import (
     BASE,
     add_attendee,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.calendar_cursor import decode_cursor, encode_cursor
-from domain.calendar_policy import (
+from rollcall.domain.calendar_cursor import decode_cursor, encode_cursor
+from rollcall.domain.calendar_policy import (
     EnrollmentFacts,
     EventFacts,
     OccurrenceFacts,
@@ -18,8 +18,8 @@ from domain.calendar_policy import (
     calls_to_action,
     covered_occurrences,
 )
-from domain.calendar_query import parse_calendar_query
-from domain.errors import InvalidCursor
+from rollcall.domain.calendar_query import parse_calendar_query
+from rollcall.domain.errors import InvalidCursor
 
 O1, O2, O3 = (uuid.UUID(int=i) for i in (1, 2, 3))
 S1 = uuid.UUID(int=10)

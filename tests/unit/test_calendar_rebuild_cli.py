@@ -7,11 +7,11 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select, update
 
-from domain.calendar_cache import expected_snapshot, snapshot
-from models import CalendarEntry, Event
 from rollcall.cli import main
-from scheduler import producers
-from scheduler.main import PRODUCERS
+from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.models import CalendarEntry, Event
+from rollcall.scheduler import producers
+from rollcall.scheduler.main import PRODUCERS
 from tests.support.calendar import BASE, add_attendee, add_enrollment, add_event, org_id
 from tests.support.stack import Stack
 

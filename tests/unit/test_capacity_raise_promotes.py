@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import EmailMessage, Enrollment
+from rollcall.models import EmailMessage, Enrollment
 from tests.support.factories import enroll, published_event
 from tests.support.stack import Stack
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from domain.keys import hash_key
-from models import ApiKey, Organisation
-from models.db import sessions_for
 from rollcall.cli import main
+from rollcall.domain.keys import hash_key
+from rollcall.models import ApiKey, Organisation
+from rollcall.models.db import sessions_for
 from tests.support.stack import configure
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from models import EmailMessage, Enrollment, OutboxMessage, Payment
+from rollcall.models import EmailMessage, Enrollment, OutboxMessage, Payment
 from tests.support.factories import create_event, enroll, job, published_event
 from tests.support.stack import Stack
 

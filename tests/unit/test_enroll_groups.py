@@ -13,17 +13,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import domain.enrollment_jobs  # noqa: F401  (registers the enroll runner)
-from domain import bulk_rows
-from domain.calendar_cache import expected_snapshot, snapshot
-from domain.events import create_event, publish_event
-from domain.jobs import apply_job, submit_job
-from domain.keys import get_or_create_organisation
-from domain.outbox import take_pending
-from domain.placement_mails import PLACEMENT_MAILS_ACTOR, prepare_placement_mails
-from domain.waitlist import waitlist_position
-from models import EmailMessage, Enrollment, Job, OutboxMessage
-from models.db import dispose_all, sessions_for, transaction
+import rollcall.domain.enrollment_jobs  # noqa: F401  (registers the enroll runner)
+from rollcall.domain import bulk_rows
+from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.domain.events import create_event, publish_event
+from rollcall.domain.jobs import apply_job, submit_job
+from rollcall.domain.keys import get_or_create_organisation
+from rollcall.domain.outbox import take_pending
+from rollcall.domain.placement_mails import PLACEMENT_MAILS_ACTOR, prepare_placement_mails
+from rollcall.domain.waitlist import waitlist_position
+from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
+from rollcall.models.db import dispose_all, sessions_for, transaction
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STARTS = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
@@ -212,7 +212,7 @@ def test_a_job_that_crashes_the_group_fails_alone(
             raise RuntimeError("boom")
         return original(session, **kwargs)
 
-    monkeypatch.setattr("domain.enroll_group.enroll_rows", crashing)
+    monkeypatch.setattr("rollcall.domain.enroll_group.enroll_rows", crashing)
 
     # When each message is handled
     apply_job(db, ids[0], now=lambda: T0)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.clock import utcnow
+from rollcall.domain.clock import utcnow
 from tests.support.enrollment import add_occurrence, add_session, person, set_event, statuses
 from tests.support.factories import job, published_event
 from tests.support.stack import Stack

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from domain.clock import utcnow
-from models import EmailMessage, Event, Job, Occurrence
-from scheduler import event_producers
+from rollcall.domain.clock import utcnow
+from rollcall.models import EmailMessage, Event, Job, Occurrence
+from rollcall.scheduler import event_producers
 from tests.support.event_helpers import DAILY, call, make_attendee, ok, refused
 from tests.support.factories import create_event, enroll, job, published_event
 from tests.support.stack import Stack
@@ -172,7 +172,7 @@ def test_cancel_event_mails_each_participant_once(unit_stack: Stack) -> None:
     assert "Trainer ill" in mails[0].get_body(preferencelist=("plain",)).get_content()
 
     # And the same notification run again, or a second cancel, sends nothing more
-    from domain.event_jobs import NOTIFY_CANCELLATION, notify_cancellation
+    from rollcall.domain.event_jobs import NOTIFY_CANCELLATION, notify_cancellation
 
     with unit_stack.db() as session:
         event = session.scalars(select(Event)).one()
@@ -305,7 +305,7 @@ def test_horizon_expansion_is_idempotent(unit_stack: Stack) -> None:
     assert len(set(starts)) == len(starts)
 
     # And the same expansion job applied again would create nothing
-    from domain.event_jobs import apply_expand_occurrences
+    from rollcall.domain.event_jobs import apply_expand_occurrences
 
     with unit_stack.db() as session:
         (expansion,) = session.scalars(select(Job).where(Job.type == "expand_occurrences")).all()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from models import EventSession
+from rollcall.models import EventSession
 from tests.support.event_helpers import DAILY, call, make_attendee, ok, refused
 from tests.support.factories import create_event, enroll, published_event
 from tests.support.stack import Stack
@@ -405,7 +405,7 @@ def test_dropping_the_rule_keeps_the_dates_and_stops_expansion(unit_stack: Stack
 
 
 def test_scheduler_runs_the_event_producers() -> None:
-    from scheduler.event_producers import complete_events, expand_occurrences
-    from scheduler.main import PRODUCERS
+    from rollcall.scheduler.event_producers import complete_events, expand_occurrences
+    from rollcall.scheduler.main import PRODUCERS
 
     assert {producer for producer, _seconds in PRODUCERS} >= {expand_occurrences, complete_events}

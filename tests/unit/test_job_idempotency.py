@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from models import EmailMessage, Enrollment, Event, Payment
+from rollcall.models import EmailMessage, Enrollment, Event, Payment
 from tests.support.enrollment import person
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
@@ -80,7 +80,7 @@ def test_each_job_type_applies_once(unit_stack: Stack, request_job: Request) -> 
     after_first = snapshot(unit_stack)
 
     # When its message is delivered again, nothing changes
-    from workers.actors import process_job
+    from rollcall.workers.actors import process_job
 
     process_job.send(first.json()["id"])
     unit_stack.drain()

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import lifecycle
-from models import Event, Occurrence
+from rollcall.domain import lifecycle
+from rollcall.models import Event, Occurrence
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 

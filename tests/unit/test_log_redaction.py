@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from rollcall.logs import make_formatter, redact
+from rollcall.config.logs import make_formatter, redact
 
 TOKEN = "rct_" + "A1b2" * 11
 KEY = "rc_" + "Z9y8" * 11

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rollcall import settings as settings_module
 from rollcall.cli import main
-from rollcall.status import sparkline
+from rollcall.cli.status import sparkline
+from rollcall.config import settings as settings_module
 from tests.support.factories import enroll, published_event
 from tests.support.logs import log_lines
 from tests.support.stack import Stack
@@ -42,7 +42,7 @@ def test_db_upgrade_shows_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert first.exit_code == 0, first.output
     from alembic.script import ScriptDirectory
 
-    from models.migrate import MIGRATIONS
+    from rollcall.models.migrate import MIGRATIONS
 
     revisions = len(list(ScriptDirectory(str(MIGRATIONS)).walk_revisions()))
     assert f"migrating {revisions} revision(s)" in first.output

@@ -10,8 +10,8 @@ import uuid
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from intake.ops.routes import router as ops_router
-from models import EmailMessage
+from rollcall.intake.ops.routes import router as ops_router
+from rollcall.models import EmailMessage
 from tests.support.factories import enroll, published_event
 from tests.support.ops import COOKIE, CSRF_COOKIE, OpsCookies, open_login, sign_in
 from tests.support.stack import Stack

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from domain.clock import utcnow
-from models import ApiKey, EmailMessage
+from rollcall.domain.clock import utcnow
+from rollcall.models import ApiKey, EmailMessage
 from tests.support.factories import enroll, published_event
 from tests.support.ops import COOKIE, labels, metrics, open_login, sign_in
 from tests.support.stack import Stack
@@ -124,7 +124,7 @@ def test_events_page_shows_seats_and_orphan_payments(unit_stack: Stack) -> None:
     published_event(unit_stack, key, ref="seats", name="Seats course", max_subscriptions=4)
     enroll(unit_stack, key, "seats", "ada")
     unit_stack.drain()
-    from models import Enrollment
+    from rollcall.models import Enrollment
 
     with unit_stack.db() as session:  # a removal (issue 4's job) leaves the payment behind
         session.scalars(select(Enrollment)).one().status = "removed"
@@ -178,8 +178,8 @@ def test_metrics_count_jobs_mail_latency_and_orphans(unit_stack: Stack) -> None:
 def test_reminder_runs_metric_counts_runs_by_state(unit_stack: Stack, state: str) -> None:
     from sqlalchemy import select
 
-    from domain.clock import utcnow
-    from models import Occurrence, ReminderRun
+    from rollcall.domain.clock import utcnow
+    from rollcall.models import Occurrence, ReminderRun
     from tests.support.factories import create_event
 
     key = unit_stack.key(operator=True)

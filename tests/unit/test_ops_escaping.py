@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from models import Job
+from rollcall.models import Job
 from tests.support.factories import create_event, job
 from tests.support.ops import post_forms, sign_in
 from tests.support.stack import Stack

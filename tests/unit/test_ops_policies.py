@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from intake.ops.graph import minute_chart
-from intake.ops.session import make_cookie, read_cookie
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.intake.ops.graph import minute_chart
+from rollcall.intake.ops.session import make_cookie, read_cookie
 
 KEY = uuid.UUID("12345678-1234-5678-1234-567812345678")
 T0 = 1_800_000_000.0

@@ -22,16 +22,16 @@ from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import select
 
-from models import OutboxMessage
-from models.db import transaction
+from rollcall.models import OutboxMessage
+from rollcall.models.db import transaction
+from rollcall.workers.outbox import send_row
+from rollcall.workers.outbox_acks import OUTBOX_OPTION, OutboxAcks
+from rollcall.workers.outbox_reconcile import Pending, lost, reconcile
+from rollcall.workers.queue_inspect import inspector_of
 from tests.support.factories import enroll, published_event
 from tests.support.faults import wait_until
 from tests.support.services import RedisServer
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace
-from workers.outbox import send_row
-from workers.outbox_acks import OUTBOX_OPTION, OutboxAcks
-from workers.outbox_reconcile import Pending, lost, reconcile
-from workers.queue_inspect import inspector_of
 
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(minutes=10)

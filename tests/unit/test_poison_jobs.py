@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import exc as sa
 from sqlalchemy.orm import Session
 
-from domain import jobs as domain_jobs
-from models import Job
+from rollcall.domain import jobs as domain_jobs
+from rollcall.models import Job
+from rollcall.workers.actors import process_job
 from tests.support.factories import enroll, published_event
 from tests.support.poison import person, rows, submit_raw_job
 from tests.support.returning import finished_job
 from tests.support.stack import Stack
-from workers.actors import process_job
 
 POISON = [
     pytest.param("enroll", {"attendee": None}, "TypeError", id="enroll-without-attendee"),
@@ -73,7 +73,7 @@ def test_a_chunked_bulk_job_keeps_the_chunks_before_the_poison_one(
     unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of two rows, the third row unreadable
-    from domain import bulk
+    from rollcall.domain import bulk
 
     monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
     key = unit_stack.key()

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.reminders import reminder_moment, run_decision
-from rollcall.settings import Settings
-from workers.mail_delivery import retry_delay_ms
+from rollcall.config.settings import Settings
+from rollcall.domain.reminders import reminder_moment, run_decision
+from rollcall.workers.mail_delivery import retry_delay_ms
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 END = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
@@ -66,8 +66,8 @@ def test_retry_backoff_is_exponential_and_capped(attempts: int, delay: int) -> N
 
 
 def _build(**overrides: str) -> bytes:
-    from workers.mail_render import Rendered
-    from workers.smtp import build_message
+    from rollcall.workers.mail_render import Rendered
+    from rollcall.workers.smtp import build_message
 
     fields = {"to_name": "Ada", "to_address": "ada@example.org", "subject": "Hello"} | overrides
     message = build_message(

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from domain.errors import EventFull
-from domain.jobs import HANDLERS, apply_job, handles, submit_job
-from domain.mail import queue_email
-from domain.reminders import record_due_reminders
-from models import EmailMessage, Job, OutboxMessage
-from scheduler.reminder_producers import produce_reminders
+from rollcall.domain.errors import EventFull
+from rollcall.domain.jobs import HANDLERS, apply_job, handles, submit_job
+from rollcall.domain.mail import queue_email
+from rollcall.domain.reminders import record_due_reminders
+from rollcall.models import EmailMessage, Job, OutboxMessage
+from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import job, published_event
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.stack import Stack
@@ -165,7 +165,7 @@ def test_redelivered_run_message_mails_nobody_twice(unit_stack: Stack) -> None:
     assert len(unit_stack.sink.wait_for(5)) == 5
 
     # When the run's message is delivered again
-    from workers.actors import run_reminder
+    from rollcall.workers.actors import run_reminder
 
     with unit_stack.db() as session:
         (run,) = runs(session)
@@ -192,7 +192,7 @@ def test_run_interrupted_mid_way_resends_only_the_mail_in_doubt(
             event["id"],
             [(f"p{i}", f"P {i}", "enrolled", MOMENT, "event") for i in range(5)],
         )
-    from workers import mail_run
+    from rollcall.workers import mail_run
 
     real_record = mail_run._record_and_claim
     calls = {"n": 0}
@@ -233,7 +233,7 @@ def test_run_interrupted_mid_way_resends_only_the_mail_in_doubt(
         assert sorted(m.state for m in mails(session)) == ["sending"] + ["sent"] * 4
 
     # When the stalled-mail producer runs once the lease is over
-    from scheduler.reminder_producers import requeue_stalled_mail
+    from rollcall.scheduler.reminder_producers import requeue_stalled_mail
 
     lease = timedelta(seconds=unit_stack.settings.mail_lease_seconds)
     assert requeue_stalled_mail(unit_stack.settings, now=MOMENT + lease + timedelta(seconds=2)) == 1
@@ -362,7 +362,7 @@ def test_a_domain_rollback_leaves_no_mail(unit_stack: Stack) -> None:
     try:
         unit_stack.key()
         with unit_stack.db() as session:
-            from models import Organisation
+            from rollcall.models import Organisation
 
             org = session.scalars(select(Organisation)).one()
             submitted, _ = submit_job(
@@ -403,7 +403,7 @@ def test_an_organisation_can_override_a_template(unit_stack: Stack, tmp_path: An
     key = unit_stack.key()
     event = reminder_event(unit_stack, key)
     with unit_stack.db() as session:
-        from models import Event
+        from rollcall.models import Event
 
         org_id = session.get(Event, uuid.UUID(event["id"])).organisation_id  # type: ignore[union-attr]
         seed_enrollments(session, event["id"], [("ada", "Ada", "enrolled", MOMENT, "event")])
@@ -424,9 +424,9 @@ def test_an_organisation_can_override_a_template(unit_stack: Stack, tmp_path: An
 
 def test_unreachable_smtp_keeps_the_rest_queued_for_the_retried_run(unit_stack: Stack) -> None:
     # Given a run to four people and an SMTP server that is down
+    from rollcall.workers import mail_run
+    from rollcall.workers.smtp import TransientMailError
     from tests.support.services import free_port
-    from workers import mail_run
-    from workers.smtp import TransientMailError
 
     unit_stack.settings.mail_retry_base_ms = 50
     key = unit_stack.key()
@@ -465,11 +465,11 @@ def test_unreachable_smtp_keeps_the_rest_queued_for_the_retried_run(unit_stack: 
 
 def test_stalled_retrying_mail_is_requeued(unit_stack: Stack) -> None:
     # Given a mail left "retrying" long ago (its retry message was lost)
-    from scheduler.reminder_producers import requeue_stalled_mail
+    from rollcall.scheduler.reminder_producers import requeue_stalled_mail
 
     unit_stack.key()
     with unit_stack.db() as session:
-        from models import Organisation
+        from rollcall.models import Organisation
 
         org = session.scalars(select(Organisation)).one()
         mail = queue_email(
@@ -519,8 +519,8 @@ def test_run_mails_record_attempts_and_a_stable_message_id(unit_stack: Stack) ->
 
 def test_a_run_for_an_event_cancelled_before_sending_mails_nobody(unit_stack: Stack) -> None:
     # Given a recorded run whose event is cancelled before a worker picks it up
-    from models import Event
-    from workers import mail_run
+    from rollcall.models import Event
+    from rollcall.workers import mail_run
 
     key = unit_stack.key()
     event = reminder_event(unit_stack, key)

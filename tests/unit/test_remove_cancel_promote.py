@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Enrollment, Event, Payment
+from rollcall.models import Enrollment, Event, Payment
 from tests.support.enrollment import mail_templates, person, statuses
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
@@ -161,8 +161,8 @@ def test_raised_capacity_promotes_in_line_order(unit_stack: Stack) -> None:
     unit_stack.drain()
 
     # When the capacity is raised to 3 and promote_waitlisted runs in that transaction
-    from domain.clock import utcnow
-    from domain.waitlist import promote_waitlisted
+    from rollcall.domain.clock import utcnow
+    from rollcall.domain.waitlist import promote_waitlisted
 
     with unit_stack.db() as session:
         event = session.scalars(select(Event)).one()

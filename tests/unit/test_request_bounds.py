@@ -17,9 +17,16 @@ from fastapi.params import Form
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from domain.bounds import INT32_MAX, INT32_MIN, echo, moment_problem, near_window, text_problem
-from intake.app import create_app
-from intake.json_body import BoundedJsonRoute
+from rollcall.domain.bounds import (
+    INT32_MAX,
+    INT32_MIN,
+    echo,
+    moment_problem,
+    near_window,
+    text_problem,
+)
+from rollcall.intake.app import create_app
+from rollcall.intake.json_body import BoundedJsonRoute
 from tests.support.hostile import Leaf, leaves, minimal_value, place, render
 from tests.support.hostile_stack import settings_for_schema
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from rollcall.workers.actors import process_job
 from tests.support.factories import published_event
 from tests.support.returning import (
     AFTER,
@@ -21,7 +22,6 @@ from tests.support.returning import (
     stored_attendee,
 )
 from tests.support.stack import Stack
-from workers.actors import process_job
 
 CHANGES = [pytest.param({field: AFTER[field]}, id=field) for field in FIELDS] + [
     pytest.param({field: AFTER[field] for field in FIELDS}, id="all")

@@ -13,21 +13,21 @@ from sqlalchemy import exc as sa
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from domain.clock import utcnow
-from domain.outbox import add_message
-from domain.row_guard import counting_skips, each_row
-from models import Event, Job, Occurrence, OutboxMessage
-from rollcall.settings import Settings
-from scheduler.event_producers import plan_expansion
-from scheduler.producers import relay_outbox
-from scheduler.reminder_producers import produce_reminders
-from scheduler.ticks import health_key, ticking, ticks_key
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.outbox import add_message
+from rollcall.domain.row_guard import counting_skips, each_row
+from rollcall.models import Event, Job, Occurrence, OutboxMessage
+from rollcall.scheduler.event_producers import plan_expansion
+from rollcall.scheduler.producers import relay_outbox
+from rollcall.scheduler.reminder_producers import produce_reminders
+from rollcall.scheduler.ticks import health_key, ticking, ticks_key
+from rollcall.workers.queue_inspect import QueueInspector
 from tests.support.factories import create_event, published_event
 from tests.support.odd_rows import YEAR_1, move_to_year_1
 from tests.support.reminders import seed_enrollments
 from tests.support.services import RedisServer
 from tests.support.stack import Stack, unique_namespace
-from workers.queue_inspect import QueueInspector
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 MOMENT = START - timedelta(minutes=60)

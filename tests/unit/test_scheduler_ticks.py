@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import redis
 
-from rollcall.settings import Settings
-from scheduler.ticks import ticking, ticks_key
+from rollcall.config.settings import Settings
+from rollcall.scheduler.ticks import ticking, ticks_key
+from rollcall.workers.queue_inspect import QueueInspector
 from tests.support.services import RedisServer
 from tests.support.stack import unique_namespace
-from workers.queue_inspect import QueueInspector
 
 
 def test_a_producer_run_records_its_tick(redis_server: RedisServer) -> None:

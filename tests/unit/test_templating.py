@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from jinja2 import DictLoader
 
-from rollcall.settings import SRC_ROOT, get_settings
-from rollcall.templating import autoescape_for, make_environment
-from workers.mail_render import render_email
+from rollcall.config.settings import SRC_ROOT, get_settings
+from rollcall.config.templating import autoescape_for, make_environment
+from rollcall.workers.mail_render import render_email
 
-FACTORY = SRC_ROOT / "rollcall" / "templating.py"
+FACTORY = SRC_ROOT / "config" / "templating.py"
 JINJA_BUILDERS = {"Environment", "SandboxedEnvironment", "NativeEnvironment", "Template"}
 
 

@@ -22,9 +22,9 @@ import secrets
 from fastapi import Request
 from fastapi.responses import Response
 
-from domain.errors import CsrfTokenInvalid
-from intake.ops.session import signing_secret
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.errors import CsrfTokenInvalid
+from rollcall.intake.ops.session import signing_secret
 
 CSRF_COOKIE = "rollcall_ops_csrf"
 CSRF_FIELD = "csrf_token"

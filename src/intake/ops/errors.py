@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.errors import DomainError, OpsSignInRequired, RollcallError
-from intake.errors import status_for
+from rollcall.domain.errors import DomainError, OpsSignInRequired, RollcallError
+from rollcall.intake.errors import status_for
 
 
 def install_ops_error_handlers(app: FastAPI) -> None:
@@ -25,7 +25,7 @@ def install_ops_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if request.url.path.startswith("/ops"):
-            from intake.ops.routes import error_page
+            from rollcall.intake.ops.routes import error_page
 
             return error_page(request, exc, status_for(exc))
         response: Response = await json_handler(request, exc)  # type: ignore[misc]

@@ -14,27 +14,33 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import FileSystemLoader
 
-from domain import ops_views
-from domain.bounds import moment_problem
-from domain.clock import utcnow
-from domain.dead_letters import reopen_for_requeue
-from domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
-from domain.keys import authenticate
-from domain.outbox import add_message, take_pending
-from intake.deps import AppSettings, DbSession
-from intake.fields import Ref, Text
-from intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
-from intake.ops.graph import minute_chart
-from intake.ops.scope import visible_dead_letters
-from intake.ops.session import COOKIE, CurrentOperator, Operator, check_ops_key, make_cookie
-from models.db import sessions_for, transaction
-from models.jobs import JOB_STATUSES
-from models.mail import EMAIL_STATES
-from rollcall.settings import Settings
-from rollcall.templating import make_environment
-from workers.broker import get_broker
-from workers.outbox import dispatch
-from workers.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
+from rollcall.config.settings import Settings
+from rollcall.config.templating import make_environment
+from rollcall.domain import ops_views
+from rollcall.domain.bounds import moment_problem
+from rollcall.domain.clock import utcnow
+from rollcall.domain.dead_letters import reopen_for_requeue
+from rollcall.domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
+from rollcall.domain.keys import authenticate
+from rollcall.domain.outbox import add_message, take_pending
+from rollcall.intake.deps import AppSettings, DbSession
+from rollcall.intake.fields import Ref, Text
+from rollcall.intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
+from rollcall.intake.ops.graph import minute_chart
+from rollcall.intake.ops.scope import visible_dead_letters
+from rollcall.intake.ops.session import (
+    COOKIE,
+    CurrentOperator,
+    Operator,
+    check_ops_key,
+    make_cookie,
+)
+from rollcall.models.db import sessions_for, transaction
+from rollcall.models.jobs import JOB_STATUSES
+from rollcall.models.mail import EMAIL_STATES
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch
+from rollcall.workers.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
 
 router = APIRouter(prefix="/ops", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 # Not Jinja2Templates(directory=...): that escapes only .html/.htm/.xml names,

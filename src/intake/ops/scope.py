@@ -11,9 +11,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.ops.session import Operator
-from models import EmailMessage, Job
-from workers.queue_inspect import DeadLetter
+from rollcall.intake.ops.session import Operator
+from rollcall.models import EmailMessage, Job
+from rollcall.workers.queue_inspect import DeadLetter
 
 
 def _row_id(letter: DeadLetter) -> uuid.UUID | None:

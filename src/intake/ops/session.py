@@ -23,10 +23,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from domain.errors import OpsSignInRequired
-from intake.deps import get_session, get_settings_dep
-from models import ApiKey
-from rollcall.settings import Settings
+from rollcall.config.settings import Settings
+from rollcall.domain.errors import OpsSignInRequired
+from rollcall.intake.deps import get_session, get_settings_dep
+from rollcall.models import ApiKey
 
 logger = logging.getLogger("rollcall.ops")
 

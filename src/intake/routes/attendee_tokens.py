@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from domain.attendee_tokens import create_attendee_token, get_attendee
-from domain.clock import utcnow
-from intake.calendar_schemas import TokenOut
-from intake.deps import Caller, DbSession, require
-from intake.fields import Ref
-from models.calendar import AUTHENTICATED
+from rollcall.domain.attendee_tokens import create_attendee_token, get_attendee
+from rollcall.domain.clock import utcnow
+from rollcall.intake.calendar_schemas import TokenOut
+from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.intake.fields import Ref
+from rollcall.models.calendar import AUTHENTICATED
 
 router = APIRouter(prefix="/v1/attendees", tags=["calendar"])
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from domain.enrollment_queries import attendee_enrollments
-from intake.deps import Caller, DbSession, require
-from intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
-from intake.fields import Ref
+from rollcall.domain.enrollment_queries import attendee_enrollments
+from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
+from rollcall.intake.fields import Ref
 
 router = APIRouter(prefix="/v1/attendees", tags=["enrollments"])
 

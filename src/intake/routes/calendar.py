@@ -13,15 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from domain.attendee_tokens import EndUser, authenticate_end_user
-from domain.bounds import MAX_YEAR, MIN_YEAR
-from domain.calendar import CalendarItem, list_calendar, toggle_bookmark
-from domain.calendar_ics import render_ics
-from domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
-from domain.clock import utcnow
-from intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
-from intake.deps import AppSettings, DbSession, bearer
-from intake.fields import Ref
+from rollcall.domain.attendee_tokens import EndUser, authenticate_end_user
+from rollcall.domain.bounds import MAX_YEAR, MIN_YEAR
+from rollcall.domain.calendar import CalendarItem, list_calendar, toggle_bookmark
+from rollcall.domain.calendar_ics import render_ics
+from rollcall.domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
+from rollcall.domain.clock import utcnow
+from rollcall.intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
+from rollcall.intake.deps import AppSettings, DbSession, bearer
+from rollcall.intake.fields import Ref
 
 router = APIRouter(tags=["calendar"])
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from intake.deps import Caller, DbSession, require
-from models import EmailMessage
+from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.models import EmailMessage
 
 router = APIRouter(prefix="/v1/emails", tags=["emails"])
 

@@ -10,24 +10,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 
-from domain.bounds import echo
-from domain.bulk import BULK_ENROLL, MAX_ROWS
-from domain.enrollment_jobs import CANCEL, ENROLL, REMOVE
-from domain.enrollment_queries import list_event_enrollments
-from domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
-from domain.events import get_event
-from intake.deps import AppSettings, Caller, DbSession, require
-from intake.enrollment_schemas import (
+from rollcall.domain.bounds import echo
+from rollcall.domain.bulk import BULK_ENROLL, MAX_ROWS
+from rollcall.domain.enrollment_jobs import CANCEL, ENROLL, REMOVE
+from rollcall.domain.enrollment_queries import list_event_enrollments
+from rollcall.domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
+from rollcall.domain.events import get_event
+from rollcall.intake.deps import AppSettings, Caller, DbSession, require
+from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,
     EnrollmentOut,
     EnrollmentPage,
     split_rows,
 )
-from intake.fields import CursorText, IdempotencyKeyText, Ref
-from intake.jobs_submit import accept_job
-from intake.json_body import BoundedJsonRoute, parse_json
-from intake.routes.events import EventId
-from intake.schemas import EnrollmentRequest, JobOut
+from rollcall.intake.fields import CursorText, IdempotencyKeyText, Ref
+from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.json_body import BoundedJsonRoute, parse_json
+from rollcall.intake.routes.events import EventId
+from rollcall.intake.schemas import EnrollmentRequest, JobOut
 
 router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
 

@@ -6,16 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from domain.clock import utcnow
-from domain.event_admin import cancel_occurrence
-from domain.event_jobs import NOTIFY_CANCELLATION
-from domain.event_sessions import create_session, get_session, list_sessions, update_session
-from domain.events import get_event
-from domain.occurrences import get_occurrence, list_occurrences
-from domain.pagination import decode_cursor, encode_cursor
-from domain.trainers import add_trainers, list_trainers, remove_trainers
-from intake.deps import AppSettings, DbSession
-from intake.event_schemas import (
+from rollcall.domain.clock import utcnow
+from rollcall.domain.event_admin import cancel_occurrence
+from rollcall.domain.event_jobs import NOTIFY_CANCELLATION
+from rollcall.domain.event_sessions import (
+    create_session,
+    get_session,
+    list_sessions,
+    update_session,
+)
+from rollcall.domain.events import get_event
+from rollcall.domain.occurrences import get_occurrence, list_occurrences
+from rollcall.domain.pagination import decode_cursor, encode_cursor
+from rollcall.domain.trainers import add_trainers, list_trainers, remove_trainers
+from rollcall.intake.deps import AppSettings, DbSession
+from rollcall.intake.event_schemas import (
     CancelIn,
     OccurrenceOut,
     OccurrencePage,
@@ -26,12 +31,21 @@ from intake.event_schemas import (
     TrainersIn,
     session_fields,
 )
-from intake.fields import Ref
-from intake.jobs_submit import accept_job
-from intake.json_body import BoundedJsonRoute
-from intake.routes.events import Cursor, EventId, From, Limit, Reader, To, Writer, check_range
-from intake.schemas import JobOut
-from models import Attendee
+from rollcall.intake.fields import Ref
+from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.json_body import BoundedJsonRoute
+from rollcall.intake.routes.events import (
+    Cursor,
+    EventId,
+    From,
+    Limit,
+    Reader,
+    To,
+    Writer,
+    check_range,
+)
+from rollcall.intake.schemas import JobOut
+from rollcall.models import Attendee
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 

@@ -8,30 +8,30 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
-from domain.clock import utcnow
-from domain.errors import InvalidDateRange
-from domain.event_admin import (
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.errors import InvalidDateRange
+from rollcall.domain.event_admin import (
     cancel_event,
     copy_event,
     delete_event,
     unpublish_event,
     update_event,
 )
-from domain.event_jobs import NOTIFY_CANCELLATION
-from domain.events import create_event, get_event, list_events, publish_event
-from domain.outbox import take_pending
-from domain.pagination import decode_cursor, encode_cursor
-from domain.trainers import add_trainers
-from intake.deps import AppSettings, Caller, DbSession, require
-from intake.event_schemas import CancelIn, EventPatch, Page
-from intake.fields import CursorText, Instant, Ref, Title
-from intake.jobs_submit import accept_job
-from intake.json_body import BoundedJsonRoute
-from intake.schemas import EventCreate, EventOut, EventType, JobOut
-from models.db import sessions_for
-from rollcall.settings import Settings
-from workers.broker import get_broker
-from workers.outbox import dispatch
+from rollcall.domain.event_jobs import NOTIFY_CANCELLATION
+from rollcall.domain.events import create_event, get_event, list_events, publish_event
+from rollcall.domain.outbox import take_pending
+from rollcall.domain.pagination import decode_cursor, encode_cursor
+from rollcall.domain.trainers import add_trainers
+from rollcall.intake.deps import AppSettings, Caller, DbSession, require
+from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
+from rollcall.intake.fields import CursorText, Instant, Ref, Title
+from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.json_body import BoundedJsonRoute
+from rollcall.intake.schemas import EventCreate, EventOut, EventType, JobOut
+from rollcall.models.db import sessions_for
+from rollcall.workers.broker import get_broker
+from rollcall.workers.outbox import dispatch
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from domain.clock import utcnow
-from domain.producer_health import producer_state
-from intake.deps import AppSettings
-from models.db import engine_for
-from rollcall.settings import Settings
-from workers.queue_inspect import inspector_for
-from workers.smtp import SmtpTarget
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.producer_health import producer_state
+from rollcall.intake.deps import AppSettings
+from rollcall.models.db import engine_for
+from rollcall.workers.queue_inspect import inspector_for
+from rollcall.workers.smtp import SmtpTarget
 
 logger = logging.getLogger("rollcall.health")
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from domain.enrollment_queries import current_result
-from domain.jobs import get_job
-from intake.deps import Caller, DbSession, require
-from intake.fields import Ref
-from intake.schemas import JobOut
+from rollcall.domain.enrollment_queries import current_result
+from rollcall.domain.jobs import get_job
+from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.intake.fields import Ref
+from rollcall.intake.schemas import JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry
 
-from domain.errors import OperatorOnly
-from intake.deps import AppSettings, Caller, require
-from intake.metrics_collector import RollcallCollector
+from rollcall.domain.errors import OperatorOnly
+from rollcall.intake.deps import AppSettings, Caller, require
+from rollcall.intake.metrics_collector import RollcallCollector
 
 router = APIRouter(tags=["ops"])
 

