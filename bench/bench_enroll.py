@@ -37,9 +37,9 @@ from rollcall.domain.events import create_event, publish_event
 from rollcall.domain.jobs import apply_job, submit_job
 from rollcall.domain.keys import get_or_create_organisation
 from rollcall.domain.outbox import take_pending
+from rollcall.messaging import broker as broker_module
 from rollcall.models import Attendee, Event
 from rollcall.models.db import dispose_all, sessions_for, transaction
-from rollcall.workers import broker as broker_module
 
 JOBS = int(os.environ.get("BENCH_JOBS", "1000"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -101,7 +101,7 @@ def _drain(broker: dramatiq.Broker, queue: str) -> float:
 def _submit_enrolls(url: str, broker: dramatiq.Broker, name: str, jobs: int) -> None:
     """``jobs`` enroll jobs for one event with jobs // 2 seats (the rest are
     waitlisted), recorded and sent as intake does."""
-    from rollcall.workers.outbox import dispatch
+    from rollcall.messaging.outbox import dispatch
 
     org_id, event_id = _event(url, name, capacity=jobs // 2)
     start = utcnow()

@@ -29,6 +29,7 @@ from sqlalchemy import insert, select
 
 from rollcall.config.settings import Settings
 from rollcall.domain.reminders import prepare_reminder_run, record_due_reminders
+from rollcall.messaging.broker import make_broker
 from rollcall.models import (
     Attendee,
     EmailMessage,
@@ -39,7 +40,6 @@ from rollcall.models import (
     migrate,
 )
 from rollcall.models.db import dispose_all, sessions_for
-from rollcall.workers.broker import make_broker
 from rollcall.workers.mail_delivery import Claimed, compose
 from rollcall.workers.mail_run import RunReport, send_reminder_run
 from rollcall.workers.smtp import Flattened, flatten

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rollcall.domain.capacity import has_room
+from rollcall.domain.seating import has_room
 
 ACTIVE = ("enrolled", "waitlisted")
 #: When one attendee holds several enrollments covering one occurrence, the

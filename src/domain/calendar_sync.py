@@ -11,7 +11,8 @@ Seat counters are changed with Core UPDATEs and are not cached, so missing them
 is by design. A Core UPDATE/DELETE of the watched tables' other columns is NOT
 seen here; the scheduled rebuild repairs that (see README, Calendar).
 
-Imported for its side effect by ``models`` (the listener is installed once).
+Imported by ``rollcall.domain`` (its package), which installs the listener on
+every sessionmaker Rollcall builds (``models.db.on_every_session``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from rollcall.models.calendar import CalendarBookmark
+from rollcall.models.db import on_every_session
 from rollcall.models.enrollment import Enrollment
 from rollcall.models.events import Event, EventSession, Occurrence, Trainer
 
@@ -91,10 +93,9 @@ def affected_by_flush(session: Session) -> _Affected:
     return affected
 
 
-@event.listens_for(Session, "after_flush")
 def _refresh_calendar_after_flush(session: Session, _flush_context: UOWTransaction) -> None:
-    # Imported here, not at the top: models imports this module while it is
-    # itself being imported, and domain.calendar_cache needs the whole of models.
+    # Imported here, not at the top: domain.calendar_cache imports the calendar
+    # policy, which this module's callers may be loading.
     from rollcall.domain.calendar_cache import refresh_calendar
 
     affected = affected_by_flush(session)
@@ -105,3 +106,6 @@ def _refresh_calendar_after_flush(session: Session, _flush_context: UOWTransacti
             occurrences=affected.occurrences,
             pairs=affected.pairs,
         )
+
+
+on_every_session("after_flush", _refresh_calendar_after_flush)

@@ -46,11 +46,6 @@ class SeatRow:
     fallback: int | None = None
 
 
-def has_room(capacity: int | None, enrolled: int) -> bool:
-    """The pure rule: unlimited, or fewer enrolled than capacity."""
-    return capacity is None or enrolled < capacity
-
-
 def _capacity_expr(row: SeatRow) -> ColumnElement[int | None]:
     own = row.model.max_subscriptions if row.model is Event else row.model.capacity  # type: ignore[union-attr]
     if row.fallback is None or row.model is Event:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from rollcall.domain import actor_names
 from rollcall.models import EmailMessage, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -33,7 +34,7 @@ def mark_dead_lettered(
     row_id = _uuid(args[0]) if args else None
     if row_id is None:
         return False
-    if actor == "process_job":
+    if actor == actor_names.PROCESS_JOB:
         job = session.get(Job, row_id, with_for_update=True)
         if job is None or job.status in FINAL_JOB_STATUSES:
             return False
@@ -47,7 +48,7 @@ def mark_dead_lettered(
         ]
         job.finished_at = now
         return True
-    if actor == "send_email":
+    if actor == actor_names.SEND_EMAIL:
         mail = session.get(EmailMessage, row_id, with_for_update=True)
         if mail is None or mail.state in ("sent", "failed"):
             return False
@@ -62,13 +63,13 @@ def reopen_for_requeue(session: Session, *, actor: str, args: list[object]) -> N
     row_id = _uuid(args[0]) if args else None
     if row_id is None:
         return
-    if actor == "process_job":
+    if actor == actor_names.PROCESS_JOB:
         job = session.get(Job, row_id, with_for_update=True)
         if job is not None and any(e.get("code") == DEAD_LETTERED for e in job.errors or []):
             job.status = "queued"
             job.errors = []
             job.finished_at = None
-    elif actor == "send_email":
+    elif actor == actor_names.SEND_EMAIL:
         mail = session.get(EmailMessage, row_id, with_for_update=True)
         if mail is not None and mail.state == "failed":
             mail.state = "queued"

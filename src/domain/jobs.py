@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from rollcall.config.logs import request_id_var
+from rollcall.domain import actor_names
 from rollcall.domain.errors import (
     DomainError,
     IdempotencyKeyReused,
@@ -35,7 +36,7 @@ from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
 
-PROCESS_JOB_ACTOR = "process_job"
+PROCESS_JOB_ACTOR = actor_names.PROCESS_JOB
 
 #: A handler applies one job type inside the effect transaction and returns the
 #: job's result. It may raise DomainError (the job fails with that code) or

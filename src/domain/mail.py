@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from rollcall.domain import actor_names
 from rollcall.domain.outbox import add_message
 from rollcall.models import Attendee, EmailMessage, Event
 
-SEND_EMAIL_ACTOR = "send_email"
+SEND_EMAIL_ACTOR = actor_names.SEND_EMAIL
 
 
 def queue_email(

@@ -2,7 +2,7 @@
 
 Every function takes the caller's organisation: a dashboard user sees that
 organisation's jobs, mail and events only. Queue-wide figures come from Redis
-(workers.queue_inspect) and are shown to platform operators only.
+(messaging.queue_inspect) and are shown to platform operators only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Messages for the workers are written in the caller's transaction.
 
 The ids are also kept on the session (``session.info``), so whoever commits
-can dispatch exactly what this unit of work produced (workers.outbox).
+can dispatch exactly what this unit of work produced (messaging.outbox).
 """
 
 from __future__ import annotations

@@ -19,13 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rollcall.domain import actor_names
 from rollcall.domain.enrollment_mail import TEMPLATES, shown_event
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event
 from rollcall.models.bulk_insert import insert_rows
 from rollcall.models.sql_lists import among
 
 #: The actor (workers.actors) that writes and sends a message's mails.
-PLACEMENT_MAILS_ACTOR = "send_placement_mails"
+PLACEMENT_MAILS_ACTOR = actor_names.SEND_PLACEMENT_MAILS
 
 #: [enrollment id, status, waiting-list place or None], JSON-safe.
 Item = Sequence[Any]

@@ -1,7 +1,7 @@
 """How each scheduler producer is doing, as an operator alerts on it.
 
 The scheduler (another process) records every tick in Redis; the web process
-reads it for /metrics and /readyz (workers.queue_inspect). The state is a
+reads it for /metrics and /readyz (messaging.queue_inspect). The state is a
 pure decision over what was recorded, so both answer the same.
 """
 

@@ -17,6 +17,7 @@ from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rollcall.domain import actor_names
 from rollcall.domain.errors import (
     EventCancelled,
     NoUpcomingOccurrence,
@@ -28,7 +29,7 @@ from rollcall.domain.outbox import add_message
 from rollcall.domain.row_guard import each_row
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
-RUN_REMINDER_ACTOR = "run_reminder"
+RUN_REMINDER_ACTOR = actor_names.RUN_REMINDER
 SCHEDULED_KINDS: tuple[Literal["before", "after"], ...] = ("before", "after")
 TEMPLATES = {"before": "reminder_before", "after": "reminder_after"}
 

@@ -23,6 +23,11 @@ class Level:
     enrolled: int
 
 
+def has_room(capacity: int | None, enrolled: int) -> bool:
+    """Unlimited, or fewer enrolled than capacity."""
+    return capacity is None or enrolled < capacity
+
+
 def effective_capacity(own: int | None, event_max: int | None) -> int | None:
     """An occurrence or session without its own capacity has the event's."""
     return own if own is not None else event_max

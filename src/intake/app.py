@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import rollcall.workers.actors  # noqa: F401  (declares the actors the outbox sends to)
 from rollcall import __version__
 from rollcall.config.settings import Settings, get_settings
 from rollcall.intake.body_limit import BodyLimit

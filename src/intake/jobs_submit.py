@@ -20,9 +20,9 @@ from rollcall.domain.enrollment_queries import current_result
 from rollcall.domain.jobs import submit_job
 from rollcall.domain.outbox import take_pending
 from rollcall.intake.schemas import JobOut
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_for
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch
 
 
 def accept_job(

@@ -2,7 +2,7 @@
 
 - Dramatiq's own metrics (``dramatiq_messages_total``, ``dramatiq_message_errors_total``,
   ``dramatiq_message_rejects_total``, ``dramatiq_message_duration_milliseconds``,
-  ``dramatiq_delayed_messages_total``), kept in Redis by workers.ops_middleware so that
+  ``dramatiq_delayed_messages_total``), kept in Redis by messaging.ops_middleware so that
   they add up across every worker process, and ``dramatiq_messages_inprogress``.
 - ``rollcall_queue_messages{queue,state}``: ready / delayed / in_progress / dead.
 - ``rollcall_jobs{type,status}``, ``rollcall_job_latency_seconds`` (accepted -> finished).
@@ -38,10 +38,10 @@ from rollcall.domain.clock import utcnow
 from rollcall.domain.ops_views import count_orphan_payments, count_unsent_outbox
 from rollcall.domain.producer_health import STATES as PRODUCER_STATES
 from rollcall.domain.producer_health import ProducerHealth, producer_state
+from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
+from rollcall.messaging.queue_inspect import QUEUES, STATES, inspector_for
 from rollcall.models import EmailMessage, Job, ReminderRun
 from rollcall.models.db import engine_for, sessions_for
-from rollcall.workers.ops_middleware import DURATION_BUCKETS_MS, read_metrics
-from rollcall.workers.queue_inspect import QUEUES, STATES, inspector_for
 
 logger = logging.getLogger("rollcall.metrics")
 

@@ -29,7 +29,3 @@ __all__ = [
     "ReminderRun",
     "Trainer",
 ]
-
-# Installs the after_flush listener that keeps the calendar cache in step with
-# every write (imported last: it needs the models above).
-import rollcall.domain.calendar_sync  # noqa: F401

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakSet
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -88,8 +89,29 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_MADE: WeakSet[sessionmaker[Session]] = WeakSet()
+
+#: Session listeners installed on every sessionmaker Rollcall builds (and only
+#: on those: never on SQLAlchemy's global Session class, so importing Rollcall
+#: changes nothing in a host process). domain.calendar_sync adds its own.
+_SESSION_LISTENERS: list[tuple[str, Callable[..., Any]]] = []
+
+
+def on_every_session(event_name: str, listener: Callable[..., Any]) -> None:
+    """Install ``listener`` on every sessionmaker made here, past and future."""
+    if (event_name, listener) in _SESSION_LISTENERS:
+        return
+    _SESSION_LISTENERS.append((event_name, listener))
+    for factory in _MADE:
+        event.listen(factory, event_name, listener)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    for event_name, listener in _SESSION_LISTENERS:
+        event.listen(factory, event_name, listener)
+    _MADE.add(factory)
+    return factory
 
 
 @contextmanager

@@ -48,7 +48,7 @@ class OutboxMessage(Base):
     causes it. Sent after commit; the scheduler's relay sends what was not.
 
     The row lives until its actor is done with the message (``done_at``, set
-    by workers.outbox_acks): the scheduler's reconciler sends again a row
+    by messaging.outbox_acks): the scheduler's reconciler sends again a row
     sent long ago, not done, whose message the broker no longer holds."""
 
     __tablename__ = "outbox"

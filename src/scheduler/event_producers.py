@@ -23,10 +23,10 @@ from rollcall.domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
 from rollcall.domain.jobs import submit_job
 from rollcall.domain.outbox import take_pending
 from rollcall.domain.row_guard import each_row
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event
 from rollcall.models.db import sessions_for, transaction
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch
 
 logger = logging.getLogger("rollcall.scheduler")
 

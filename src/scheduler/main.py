@@ -12,7 +12,6 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
-import rollcall.workers.actors  # noqa: F401  (declares the actors the relay sends to)
 from rollcall.config.settings import Settings
 from rollcall.scheduler import event_producers, producers, reminder_producers
 from rollcall.scheduler.leader import Leadership

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from rollcall.config.settings import Settings
+from rollcall.domain import actor_names
 from rollcall.domain.clock import utcnow
 from rollcall.domain.outbox import add_message, take_pending
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch, relay
+from rollcall.messaging.outbox_reconcile import reconcile
 from rollcall.models.db import sessions_for, transaction
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch, relay
-from rollcall.workers.outbox_reconcile import reconcile
 
-REBUILD_CALENDAR_ACTOR = "rebuild_calendar"
+REBUILD_CALENDAR_ACTOR = actor_names.REBUILD_CALENDAR
 
 logger = logging.getLogger("rollcall.scheduler")
 
@@ -31,7 +32,7 @@ def relay_outbox(settings: Settings) -> int:
 
 
 def reconcile_outbox(settings: Settings) -> int:
-    """Send again what was handed to the broker and lost (workers.outbox_reconcile);
+    """Send again what was handed to the broker and lost (messaging.outbox_reconcile);
     returns how many messages were sent again."""
     report = reconcile(
         sessions_for(settings.database_url),

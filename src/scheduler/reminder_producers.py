@@ -16,10 +16,10 @@ from rollcall.domain.clock import utcnow
 from rollcall.domain.mail import SEND_EMAIL_ACTOR
 from rollcall.domain.outbox import add_message, take_pending
 from rollcall.domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, ReminderRun
 from rollcall.models.db import sessions_for, transaction
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch
 
 logger = logging.getLogger("rollcall.scheduler")
 

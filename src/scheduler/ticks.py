@@ -1,5 +1,5 @@
 """The leader records each producer's ticks in Redis, for the dashboard,
-/metrics and /readyz (read back by workers.queue_inspect).
+/metrics and /readyz (read back by messaging.queue_inspect).
 
 ``{ns}:scheduler:ticks`` holds each producer's last tick that ran to its
 end; ``{ns}:scheduler:health`` holds, per producer, ``every|<p>`` (seconds

@@ -22,11 +22,11 @@ from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
 from rollcall.domain.jobs import apply_job
 from rollcall.domain.reminder_jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_for
-from rollcall.workers.broker import get_broker
 from rollcall.workers.mail_delivery import deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
-from rollcall.workers.outbox import dispatch
 from rollcall.workers.smtp import TransientMailError
 
 broker = get_broker()

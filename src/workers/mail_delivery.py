@@ -23,12 +23,12 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
+from rollcall.config.smtp_target import SmtpTarget
 from rollcall.models import EmailMessage
 from rollcall.workers.mail_ics import occurrence_ics
 from rollcall.workers.mail_render import render_email
 from rollcall.workers.smtp import (
     PermanentMailError,
-    SmtpTarget,
     TransientMailError,
     build_message,
     send_message,

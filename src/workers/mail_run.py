@@ -33,6 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
+from rollcall.config.smtp_target import SmtpTarget
+from rollcall.domain import actor_names
 from rollcall.domain.placement_mails import prepare_placement_mails
 from rollcall.domain.reminders import finish_reminder_run, prepare_reminder_run
 from rollcall.models import EmailMessage
@@ -50,14 +52,13 @@ from rollcall.workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
     SmtpConnection,
-    SmtpTarget,
     TransientMailError,
     flatten,
 )
 
 logger = logging.getLogger("rollcall.mail")
 
-SEND_EMAIL_ACTOR = "send_email"
+SEND_EMAIL_ACTOR = actor_names.SEND_EMAIL
 
 
 @dataclass

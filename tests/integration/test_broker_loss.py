@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from rollcall.messaging.queue_inspect import inspector_for
 from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
-from rollcall.workers.queue_inspect import inspector_for
 from tests.support.factories import published_event
 from tests.support.faults import (
     PrivateRedis,

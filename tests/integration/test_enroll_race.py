@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs import submit_job
 from rollcall.domain.outbox import take_pending
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, Enrollment, Event, Job
 from rollcall.models.enrollment import ACTIVE_STATUSES
 from rollcall.models.jobs import FINAL_JOB_STATUSES
-from rollcall.workers.outbox import dispatch
 from tests.support.factories import published_event
 from tests.support.services import stop_process_group
 from tests.support.stack import Stack

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from rollcall.domain.clock import utcnow
 from rollcall.intake.app import create_app
+from rollcall.messaging.outbox import relay
 from rollcall.models import Enrollment, OutboxMessage
 from rollcall.models.db import sessions_for
-from rollcall.workers.outbox import relay
 from tests.support.factories import job, published_event
 from tests.support.services import LiveServer, SmtpSink, free_port
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs import submit_job
 from rollcall.domain.outbox import take_pending
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event
-from rollcall.workers.outbox import dispatch
 from tests.support.stack import Stack
 
 

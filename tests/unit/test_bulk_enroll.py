@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from rollcall.domain import bulk
 from rollcall.domain.calendar_cache import expected_snapshot, snapshot
 from rollcall.domain.clock import utcnow
+from rollcall.messaging.outbox import relay
 from rollcall.models import (
     Attendee,
     CalendarEntry,
@@ -21,7 +22,6 @@ from rollcall.models import (
     OutboxMessage,
     Payment,
 )
-from rollcall.workers.outbox import relay
 from tests.support.enrollment import person, statuses
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack

@@ -22,12 +22,12 @@ from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import select
 
+from rollcall.messaging.outbox import send_row
+from rollcall.messaging.outbox_acks import OUTBOX_OPTION, OutboxAcks
+from rollcall.messaging.outbox_reconcile import Pending, lost, reconcile
+from rollcall.messaging.queue_inspect import inspector_of
 from rollcall.models import OutboxMessage
 from rollcall.models.db import transaction
-from rollcall.workers.outbox import send_row
-from rollcall.workers.outbox_acks import OUTBOX_OPTION, OutboxAcks
-from rollcall.workers.outbox_reconcile import Pending, lost, reconcile
-from rollcall.workers.queue_inspect import inspector_of
 from tests.support.factories import enroll, published_event
 from tests.support.faults import wait_until
 from tests.support.services import RedisServer

@@ -17,12 +17,12 @@ from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.outbox import add_message
 from rollcall.domain.row_guard import counting_skips, each_row
+from rollcall.messaging.queue_inspect import QueueInspector
 from rollcall.models import Event, Job, Occurrence, OutboxMessage
 from rollcall.scheduler.event_producers import plan_expansion
 from rollcall.scheduler.producers import relay_outbox
 from rollcall.scheduler.reminder_producers import produce_reminders
 from rollcall.scheduler.ticks import health_key, ticking, ticks_key
-from rollcall.workers.queue_inspect import QueueInspector
 from tests.support.factories import create_event, published_event
 from tests.support.odd_rows import YEAR_1, move_to_year_1
 from tests.support.reminders import seed_enrollments

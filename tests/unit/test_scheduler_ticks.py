@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import redis
 
 from rollcall.config.settings import Settings
+from rollcall.messaging.queue_inspect import QueueInspector
 from rollcall.scheduler.ticks import ticking, ticks_key
-from rollcall.workers.queue_inspect import QueueInspector
 from tests.support.services import RedisServer
 from tests.support.stack import unique_namespace
 

@@ -16,7 +16,7 @@ from jinja2 import FileSystemLoader
 
 from rollcall.config.settings import Settings
 from rollcall.config.templating import make_environment
-from rollcall.domain import ops_views
+from rollcall.domain import actor_names, ops_views
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
 from rollcall.domain.dead_letters import reopen_for_requeue
@@ -35,12 +35,12 @@ from rollcall.intake.ops.session import (
     check_ops_key,
     make_cookie,
 )
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
+from rollcall.messaging.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
 from rollcall.models.db import sessions_for, transaction
 from rollcall.models.jobs import JOB_STATUSES
 from rollcall.models.mail import EMAIL_STATES
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch
-from rollcall.workers.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
 
 router = APIRouter(prefix="/ops", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 # Not Jinja2Templates(directory=...): that escapes only .html/.htm/.xml names,
@@ -246,7 +246,7 @@ def dead_letters(
         letters=letters,
         filters={"queue": queue, "actor": actor, "q": q},
         queues=QUEUES,
-        actors=("process_job", "send_email"),
+        actors=(actor_names.PROCESS_JOB, actor_names.SEND_EMAIL),
     )
 
 

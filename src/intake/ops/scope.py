@@ -11,9 +11,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rollcall.domain import actor_names
 from rollcall.intake.ops.session import Operator
+from rollcall.messaging.queue_inspect import DeadLetter
 from rollcall.models import EmailMessage, Job
-from rollcall.workers.queue_inspect import DeadLetter
 
 
 def _row_id(letter: DeadLetter) -> uuid.UUID | None:
@@ -28,8 +29,8 @@ def visible_dead_letters(
 ) -> list[DeadLetter]:
     if who.is_operator:
         return letters
-    job_ids = {_row_id(x) for x in letters if x.actor == "process_job"} - {None}
-    mail_ids = {_row_id(x) for x in letters if x.actor == "send_email"} - {None}
+    job_ids = {_row_id(x) for x in letters if x.actor == actor_names.PROCESS_JOB} - {None}
+    mail_ids = {_row_id(x) for x in letters if x.actor == actor_names.SEND_EMAIL} - {None}
     ours: set[uuid.UUID] = set()
     if job_ids:
         ours |= set(

@@ -29,9 +29,9 @@ from rollcall.intake.fields import CursorText, Instant, Ref, Title
 from rollcall.intake.jobs_submit import accept_job
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.schemas import EventCreate, EventOut, EventType, JobOut
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_for
-from rollcall.workers.broker import get_broker
-from rollcall.workers.outbox import dispatch
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 

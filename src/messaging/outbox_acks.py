@@ -1,7 +1,7 @@
 """A Dramatiq middleware that marks an outbox row done once its message is.
 
 A message sent from the outbox carries ``OUTBOX_OPTION`` and the row's id as
-its message id (workers.outbox). When the worker is finished with it (the
+its message id (messaging.outbox). When the worker is finished with it (the
 actor returned, or failed for good: no retry is coming) its id is buffered
 and a background thread writes ``done_at`` for the buffer in one UPDATE per
 flush, off the actors' path. A message that will be retried is not done: its

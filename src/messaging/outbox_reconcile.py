@@ -1,11 +1,11 @@
 """The reconciler: send again what the broker lost.
 
 An outbox row is sent after commit and done when a worker finished its
-message (workers.outbox_acks). A row sent more than the reconcile age ago and
+message (messaging.outbox_acks). A row sent more than the reconcile age ago and
 still not done is either waiting in a long queue, being worked on, retrying,
 or lost: Redis restarted without its data, failed over, or the worker that
 fetched it died. The broker is asked which: Dramatiq's Redis broker keeps
-every message it will still deliver (workers.queue_inspect); a row whose
+every message it will still deliver (messaging.queue_inspect); a row whose
 message it no longer holds live is sent again, under the same message id.
 Application is exactly once (jobs, mails and runs each lock and skip what is
 finished), so a message sent twice is harmless; asking the broker first keeps
@@ -29,10 +29,10 @@ from dramatiq.errors import ActorNotFound
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from rollcall.messaging.outbox import send_row
+from rollcall.messaging.queue_inspect import inspector_of
 from rollcall.models import OutboxMessage
 from rollcall.models.sql_lists import among
-from rollcall.workers.outbox import send_row
-from rollcall.workers.queue_inspect import inspector_of
 
 logger = logging.getLogger("rollcall.outbox")
 

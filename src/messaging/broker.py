@@ -12,8 +12,9 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
 from rollcall.config.settings import Settings, get_settings
-from rollcall.workers.ops_middleware import OpsStats
-from rollcall.workers.outbox_acks import OutboxAcks
+from rollcall.domain.actor_names import QUEUE_OF
+from rollcall.messaging.ops_middleware import OpsStats
+from rollcall.messaging.outbox_acks import OutboxAcks
 
 _configured: dramatiq.Broker | None = None
 
@@ -35,6 +36,9 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     # Before Retries in the list, so its after_* hooks run after Retries' and
     # see whether a retry is coming (dramatiq runs after_* hooks in reverse).
     broker.add_middleware(OutboxAcks(settings.database_url), before=Retries)
+    for queue in sorted(set(QUEUE_OF.values())):
+        # Without the actors loaded (web, scheduler) the queues are still known.
+        broker.declare_queue(queue)
     return broker
 
 

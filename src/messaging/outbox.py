@@ -4,8 +4,8 @@ A row is marked sent only after the broker took the message, so a broker
 outage leaves it for the relay: nothing accepted is lost. A crash between the
 send and the mark sends it twice; every actor is idempotent, so that is safe.
 A sent row is not forgotten: it is marked done when a worker finished its
-message (workers.outbox_acks), and until then the reconciler
-(workers.outbox_reconcile) sends it again if the broker loses the message.
+message (messaging.outbox_acks), and until then the reconciler
+(messaging.outbox_reconcile) sends it again if the broker loses the message.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
-from dramatiq.errors import ActorNotFound
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from rollcall.domain.actor_names import QUEUE_OF
 from rollcall.domain.row_guard import record_skip
+from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
-from rollcall.workers.outbox_acks import OUTBOX_OPTION
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -32,20 +32,27 @@ class UnknownActor(LookupError):
     """An outbox row names an actor this process does not declare."""
 
 
-def _message(broker: dramatiq.Broker, row: OutboxMessage) -> dramatiq.Message[Any]:
-    try:
-        actor = broker.get_actor(row.actor)
-    except ActorNotFound as error:
-        raise UnknownActor(row.actor) from error
-    message = actor.message_with_options(args=tuple(row.args))
+def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
+    """The row's message, built from its actor's name and queue
+    (domain.actor_names): the sending process need not declare the actors."""
+    queue = QUEUE_OF.get(row.actor)
+    if queue is None:
+        raise UnknownActor(row.actor)
     # The outbox id is the message id: a relayed copy is recognisably the same.
-    # The option lets workers.outbox_acks mark the row done when it is.
-    return message.copy(message_id=str(row.id), options={OUTBOX_OPTION: True})
+    # The option lets messaging.outbox_acks mark the row done when it is.
+    return dramatiq.Message(
+        queue_name=queue,
+        actor_name=row.actor,
+        args=tuple(row.args),
+        kwargs={},
+        options={OUTBOX_OPTION: True},
+        message_id=str(row.id),
+    )
 
 
 def send_row(broker: dramatiq.Broker, row: OutboxMessage) -> None:
     """Enqueue the row's message (raises what the broker raises)."""
-    broker.enqueue(_message(broker, row))
+    broker.enqueue(_message(row))
 
 
 def _send_rows(
@@ -58,7 +65,7 @@ def _send_rows(
     sent: list[uuid.UUID] = []
     for row in rows:
         try:
-            message = _message(broker, row)
+            message = _message(row)
         except Exception as error:
             record_skip(f"outbox message {row.id} to {row.actor}", error)
             continue
