@@ -139,8 +139,29 @@ def real_stack(
     broker.close()
 
 
+#: Markers by tier: what a folder's tests need, whatever fixtures they name.
+TIER_MARKERS = {
+    "integration": ("postgres", "redis"),
+    "acceptance": ("slow",),
+    "e2e": ("browser",),
+}
+POSTGRES_FIXTURES = {"real_stack", "postgres_url", "postgres_database"}
+REDIS_FIXTURES = {"real_stack", "redis_server"}
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Mark each test by its folder and by the services it uses, so that
+    ``-m "not postgres"`` runs no PostgreSQL test (a fixture parametrized over
+    SQLite and PostgreSQL, requested dynamically, counts by its parameter)."""
     for item in items:
-        if "real_stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.postgres)
-            item.add_marker(pytest.mark.redis)
+        parts = Path(str(item.fspath)).parts
+        tier = parts[parts.index("tests") + 1] if "tests" in parts else ""
+        names = set(getattr(item, "fixturenames", ()))
+        params = set(map(str, getattr(getattr(item, "callspec", None), "params", {}).values()))
+        wanted = set(TIER_MARKERS.get(tier, ()))
+        if names & POSTGRES_FIXTURES or "postgres" in params:
+            wanted.add("postgres")
+        if names & REDIS_FIXTURES:
+            wanted.add("redis")
+        for marker in sorted(wanted):
+            item.add_marker(getattr(pytest.mark, marker))

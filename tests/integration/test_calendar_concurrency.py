@@ -6,7 +6,8 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.calendar_cache import expected_snapshot, snapshot
 from rollcall.models import Attendee, Enrollment, Event, Occurrence
@@ -62,9 +63,9 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
 
     other = threading.Thread(target=enroll_ada)
     other.start()
-    # Give the enrollment a moment to reach the cache refresh (it waits there on
-    # PostgreSQL); if it has not, the test merely does not exercise the race.
-    time.sleep(0.5)
+    # The enrollment's cache refresh waits for the first transaction's event
+    # lock on PostgreSQL: wait until it does, so the race is really exercised
+    assert waiting_for_a_lock(factory), "the enrollment never waited for the event lock"
     first.commit()
     first.close()
     other.join(timeout=60)
@@ -75,3 +76,21 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
         conn = session.connection()
         assert snapshot(conn) == expected_snapshot(conn)
         assert len(snapshot(conn)) == 4  # two public rows, two personal rows
+
+
+def waiting_for_a_lock(factory: sessionmaker[Session], timeout: float = 30.0) -> bool:
+    """True once some backend of this database waits for a lock (pg_locks)."""
+    deadline = time.monotonic() + timeout
+    with factory() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE NOT l.granted AND d.datname = current_database()"
+                )
+            )
+            probe.rollback()
+            if waiting:
+                return True
+            time.sleep(0.02)  # polling a condition, not waiting for time to pass
+    return False
