@@ -79,14 +79,14 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
 
 
 def waiting_for_a_lock(factory: sessionmaker[Session], timeout: float = 30.0) -> bool:
-    """True once some backend of this database waits for a lock (pg_locks)."""
+    """True once some backend of this database waits for a lock (pg_stat_activity)."""
     deadline = time.monotonic() + timeout
     with factory() as probe:
         while time.monotonic() < deadline:
             waiting = probe.scalar(
                 text(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                    "WHERE NOT l.granted AND d.datname = current_database()"
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
                 )
             )
             probe.rollback()
