@@ -61,7 +61,7 @@ def _seed(url: str, org_entries: int, personal: int) -> tuple[uuid.UUID, uuid.UU
     """Core inserts (fast), then one rebuild fills the cache."""
     from sqlalchemy import insert, text
 
-    from rollcall.domain.calendar_cache import rebuild_calendar
+    from rollcall.domain.calendar.cache import rebuild_calendar
     from rollcall.models import Attendee, Enrollment, Event, Occurrence, Organisation
     from rollcall.models.db import sessions_for, transaction
 
@@ -165,13 +165,13 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from rollcall.config.settings import get_settings
-    from rollcall.domain.attendee_tokens import (
+    from rollcall.domain.access.attendee_tokens import (
         EndUser,
         authenticate_end_user,
         create_attendee_token,
     )
-    from rollcall.domain.calendar import list_calendar
-    from rollcall.domain.calendar_query import parse_calendar_query
+    from rollcall.domain.calendar.listing import list_calendar
+    from rollcall.domain.calendar.query import parse_calendar_query
     from rollcall.intake.app import create_app
     from rollcall.intake.calendar_schemas import CalendarOut, calendar_json
     from rollcall.intake.routes.calendar import end_user
@@ -255,7 +255,7 @@ def main() -> None:
         dependencies=[Depends(end_user)],
     )
 
-    from rollcall.domain.calendar_cursor import encode_cursor
+    from rollcall.domain.calendar.cursor import encode_cursor
 
     links = [
         {"fromDate": "2030-01-01", "first": PAGE}

@@ -32,11 +32,11 @@ import dramatiq
 import psycopg
 
 from rollcall.config import settings as settings_module
+from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.events import create_event, publish_event
-from rollcall.domain.jobs import apply_job, submit_job
-from rollcall.domain.keys import get_or_create_organisation
-from rollcall.domain.outbox import take_pending
+from rollcall.domain.events.catalog import create_event, publish_event
+from rollcall.domain.jobs.engine import apply_job, submit_job
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.messaging import broker as broker_module
 from rollcall.models import Attendee, Event
 from rollcall.models.db import dispose_all, sessions_for, transaction
@@ -255,7 +255,7 @@ def _atomic_bulk(url: str, round_no: int, rows: int) -> float:
             now=utcnow(),
         )
         take_pending(session)
-    import rollcall.domain.enrollment_jobs  # noqa: F401  (registers the handlers)
+    import rollcall.domain.enrollment.jobs  # noqa: F401  (registers the handlers)
 
     started = time.perf_counter()
     apply_job(sessions_for(url), job.id, now=utcnow)

@@ -24,8 +24,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.occurrences import expand_events, occurrence_rows
-from rollcall.domain.recurrence import expand
+from rollcall.domain.events.occurrences import expand_events, occurrence_rows
+from rollcall.domain.events.recurrence import expand
 from rollcall.models import Event, Occurrence, Organisation, migrate
 from rollcall.models.db import dispose_all, sessions_for, transaction
 

@@ -28,7 +28,7 @@ import aiosmtplib
 from sqlalchemy import insert, select
 
 from rollcall.config.settings import Settings
-from rollcall.domain.reminders import prepare_reminder_run, record_due_reminders
+from rollcall.domain.reminders.runs import prepare_reminder_run, record_due_reminders
 from rollcall.messaging.broker import make_broker
 from rollcall.models import (
     Attendee,

@@ -134,8 +134,8 @@ def keys() -> None:
 @click.option("--operator", is_flag=True, help="Platform operator: queue-wide dashboard figures.")
 def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
     """Create an API key; it is printed once, alone on the last line."""
+    from rollcall.domain.access.keys import create_api_key, get_or_create_organisation
     from rollcall.domain.clock import utcnow
-    from rollcall.domain.keys import create_api_key, get_or_create_organisation
     from rollcall.models.db import sessions_for, transaction
 
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
@@ -198,7 +198,7 @@ def calendar_rebuild(org_name: str | None, batch_size: int) -> None:
     """Rebuild the calendar cache from the database, with a progress bar."""
     from sqlalchemy import select
 
-    from rollcall.domain.calendar_cache import rebuild_calendar
+    from rollcall.domain.calendar.cache import rebuild_calendar
     from rollcall.models import Organisation
     from rollcall.models.db import sessions_for
 

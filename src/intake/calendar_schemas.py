@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from rollcall.domain.calendar import CalendarItem, CalendarPage
+from rollcall.domain.calendar.listing import CalendarItem, CalendarPage
 from rollcall.intake.event_schemas import LocalTime
 
 

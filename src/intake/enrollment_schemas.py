@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from rollcall.domain.bounds import echo
-from rollcall.domain.enrollment_queries import Listed
+from rollcall.domain.enrollment.queries import Listed
 from rollcall.intake.schemas import AttendeeIn, Strict
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from rollcall.config.logs import request_id_var
 from rollcall.config.settings import Settings
-from rollcall.domain.arrivals import stamp_arrival
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment_queries import current_result
-from rollcall.domain.jobs import submit_job
-from rollcall.domain.outbox import take_pending
+from rollcall.domain.enrollment.arrivals import stamp_arrival
+from rollcall.domain.enrollment.queries import current_result
+from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.intake.schemas import JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
@@ -40,7 +40,7 @@ def accept_job(
     """Record the job (within the caller's open transaction), commit, enqueue.
 
     A job of an event takes its place in the event's line here: the stamp is
-    read under the line's turn (domain.arrivals), so no job stamped earlier
+    read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
     commits after a worker claimed the line."""
     stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
     job, _created = submit_job(

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Connection
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.ops_views import count_orphan_payments, count_unsent_outbox
-from rollcall.domain.producer_health import STATES as PRODUCER_STATES
-from rollcall.domain.producer_health import ProducerHealth, producer_state
+from rollcall.domain.ops.producer_health import STATES as PRODUCER_STATES
+from rollcall.domain.ops.producer_health import ProducerHealth, producer_state
+from rollcall.domain.ops.views import count_orphan_payments, count_unsent_outbox
 from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
 from rollcall.messaging.queue_inspect import QUEUES, STATES, inspector_for
 from rollcall.models import EmailMessage, Job, ReminderRun

@@ -187,7 +187,7 @@ class JobOut(BaseModel):
     @classmethod
     def of(cls, job: Job, result: dict[str, Any] | None = None) -> JobOut:
         """``result``: the job's result as it is to be shown (see
-        domain.enrollment_queries.current_result); the stored one if None."""
+        domain.enrollment.queries.current_result); the stored one if None."""
         return cls(
             id=job.id,
             type=job.type,

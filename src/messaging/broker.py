@@ -12,7 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
 from rollcall.config.settings import Settings, get_settings
-from rollcall.domain.actor_names import QUEUE_OF
+from rollcall.domain.jobs.actor_names import QUEUE_OF
 from rollcall.messaging.ops_middleware import OpsStats
 from rollcall.messaging.outbox_acks import OutboxAcks
 

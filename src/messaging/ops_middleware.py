@@ -20,7 +20,7 @@ from dramatiq.middleware import Middleware
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.dead_letters import mark_dead_lettered
+from rollcall.domain.jobs.dead_letters import mark_dead_lettered
 from rollcall.models.db import sessions_for, transaction
 
 logger = logging.getLogger("rollcall.worker")

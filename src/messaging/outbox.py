@@ -20,8 +20,8 @@ import dramatiq
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.actor_names import QUEUE_OF
-from rollcall.domain.row_guard import record_skip
+from rollcall.domain.jobs.actor_names import QUEUE_OF
+from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
 
@@ -34,7 +34,7 @@ class UnknownActor(LookupError):
 
 def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
     """The row's message, built from its actor's name and queue
-    (domain.actor_names): the sending process need not declare the actors."""
+    (domain.jobs.actor_names): the sending process need not declare the actors."""
     queue = QUEUE_OF.get(row.actor)
     if queue is None:
         raise UnknownActor(row.actor)
@@ -59,7 +59,7 @@ def _send_rows(
     broker: dramatiq.Broker, rows: Sequence[OutboxMessage]
 ) -> tuple[list[uuid.UUID], bool]:
     """(ids sent, whether the broker failed). A row whose message cannot be
-    built is skipped (logged and counted, domain.row_guard) and the others
+    built is skipped (logged and counted, domain.jobs.row_guard) and the others
     go out: it stays unsent, and the relay tries it again on every tick. A
     broker failure stops the lot: the rest waits for the relay."""
     sent: list[uuid.UUID] = []

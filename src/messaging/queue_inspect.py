@@ -22,7 +22,7 @@ import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from rollcall.domain.producer_health import ProducerHealth
+from rollcall.domain.ops.producer_health import ProducerHealth
 
 #: Dramatiq's default: a worker silent this long is considered dead.
 HEARTBEAT_TIMEOUT_MS = 60_000

@@ -1,7 +1,7 @@
 """The calendar: end-user tokens, bookmarks and the calendar cache.
 
 ``calendar_entries`` is a cache, derived from events, occurrences, sessions,
-enrollments, trainers and bookmarks (domain.calendar_cache rebuilds it at any
+enrollments, trainers and bookmarks (domain.calendar.cache rebuilds it at any
 time). One row per (occurrence, audience): ``attendee_id`` NULL is the
 organisation's public row of a published event's occurrence; otherwise the row
 is that attendee's personal entry. Seat counters are deliberately NOT cached:

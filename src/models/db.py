@@ -93,7 +93,7 @@ _MADE: WeakSet[sessionmaker[Session]] = WeakSet()
 
 #: Session listeners installed on every sessionmaker Rollcall builds (and only
 #: on those: never on SQLAlchemy's global Session class, so importing Rollcall
-#: changes nothing in a host process). domain.calendar_sync adds its own.
+#: changes nothing in a host process). domain.calendar.sync adds its own.
 _SESSION_LISTENERS: list[tuple[str, Callable[..., Any]]] = []
 
 

@@ -1,7 +1,7 @@
 """Events, their dated occurrences, their sessions and trainers.
 
 Seat counters (``enrolled_count``) live on the row that owns the capacity, so
-a seat is taken with one conditional UPDATE (see domain.capacity): the row's
+a seat is taken with one conditional UPDATE (see domain.enrollment.capacity): the row's
 own lock is what keeps concurrent workers from overselling.
 """
 
@@ -63,7 +63,7 @@ class Event(Base):
     max_per_attendee: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reminder_before_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reminder_after_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: The recurrence rule as given (see domain.recurrence); None for explicit dates.
+    #: The recurrence rule as given (see domain.events.recurrence); None for explicit dates.
     recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: Enrollments are per occurrence (True) or for the event as a whole (False).
     booked_per_date: Mapped[bool] = mapped_column(Boolean, default=False)

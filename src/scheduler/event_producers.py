@@ -19,10 +19,10 @@ from sqlalchemy import select
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import IdempotencyKeyReused
-from rollcall.domain.event_jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
-from rollcall.domain.jobs import submit_job
-from rollcall.domain.outbox import take_pending
-from rollcall.domain.row_guard import each_row
+from rollcall.domain.events.jobs import COMPLETE_EVENTS, EXPAND_OCCURRENCES
+from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.row_guard import each_row
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event

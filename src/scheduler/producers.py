@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from rollcall.config.settings import Settings
-from rollcall.domain import actor_names
 from rollcall.domain.clock import utcnow
-from rollcall.domain.outbox import add_message, take_pending
+from rollcall.domain.jobs import actor_names
+from rollcall.domain.jobs.outbox import add_message, take_pending
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch, relay
 from rollcall.messaging.outbox_reconcile import reconcile

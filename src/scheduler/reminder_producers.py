@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.mail import SEND_EMAIL_ACTOR
-from rollcall.domain.outbox import add_message, take_pending
-from rollcall.domain.reminders import RUN_REMINDER_ACTOR, record_due_reminders
+from rollcall.domain.jobs.outbox import add_message, take_pending
+from rollcall.domain.ops.mail import SEND_EMAIL_ACTOR
+from rollcall.domain.reminders.runs import RUN_REMINDER_ACTOR, record_due_reminders
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, ReminderRun

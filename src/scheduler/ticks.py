@@ -4,7 +4,7 @@
 ``{ns}:scheduler:ticks`` holds each producer's last tick that ran to its
 end; ``{ns}:scheduler:health`` holds, per producer, ``every|<p>`` (seconds
 between ticks), ``last_failure|<p>``, ``failures|<p>`` (ticks that raised),
-``skipped|<p>`` (rows skipped, domain.row_guard) and ``last_skipped|<p>``
+``skipped|<p>`` (rows skipped, domain.jobs.row_guard) and ``last_skipped|<p>``
 (rows skipped by the last tick that ran to its end).
 """
 
@@ -19,7 +19,7 @@ import redis
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.row_guard import counting_skips
+from rollcall.domain.jobs.row_guard import counting_skips
 
 logger = logging.getLogger("rollcall.scheduler")
 

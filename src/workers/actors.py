@@ -13,15 +13,15 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import OperationalError
 
-import rollcall.domain.enrollment_jobs
-import rollcall.domain.event_jobs  # noqa: F401  (registers the event management job handlers)
+import rollcall.domain.enrollment.jobs
+import rollcall.domain.events.jobs  # noqa: F401  (registers the event management job handlers)
 from rollcall.config.logs import configure_logging, job_context
 from rollcall.config.settings import get_settings
-from rollcall.domain.calendar_cache import rebuild_calendar as rebuild_calendar_cache
+from rollcall.domain.calendar.cache import rebuild_calendar as rebuild_calendar_cache
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
-from rollcall.domain.jobs import apply_job
-from rollcall.domain.reminder_jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
+from rollcall.domain.jobs.engine import apply_job
+from rollcall.domain.reminders.jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_for
@@ -101,7 +101,7 @@ def _placement_retry_when(retries: int, exc: BaseException) -> bool:
 )
 def send_placement_mails(items: list[list[Any]]) -> None:
     """Write and send the mails of enrollments placed set-wise (a bulk chunk, a
-    group of enroll jobs) over one SMTP connection (domain.placement_mails)."""
+    group of enroll jobs) over one SMTP connection (domain.enrollment.placement_mails)."""
     settings = get_settings()
     send_placement_batch(
         sessions_for(settings.database_url), settings, get_broker(), items, now=utcnow

@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
-from rollcall.domain import actor_names
-from rollcall.domain.placement_mails import prepare_placement_mails
-from rollcall.domain.reminders import finish_reminder_run, prepare_reminder_run
+from rollcall.domain.enrollment.placement_mails import prepare_placement_mails
+from rollcall.domain.jobs import actor_names
+from rollcall.domain.reminders.runs import finish_reminder_run, prepare_reminder_run
 from rollcall.models import EmailMessage
 from rollcall.models.sql_lists import among
 from rollcall.workers.mail_delivery import (

@@ -46,7 +46,7 @@ def test_importing_rollcall_changes_nothing_global_in_sqlalchemy() -> None:
         "import sqlalchemy.orm as orm\n"
         "from sqlalchemy import create_engine, event\n"
         "import rollcall.domain, rollcall.models\n"
-        "from rollcall.domain.calendar_sync import _refresh_calendar_after_flush as hook\n"
+        "from rollcall.domain.calendar.sync import _refresh_calendar_after_flush as hook\n"
         "from rollcall.models.db import make_sessionmaker\n"
         "ours = make_sessionmaker(create_engine('sqlite://'))\n"
         "print(event.contains(orm.Session, 'after_flush', hook),"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain import bulk
+from rollcall.domain.enrollment.bulk import run as bulk
 from rollcall.models import Attendee, EmailMessage, Enrollment, Job, Payment
 from tests.support.enrollment import person
 from tests.support.factories import enroll, job, published_event

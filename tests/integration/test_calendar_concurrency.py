@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.models import Attendee, Enrollment, Event, Occurrence
 from rollcall.models.db import sessions_for
 from tests.support.calendar import BASE, NOW, add_attendee, add_event, org_id

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs import submit_job
-from rollcall.domain.outbox import take_pending
+from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, Enrollment, Event, Job
 from rollcall.models.enrollment import ACTIVE_STATUSES
@@ -145,7 +145,7 @@ def check_invariants(stack: Stack, event: uuid.UUID, seats: int = SEATS) -> list
         people = [e.attendee_id for e in active]
         assert len(people) == len(set(people)), "an attendee holds two active enrollments"
         # Positions shown to users are 1..n along arrival order
-        from rollcall.domain.waitlist import waitlist_position
+        from rollcall.domain.enrollment.waitlist import waitlist_position
 
         assert [waitlist_position(session, e) for e in waiting[:5]] == [1, 2, 3, 4, 5]
         return waiting

@@ -51,9 +51,9 @@ def sqlite_workers(
 def test_120_enrollments_race_for_20_seats_on_sqlite(sqlite_workers: Stack) -> None:
     stack = sqlite_workers
     # Given a 20-seat event with a waiting list, in a SQLite file
+    from rollcall.domain.access.keys import get_or_create_organisation
     from rollcall.domain.clock import utcnow
-    from rollcall.domain.events import create_event, publish_event
-    from rollcall.domain.keys import get_or_create_organisation
+    from rollcall.domain.events.catalog import create_event, publish_event
 
     with stack.db() as session:
         org = get_or_create_organisation(session, name="acme", now=utcnow())

@@ -95,8 +95,8 @@ def test_expansion_on_postgres_creates_nothing_twice(real_stack: Stack) -> None:
     later = utcnow() + timedelta(days=20)
     planned = [event_producers.plan_expansion(real_stack.settings, later) for _ in range(2)]
     real_stack.drain()
-    from rollcall.domain.event_jobs import EXPAND_OCCURRENCES, apply_expand_occurrences
-    from rollcall.domain.occurrences import expand_event_occurrences
+    from rollcall.domain.events.jobs import EXPAND_OCCURRENCES, apply_expand_occurrences
+    from rollcall.domain.events.occurrences import expand_event_occurrences
     from rollcall.models import Event, Job
 
     with real_stack.db() as session:

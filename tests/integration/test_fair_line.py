@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs import apply_job
+from rollcall.domain.jobs.engine import apply_job
 from rollcall.intake import jobs_submit
 from rollcall.models import Attendee, Enrollment, Event, Job
 from rollcall.models.db import engine_for, sessions_for

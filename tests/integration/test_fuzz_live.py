@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs import apply_job
+from rollcall.domain.jobs.engine import apply_job
 from rollcall.intake.app import create_app
 from tests.support.hostile_stack import assert_clean_answer, settings_for_schema, target_event
 from tests.support.services import LiveServer, SmtpSink, truncate_all

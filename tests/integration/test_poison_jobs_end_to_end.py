@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from rollcall.domain import bulk
+from rollcall.domain.enrollment.bulk import run as bulk
 from rollcall.models import Attendee
 from tests.support.factories import enroll, published_event
 from tests.support.poison import person, rows, submit_raw_job

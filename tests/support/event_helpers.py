@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from rollcall.domain.attendees import upsert_attendee
+from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.keys import get_or_create_organisation
+from rollcall.domain.enrollment.attendees import upsert_attendee
 from tests.support.stack import Stack
 
 DAILY = {

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
-from rollcall.domain.jobs import apply_job
+from rollcall.domain.jobs.engine import apply_job
 from rollcall.intake.app import create_app
 from rollcall.models import Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES

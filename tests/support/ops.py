@@ -118,7 +118,7 @@ class Flaky:
     def __init__(
         self, monkeypatch: Any, message: str = "database hiccup: connection reset"
     ) -> None:
-        from rollcall.domain.jobs import GROUP_RUNNERS
+        from rollcall.domain.jobs.engine import GROUP_RUNNERS
         from rollcall.workers.actors import process_job
 
         self.broken = True

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs import submit_job
-from rollcall.domain.outbox import take_pending
+from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event
 from tests.support.stack import Stack

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config import settings as settings_module
 from rollcall.config.settings import Settings
+from rollcall.domain.access.keys import SCOPES, create_api_key, get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.keys import SCOPES, create_api_key, get_or_create_organisation
 from rollcall.messaging import broker as broker_module
 from rollcall.models.db import dispose_all, sessions_for, transaction
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from rollcall.domain import bulk
-from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.domain.clock import utcnow
+from rollcall.domain.enrollment.bulk import run as bulk
 from rollcall.messaging.outbox import relay
 from rollcall.models import (
     Attendee,

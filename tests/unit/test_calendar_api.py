@@ -8,9 +8,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from rollcall.domain.attendee_tokens import authenticate_end_user
-from rollcall.domain.calendar import list_calendar
-from rollcall.domain.calendar_query import parse_calendar_query
+from rollcall.domain.access.attendee_tokens import authenticate_end_user
+from rollcall.domain.calendar.listing import list_calendar
+from rollcall.domain.calendar.query import parse_calendar_query
 from rollcall.domain.clock import utcnow
 from rollcall.intake.calendar_schemas import CalendarOut, calendar_json
 from rollcall.models import Attendee, AttendeeToken, Trainer

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.calendar_cache import expected_snapshot, rebuild_calendar, snapshot
+from rollcall.domain.calendar.cache import expected_snapshot, rebuild_calendar, snapshot
 from rollcall.models import (
     CalendarBookmark,
     Enrollment,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rollcall.domain.calendar_cursor import decode_cursor, encode_cursor
-from rollcall.domain.calendar_policy import (
+from rollcall.domain.calendar.cursor import decode_cursor, encode_cursor
+from rollcall.domain.calendar.policy import (
     EnrollmentFacts,
     EventFacts,
     OccurrenceFacts,
@@ -18,7 +18,7 @@ from rollcall.domain.calendar_policy import (
     calls_to_action,
     covered_occurrences,
 )
-from rollcall.domain.calendar_query import parse_calendar_query
+from rollcall.domain.calendar.query import parse_calendar_query
 from rollcall.domain.errors import InvalidCursor
 
 O1, O2, O3 = (uuid.UUID(int=i) for i in (1, 2, 3))

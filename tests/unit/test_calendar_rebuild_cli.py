@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select, update
 
 from rollcall.cli import main
-from rollcall.domain.calendar_cache import expected_snapshot, snapshot
+from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.models import CalendarEntry, Event
 from rollcall.scheduler import producers
 from rollcall.scheduler.main import PRODUCERS

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from rollcall.cli import main
-from rollcall.domain.keys import hash_key
+from rollcall.domain.access.keys import hash_key
 from rollcall.models import ApiKey, Organisation
 from rollcall.models.db import sessions_for
 from tests.support.stack import configure

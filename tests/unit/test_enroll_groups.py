@@ -1,4 +1,4 @@
-"""Single enroll jobs applied in groups (domain.enroll_group), on SQLite and
+"""Single enroll jobs applied in groups (domain.enrollment.group), on SQLite and
 PostgreSQL: one message applies the event's queued jobs in arrival order,
 each job keeps its own outcome, a refusal or a crash stays with its job."""
 
@@ -13,15 +13,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import rollcall.domain.enrollment_jobs  # noqa: F401  (registers the enroll runner)
-from rollcall.domain import bulk_rows
-from rollcall.domain.calendar_cache import expected_snapshot, snapshot
-from rollcall.domain.events import create_event, publish_event
-from rollcall.domain.jobs import apply_job, submit_job
-from rollcall.domain.keys import get_or_create_organisation
-from rollcall.domain.outbox import take_pending
-from rollcall.domain.placement_mails import PLACEMENT_MAILS_ACTOR, prepare_placement_mails
-from rollcall.domain.waitlist import waitlist_position
+import rollcall.domain.enrollment.jobs  # noqa: F401  (registers the enroll runner)
+from rollcall.domain.access.keys import get_or_create_organisation
+from rollcall.domain.calendar.cache import expected_snapshot, snapshot
+from rollcall.domain.enrollment.bulk import rows as bulk_rows
+from rollcall.domain.enrollment.placement_mails import (
+    PLACEMENT_MAILS_ACTOR,
+    prepare_placement_mails,
+)
+from rollcall.domain.enrollment.waitlist import waitlist_position
+from rollcall.domain.events.catalog import create_event, publish_event
+from rollcall.domain.jobs.engine import apply_job, submit_job
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
 from rollcall.models.db import dispose_all, sessions_for, transaction
 
@@ -212,7 +215,7 @@ def test_a_job_that_crashes_the_group_fails_alone(
             raise RuntimeError("boom")
         return original(session, **kwargs)
 
-    monkeypatch.setattr("rollcall.domain.enroll_group.enroll_rows", crashing)
+    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
 
     # When each message is handled
     apply_job(db, ids[0], now=lambda: T0)

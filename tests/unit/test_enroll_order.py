@@ -1,4 +1,4 @@
-"""The line's order in enroll groups (domain.enroll_group), on SQLite and
+"""The line's order in enroll groups (domain.enrollment.group), on SQLite and
 PostgreSQL: whichever message a worker takes first, and whatever fails, seats
 and waiting-list places go in acceptance order; and a job's result tells the
 place as it is now.
@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain import bulk_rows
-from rollcall.domain.jobs import apply_job
+from rollcall.domain.enrollment.bulk import rows as bulk_rows
+from rollcall.domain.jobs.engine import apply_job
 from rollcall.models import Enrollment, EventSession, Job
 from rollcall.models.db import transaction
 from tests.support.factories import enroll, job, published_event
@@ -66,7 +66,7 @@ def test_a_young_jobs_message_applies_the_older_groups_first(
     db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given five queued jobs for two seats, and groups of at most two jobs
-    monkeypatch.setattr("rollcall.domain.enroll_group.GROUP_MAX", 2)
+    monkeypatch.setattr("rollcall.domain.enrollment.group.GROUP_MAX", 2)
     org, event = new_event(db, seats=2)
     ids = submit(db, org, event, ["ada", "bob", "cy", "dee", "eve"])
 
@@ -101,7 +101,7 @@ def test_a_crash_in_the_group_keeps_everyone_elses_turn(
             raise RuntimeError("boom")
         return original(session, **kwargs)
 
-    monkeypatch.setattr("rollcall.domain.enroll_group.enroll_rows", crashing)
+    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
 
     # When the messages are taken youngest first
     apply_job(db, ids[2], now=lambda: LATER)

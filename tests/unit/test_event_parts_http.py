@@ -172,7 +172,7 @@ def test_cancel_event_mails_each_participant_once(unit_stack: Stack) -> None:
     assert "Trainer ill" in mails[0].get_body(preferencelist=("plain",)).get_content()
 
     # And the same notification run again, or a second cancel, sends nothing more
-    from rollcall.domain.event_jobs import NOTIFY_CANCELLATION, notify_cancellation
+    from rollcall.domain.events.jobs import NOTIFY_CANCELLATION, notify_cancellation
 
     with unit_stack.db() as session:
         event = session.scalars(select(Event)).one()
@@ -305,7 +305,7 @@ def test_horizon_expansion_is_idempotent(unit_stack: Stack) -> None:
     assert len(set(starts)) == len(starts)
 
     # And the same expansion job applied again would create nothing
-    from rollcall.domain.event_jobs import apply_expand_occurrences
+    from rollcall.domain.events.jobs import apply_expand_occurrences
 
     with unit_stack.db() as session:
         (expansion,) = session.scalars(select(Job).where(Job.type == "expand_occurrences")).all()

@@ -11,7 +11,7 @@ from psycopg import errors as pg
 from sqlalchemy import exc as sa
 
 from rollcall.domain.errors import EventFull, JobDataError
-from rollcall.domain.failure_policy import describe, failure_decision, job_data_error
+from rollcall.domain.jobs.failure_policy import describe, failure_decision, job_data_error
 
 
 def wrapped(kind: type[sa.DBAPIError], orig: BaseException, **options: bool) -> sa.DBAPIError:

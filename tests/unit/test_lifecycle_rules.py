@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rollcall.domain import lifecycle
+from rollcall.domain.events import lifecycle
 from rollcall.models import Event, Occurrence
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)

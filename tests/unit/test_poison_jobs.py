@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import exc as sa
 from sqlalchemy.orm import Session
 
-from rollcall.domain import jobs as domain_jobs
+from rollcall.domain.jobs import engine as domain_jobs
 from rollcall.models import Job
 from rollcall.workers.actors import process_job
 from tests.support.factories import enroll, published_event
@@ -73,7 +73,7 @@ def test_a_chunked_bulk_job_keeps_the_chunks_before_the_poison_one(
     unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of two rows, the third row unreadable
-    from rollcall.domain import bulk
+    from rollcall.domain.enrollment.bulk import run as bulk
 
     monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
     key = unit_stack.key()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rollcall.domain.producer_health import ProducerHealth, producer_state
+from rollcall.domain.ops.producer_health import ProducerHealth, producer_state
 
 NOW = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

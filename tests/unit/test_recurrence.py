@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rollcall.domain.recurrence import expand, is_finite, last_end
+from rollcall.domain.events.recurrence import expand, is_finite, last_end
 
 FAR_PAST = datetime(2020, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(2035, 1, 1, tzinfo=UTC)

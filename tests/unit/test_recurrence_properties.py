@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollcall.domain.recurrence import WEEKDAY_CODES, expand
+from rollcall.domain.events.recurrence import WEEKDAY_CODES, expand
 
 ZONES = ["Europe/Amsterdam", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rollcall.config.settings import Settings
-from rollcall.domain.reminders import reminder_moment, run_decision
+from rollcall.domain.reminders.runs import reminder_moment, run_decision
 from rollcall.workers.mail_delivery import retry_delay_ms
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from rollcall.domain.errors import EventFull
-from rollcall.domain.jobs import HANDLERS, apply_job, handles, submit_job
-from rollcall.domain.mail import queue_email
-from rollcall.domain.reminders import record_due_reminders
+from rollcall.domain.jobs.engine import HANDLERS, apply_job, handles, submit_job
+from rollcall.domain.ops.mail import queue_email
+from rollcall.domain.reminders.runs import record_due_reminders
 from rollcall.models import EmailMessage, Job, OutboxMessage
 from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import job, published_event

@@ -162,7 +162,7 @@ def test_raised_capacity_promotes_in_line_order(unit_stack: Stack) -> None:
 
     # When the capacity is raised to 3 and promote_waitlisted runs in that transaction
     from rollcall.domain.clock import utcnow
-    from rollcall.domain.waitlist import promote_waitlisted
+    from rollcall.domain.enrollment.waitlist import promote_waitlisted
 
     with unit_stack.db() as session:
         event = session.scalars(select(Event)).one()

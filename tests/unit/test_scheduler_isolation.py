@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.outbox import add_message
-from rollcall.domain.row_guard import counting_skips, each_row
+from rollcall.domain.jobs.outbox import add_message
+from rollcall.domain.jobs.row_guard import counting_skips, each_row
 from rollcall.messaging.queue_inspect import QueueInspector
 from rollcall.models import Event, Job, Occurrence, OutboxMessage
 from rollcall.scheduler.event_producers import plan_expansion

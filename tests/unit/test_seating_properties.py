@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollcall.domain.seating import (
+from rollcall.domain.enrollment.seating import (
     Level,
     admit,
     effective_capacity,

@@ -1,4 +1,4 @@
-"""The dashboard's pages. Thin: read through domain.ops_views and the queue
+"""The dashboard's pages. Thin: read through domain.ops.views and the queue
 inspector, steer through domain functions, redirect after every POST."""
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from jinja2 import FileSystemLoader
 
 from rollcall.config.settings import Settings
 from rollcall.config.templating import make_environment
-from rollcall.domain import actor_names, ops_views
+from rollcall.domain.access.keys import authenticate
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
-from rollcall.domain.dead_letters import reopen_for_requeue
 from rollcall.domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
-from rollcall.domain.keys import authenticate
-from rollcall.domain.outbox import add_message, take_pending
+from rollcall.domain.jobs import actor_names
+from rollcall.domain.jobs.dead_letters import reopen_for_requeue
+from rollcall.domain.jobs.outbox import add_message, take_pending
+from rollcall.domain.ops import views as ops_views
 from rollcall.intake.deps import AppSettings, DbSession
 from rollcall.intake.fields import Ref, Text
 from rollcall.intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollcall.domain import actor_names
+from rollcall.domain.jobs import actor_names
 from rollcall.intake.ops.session import Operator
 from rollcall.messaging.queue_inspect import DeadLetter
 from rollcall.models import EmailMessage, Job

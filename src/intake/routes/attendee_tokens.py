@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from rollcall.domain.attendee_tokens import create_attendee_token, get_attendee
+from rollcall.domain.access.attendee_tokens import create_attendee_token, get_attendee
 from rollcall.domain.clock import utcnow
 from rollcall.intake.calendar_schemas import TokenOut
 from rollcall.intake.deps import Caller, DbSession, require

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from rollcall.domain.enrollment_queries import attendee_enrollments
+from rollcall.domain.enrollment.queries import attendee_enrollments
 from rollcall.intake.deps import Caller, DbSession, require
 from rollcall.intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
 from rollcall.intake.fields import Ref

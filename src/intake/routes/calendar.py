@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from rollcall.domain.attendee_tokens import EndUser, authenticate_end_user
+from rollcall.domain.access.attendee_tokens import EndUser, authenticate_end_user
 from rollcall.domain.bounds import MAX_YEAR, MIN_YEAR
-from rollcall.domain.calendar import CalendarItem, list_calendar, toggle_bookmark
-from rollcall.domain.calendar_ics import render_ics
-from rollcall.domain.calendar_query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
+from rollcall.domain.calendar.ics import render_ics
+from rollcall.domain.calendar.listing import CalendarItem, list_calendar, toggle_bookmark
+from rollcall.domain.calendar.query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
 from rollcall.domain.clock import utcnow
 from rollcall.intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
 from rollcall.intake.deps import AppSettings, DbSession, bearer

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 
 from rollcall.domain.bounds import echo
-from rollcall.domain.bulk import BULK_ENROLL, MAX_ROWS
-from rollcall.domain.enrollment_jobs import CANCEL, ENROLL, REMOVE
-from rollcall.domain.enrollment_queries import list_event_enrollments
+from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
+from rollcall.domain.enrollment.jobs import CANCEL, ENROLL, REMOVE
+from rollcall.domain.enrollment.queries import list_event_enrollments
 from rollcall.domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
-from rollcall.domain.events import get_event
+from rollcall.domain.events.catalog import get_event
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,

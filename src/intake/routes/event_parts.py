@@ -7,18 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.event_admin import cancel_occurrence
-from rollcall.domain.event_jobs import NOTIFY_CANCELLATION
-from rollcall.domain.event_sessions import (
+from rollcall.domain.events.admin import cancel_occurrence
+from rollcall.domain.events.catalog import get_event
+from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
+from rollcall.domain.events.occurrences import get_occurrence, list_occurrences
+from rollcall.domain.events.sessions import (
     create_session,
     get_session,
     list_sessions,
     update_session,
 )
-from rollcall.domain.events import get_event
-from rollcall.domain.occurrences import get_occurrence, list_occurrences
+from rollcall.domain.events.trainers import add_trainers, list_trainers, remove_trainers
 from rollcall.domain.pagination import decode_cursor, encode_cursor
-from rollcall.domain.trainers import add_trainers, list_trainers, remove_trainers
 from rollcall.intake.deps import AppSettings, DbSession
 from rollcall.intake.event_schemas import (
     CancelIn,

@@ -11,18 +11,18 @@ from pydantic import BaseModel
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import InvalidDateRange
-from rollcall.domain.event_admin import (
+from rollcall.domain.events.admin import (
     cancel_event,
     copy_event,
     delete_event,
     unpublish_event,
     update_event,
 )
-from rollcall.domain.event_jobs import NOTIFY_CANCELLATION
-from rollcall.domain.events import create_event, get_event, list_events, publish_event
-from rollcall.domain.outbox import take_pending
+from rollcall.domain.events.catalog import create_event, get_event, list_events, publish_event
+from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
+from rollcall.domain.events.trainers import add_trainers
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.domain.pagination import decode_cursor, encode_cursor
-from rollcall.domain.trainers import add_trainers
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
 from rollcall.domain.clock import utcnow
-from rollcall.domain.producer_health import producer_state
+from rollcall.domain.ops.producer_health import producer_state
 from rollcall.intake.deps import AppSettings
 from rollcall.messaging.queue_inspect import inspector_for
 from rollcall.models.db import engine_for

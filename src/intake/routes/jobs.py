@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from rollcall.domain.enrollment_queries import current_result
-from rollcall.domain.jobs import get_job
+from rollcall.domain.enrollment.queries import current_result
+from rollcall.domain.jobs.engine import get_job
 from rollcall.intake.deps import Caller, DbSession, require
 from rollcall.intake.fields import Ref
 from rollcall.intake.schemas import JobOut

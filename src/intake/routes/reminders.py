@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.events import get_event
-from rollcall.domain.reminder_jobs import REMINDER
-from rollcall.domain.reminders import pick_occurrence
+from rollcall.domain.events.catalog import get_event
+from rollcall.domain.reminders.jobs import REMINDER
+from rollcall.domain.reminders.runs import pick_occurrence
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.jobs_submit import accept_job
 from rollcall.intake.json_body import BoundedJsonRoute

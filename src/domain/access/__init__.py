@@ -1,0 +1,4 @@
+"""Access.
+
+API keys, scopes and attendee tokens.
+"""

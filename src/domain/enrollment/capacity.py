@@ -1,0 +1,146 @@
+"""Seats: the capacity invariant, enforced by the database.
+
+A single seat is taken with one conditional UPDATE on the row that owns the
+capacity (event, occurrence or session):
+
+    UPDATE events SET enrolled_count = enrolled_count + 1
+    WHERE id = :id AND (max_subscriptions IS NULL OR enrolled_count < max_subscriptions)
+
+On PostgreSQL the UPDATE takes the row lock; a concurrent UPDATE waits for it
+and re-evaluates the WHERE clause on the committed row (READ COMMITTED), so two
+workers can never both take the last seat. On SQLite every write transaction
+starts with BEGIN IMMEDIATE, which serialises writers outright. No count is
+ever read and then written back, except in ``lock_levels``, which reads under
+``SELECT ... FOR UPDATE`` (bulk enrollment grants many seats at once).
+
+A seat in a session is a seat at two levels, the session and the event; the
+rows are always taken in the order session -> event (or occurrence), so two
+transactions never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from rollcall.domain.enrollment.seating import Level, effective_capacity
+from rollcall.models import Event, EventSession, Occurrence
+
+SeatOwner = type[Event] | type[Occurrence] | type[EventSession]
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """A row whose ``enrolled_count`` is bounded by a capacity.
+
+    ``fallback`` is the event's max_subscriptions for an occurrence or session
+    whose own capacity is None.
+    """
+
+    model: SeatOwner
+    id: uuid.UUID
+    fallback: int | None = None
+
+
+def _capacity_expr(row: SeatRow) -> ColumnElement[int | None]:
+    own = row.model.max_subscriptions if row.model is Event else row.model.capacity  # type: ignore[union-attr]
+    if row.fallback is None or row.model is Event:
+        return own  # type: ignore[no-any-return,return-value]
+    return func.coalesce(own, literal(row.fallback))
+
+
+def take_seat_at(session: Session, row: SeatRow) -> bool:
+    """Take one seat at this level if one is free; True if taken."""
+    cap = _capacity_expr(row)
+    model = row.model
+    result = session.execute(
+        update(model)
+        .where(model.id == row.id, or_(cap.is_(None), model.enrolled_count < cap))
+        .values(enrolled_count=model.enrolled_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def take_seats(session: Session, rows: Sequence[SeatRow]) -> bool:
+    """Take one seat at every level, or none: True if all were taken.
+
+    A level that refuses undoes the levels already taken; their row locks are
+    held until commit, so nobody saw the seat in between.
+    """
+    taken: list[SeatRow] = []
+    for row in rows:
+        if not take_seat_at(session, row):
+            release_seats(session, taken)
+            return False
+        taken.append(row)
+    return True
+
+
+def release_seats(session: Session, rows: Sequence[SeatRow], count: int = 1) -> None:
+    for row in rows:
+        model = row.model
+        # Never below zero: a counter that drifted is a bug to see, not to deepen.
+        session.execute(
+            update(model)
+            .where(model.id == row.id, model.enrolled_count >= count)
+            .values(enrolled_count=model.enrolled_count - count)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def add_seats(session: Session, rows: Sequence[SeatRow], count: int) -> None:
+    """Add ``count`` taken seats at every level; only under ``lock_levels``."""
+    if count <= 0:
+        return
+    for row in rows:
+        model = row.model
+        session.execute(
+            update(model)
+            .where(model.id == row.id)
+            .values(enrolled_count=model.enrolled_count + count)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def add_waitlisted_at(session: Session, row: SeatRow, delta: int) -> None:
+    model = row.model
+    session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values(waitlisted_count=model.waitlisted_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lock_levels(session: Session, rows: Sequence[SeatRow]) -> list[Level]:
+    """Lock the counter rows (in order) and read them as pure Levels."""
+    levels = []
+    for row in rows:
+        model = row.model
+        own_col = model.max_subscriptions if model is Event else model.capacity  # type: ignore[union-attr]
+        own, enrolled = session.execute(
+            select(own_col, model.enrolled_count).where(model.id == row.id).with_for_update()
+        ).one()
+        levels.append(Level(capacity=effective_capacity(own, row.fallback), enrolled=enrolled))
+    return levels
+
+
+# The foundation's event-level API, kept for callers outside this module.
+
+
+def take_seat(session: Session, *, event_id: uuid.UUID) -> bool:
+    """Take one seat of the event if one is free; True if taken."""
+    return take_seat_at(session, SeatRow(Event, event_id))
+
+
+def release_seat(session: Session, *, event_id: uuid.UUID) -> None:
+    release_seats(session, [SeatRow(Event, event_id)])
+
+
+def add_waitlisted(session: Session, *, event_id: uuid.UUID, delta: int) -> None:
+    add_waitlisted_at(session, SeatRow(Event, event_id), delta)

@@ -1,0 +1,131 @@
+"""Events: resolution by id or ref inside one organisation, creation, publishing, listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rollcall.domain.errors import EventNotFound, EventRefTaken
+from rollcall.domain.events import lifecycle
+from rollcall.domain.events.occurrences import (
+    EXPANSION_SLACK,
+    expand_event_occurrences,
+    insert_occurrences,
+    occurrence_rows,
+    refresh_event_span,
+)
+from rollcall.domain.events.recurrence import Span
+from rollcall.models import Event
+
+
+def get_event(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Event:
+    """The organisation's event with this id or ref.
+
+    Another organisation's event is "not found", never "forbidden".
+    """
+    try:
+        event_id: uuid.UUID | None = uuid.UUID(id_or_ref)
+    except ValueError:
+        event_id = None
+    query = select(Event).where(Event.organisation_id == organisation_id)
+    event = None
+    if event_id is not None:
+        event = session.scalar(query.where(Event.id == event_id))
+    if event is None:
+        event = session.scalar(query.where(Event.ref == id_or_ref))
+    if event is None:
+        raise EventNotFound(id=id_or_ref)
+    return event
+
+
+def create_event(
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    fields: dict[str, Any],
+    now: datetime,
+    dates: Sequence[Span] | None = None,
+    horizon_until: datetime | None = None,
+) -> Event:
+    """A new draft event with its occurrences: the explicit ``dates``, the rule in
+    ``fields["recurrence"]`` expanded up to ``horizon_until``, or the single
+    ``starts_at``/``ends_at``. Raises EventRefTaken."""
+    event = Event(
+        organisation_id=organisation_id,
+        status="draft",
+        created_at=now,
+        updated_at=now,
+        enrolled_count=0,
+        waitlisted_count=0,
+        settings={},
+        **fields,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError as exc:
+        raise EventRefTaken(ref=fields.get("ref")) from exc
+    if event.recurrence is not None:
+        until = horizon_until or now
+        expand_event_occurrences(session, event=event, until=until + EXPANSION_SLACK)
+    else:
+        if dates is None and event.starts_at is not None and event.ends_at is not None:
+            dates = [(event.starts_at, event.ends_at)]
+        if dates:
+            insert_occurrences(session, occurrence_rows(event.id, dates))
+            refresh_event_span(session, event=event)
+    session.flush()
+    return event
+
+
+def publish_event(session: Session, *, event: Event, now: datetime) -> Event:
+    """Publish a draft. Raises EventCancelled, EventCompleted, EventAlreadyPublished."""
+    refusal = lifecycle.publish_refusal(event)
+    if refusal is not None:
+        raise refusal
+    event.status = "published"
+    event.published_at = now
+    event.updated_at = now
+    return event
+
+
+def list_events(
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    status: str | None = None,
+    type: str | None = None,
+    cancelled: bool | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[Event]:
+    """The organisation's events, oldest created first, keyset-paginated.
+
+    With a date range, only events whose [starts_at, ends_at] overlaps [start, end).
+    """
+    query = select(Event).where(Event.organisation_id == organisation_id)
+    if status is not None:
+        query = query.where(Event.status == status)
+    if type is not None:
+        query = query.where(Event.type == type)
+    if cancelled is not None:
+        query = query.where(Event.cancelled.is_(cancelled))
+    if start is not None:
+        query = query.where(Event.ends_at > start)
+    if end is not None:
+        query = query.where(Event.starts_at < end)
+    if after is not None:
+        moment, last_id = after
+        query = query.where(
+            or_(Event.created_at > moment, and_(Event.created_at == moment, Event.id > last_id))
+        )
+    return list(session.scalars(query.order_by(Event.created_at, Event.id).limit(limit)))

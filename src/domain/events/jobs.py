@@ -1,0 +1,158 @@
+"""Job handlers of event management: the cancellation fan-out, and the scheduler's
+horizon expansion and completion passes. Payload in, domain call, result out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from rollcall.domain.events.admin import complete_due_events
+from rollcall.domain.events.occurrences import EXPANSION_SLACK, expand_events
+from rollcall.domain.jobs.engine import handles
+from rollcall.domain.jobs.row_guard import SkippedRow, counting_skips
+from rollcall.domain.ops.mail import attendee_context, event_context, queue_email
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
+from rollcall.models.enrollment import ACTIVE_STATUSES
+
+NOTIFY_CANCELLATION = "notify_cancellation"
+EXPAND_OCCURRENCES = "expand_occurrences"
+COMPLETE_EVENTS = "complete_events"
+
+
+def cancellation_recipients(
+    session: Session, *, event: Event, occurrence: Occurrence | None
+) -> list[Attendee]:
+    """Every attendee enrolled or waitlisted in the event (or, for one occurrence,
+    in that occurrence or in the event as a whole), each once, by ref."""
+    query = select(Enrollment.attendee_id).where(
+        Enrollment.event_id == event.id, Enrollment.status.in_(ACTIVE_STATUSES)
+    )
+    if occurrence is not None:
+        query = query.where(
+            or_(Enrollment.occurrence_id == occurrence.id, Enrollment.occurrence_id.is_(None))
+        )
+    ids = set(session.scalars(query))
+    if not ids:
+        return []
+    return list(
+        session.scalars(select(Attendee).where(Attendee.id.in_(ids)).order_by(Attendee.ref))
+    )
+
+
+def notify_cancellation(
+    session: Session,
+    *,
+    event: Event,
+    occurrence: Occurrence | None,
+    reason: str,
+    now: datetime,
+    job_id: uuid.UUID | None,
+) -> dict[str, int]:
+    """Queue one cancellation mail per recipient, exactly once each.
+
+    Each mail has the dedupe key ``<template>:<event or occurrence id>:<attendee
+    id>``: one already recorded (a repeated job, a second cancel request) is
+    not queued again.
+    """
+    template = "event_cancelled" if occurrence is None else "occurrence_cancelled"
+    subject_id = event.id if occurrence is None else occurrence.id
+    people = cancellation_recipients(session, event=event, occurrence=occurrence)
+    keys = {person.id: f"{template}:{subject_id}:{person.id}" for person in people}
+    already = (
+        set(
+            session.scalars(
+                select(EmailMessage.dedupe_key).where(EmailMessage.dedupe_key.in_(keys.values()))
+            )
+        )
+        if keys
+        else set()
+    )
+    context_event = event_context(event)
+    context_occurrence = (
+        None
+        if occurrence is None
+        else {
+            "id": str(occurrence.id),
+            "starts_at": occurrence.starts_at.isoformat(),
+            "ends_at": occurrence.ends_at.isoformat(),
+        }
+    )
+    queued = 0
+    for person in people:
+        if keys[person.id] in already:
+            continue
+        queue_email(
+            session,
+            organisation_id=event.organisation_id,
+            template=template,
+            to_address=person.email,
+            to_name=person.name,
+            context={
+                "event": context_event,
+                "occurrence": context_occurrence,
+                "attendee": attendee_context(person),
+                "reason": reason,
+            },
+            now=now,
+            job_id=job_id,
+            dedupe_key=keys[person.id],
+        )
+        queued += 1
+    return {"recipients": len(people), "notified": queued, "already_notified": len(people) - queued}
+
+
+@handles(NOTIFY_CANCELLATION)
+def apply_notify_cancellation(session: Session, job: Job, now: datetime) -> dict[str, Any]:
+    payload = job.payload
+    event = session.get(Event, uuid.UUID(payload["event_id"]), populate_existing=True)
+    assert event is not None
+    occurrence = None
+    if payload.get("occurrence_id"):
+        occurrence = session.get(Occurrence, uuid.UUID(payload["occurrence_id"]))
+        assert occurrence is not None
+    counts = notify_cancellation(
+        session,
+        event=event,
+        occurrence=occurrence,
+        reason=payload.get("reason") or "",
+        now=now,
+        job_id=job.id,
+    )
+    return {"event_id": str(event.id), "occurrence_id": payload.get("occurrence_id"), **counts}
+
+
+@handles(EXPAND_OCCURRENCES)
+def apply_expand_occurrences(session: Session, job: Job, now: datetime) -> dict[str, Any]:
+    """Expand the organisation's recurring events up to the tick's horizon (plus slack)."""
+    until = datetime.fromisoformat(job.payload["until"])
+    events = session.scalars(
+        select(Event).where(
+            Event.organisation_id == job.organisation_id,
+            Event.cancelled.is_(False),
+            Event.status != "completed",
+            Event.expanded_until < until,
+        )
+    ).all()
+    with counting_skips() as skipped:
+        created = expand_events(
+            session, events=events, until=until + EXPANSION_SLACK, skip_bad=True
+        )
+    return {"events": len(events), "occurrences_created": created} | _skipped(skipped)
+
+
+@handles(COMPLETE_EVENTS)
+def apply_complete_events(session: Session, job: Job, now: datetime) -> dict[str, Any]:
+    """Complete the organisation's events that had ended at the scheduler's tick."""
+    as_of = datetime.fromisoformat(job.payload["as_of"])
+    with counting_skips() as skipped:
+        done = complete_due_events(session, organisation_id=job.organisation_id, now=as_of)
+    return {"completed": [str(event_id) for event_id in done]} | _skipped(skipped)
+
+
+def _skipped(rows: list[SkippedRow]) -> dict[str, Any]:
+    """The events a pass skipped (domain.jobs.row_guard), shown in the job's result."""
+    return {"skipped": [{"row": row.what, "error": row.error} for row in rows]} if rows else {}

@@ -1,0 +1,5 @@
+"""Reminders.
+
+Due runs recorded once and their recipients (``runs``), and the reminder job
+handlers (``jobs``).
+"""
