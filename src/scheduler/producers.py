@@ -13,8 +13,6 @@ from rollcall.messaging.outbox import dispatch, relay
 from rollcall.messaging.outbox_reconcile import reconcile
 from rollcall.models.db import sessions_of, transaction
 
-REBUILD_CALENDAR_ACTOR = actor_names.REBUILD_CALENDAR
-
 logger = logging.getLogger("rollcall.scheduler")
 
 
@@ -49,7 +47,7 @@ def enqueue_calendar_rebuild(settings: Settings) -> None:
     the outbox, so a rebuild the broker loses is sent again."""
     factory = sessions_of(settings)
     with transaction(factory) as session:
-        add_message(session, actor=REBUILD_CALENDAR_ACTOR, args=[], now=utcnow())
+        add_message(session, actor=actor_names.REBUILD_CALENDAR, args=[], now=utcnow())
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=utcnow())
     logger.info("calendar rebuild enqueued")

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message, take_pending
-from rollcall.domain.ops.mail import SEND_EMAIL_ACTOR
-from rollcall.domain.reminders.runs import RUN_REMINDER_ACTOR, record_due_reminders
+from rollcall.domain.reminders.runs import record_due_reminders
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, ReminderRun
@@ -112,9 +112,9 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
             )
         ).all()
         for mail_id in [*expired, *retrying]:
-            add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(mail_id)], now=now)
+            add_message(session, actor=actor_names.SEND_EMAIL, args=[str(mail_id)], now=now)
         for run_id in run_ids:
-            add_message(session, actor=RUN_REMINDER_ACTOR, args=[str(run_id)], now=now)
+            add_message(session, actor=actor_names.RUN_REMINDER, args=[str(run_id)], now=now)
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=now)
     total = len(expired) + len(retrying) + len(run_ids)

@@ -248,6 +248,8 @@ def dead_letters(
         filters={"queue": queue, "actor": actor, "q": q},
         queues=QUEUES,
         actors=(actor_names.PROCESS_JOB, actor_names.SEND_EMAIL),
+        # A dead job's argument links to its job page.
+        job_actor=actor_names.PROCESS_JOB,
     )
 
 
