@@ -22,7 +22,7 @@ R = TypeVar("R")
 def with_settings(command: Callable[Concatenate[Settings, P], R]) -> Callable[P, R]:
     """Build the settings once, where a command starts (each command is an entry
     point), and hand them to it as its first argument. Commands that need none
-    (``dev``, ``worker``, ``mail-sink``) do not read the environment."""
+    (``dev``, ``worker``, ``mail-sink``) do not build them."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
