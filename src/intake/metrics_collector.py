@@ -41,7 +41,7 @@ from rollcall.domain.ops.views import count_orphan_payments, count_unsent_outbox
 from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
 from rollcall.messaging.queue_inspect import QUEUES, STATES, inspector_for
 from rollcall.models import EmailMessage, Job, ReminderRun
-from rollcall.models.db import engine_for, sessions_for
+from rollcall.models.db import engine_of, sessions_of
 
 logger = logging.getLogger("rollcall.metrics")
 
@@ -78,7 +78,7 @@ class RollcallCollector:
     # Database -------------------------------------------------------------------
 
     def _database(self) -> Iterator[Metric]:
-        engine = engine_for(self.settings.database_url)
+        engine = engine_of(self.settings)
         with engine.connect() as connection:
             jobs = GaugeMetricFamily(
                 "rollcall_jobs", "Jobs by type and status", labels=["type", "status"]
@@ -96,7 +96,7 @@ class RollcallCollector:
                 mail.add_metric([state], count)
             yield mail
             yield self._reminder_runs(connection)
-        with sessions_for(self.settings.database_url)() as session:
+        with sessions_of(self.settings)() as session:
             orphans = GaugeMetricFamily(
                 "rollcall_orphan_payments",
                 "Payments whose enrollment is no longer enrolled or waitlisted",

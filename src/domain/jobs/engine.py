@@ -36,8 +36,6 @@ from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
 
-PROCESS_JOB_ACTOR = actor_names.PROCESS_JOB
-
 #: A handler applies one job type inside the effect transaction and returns the
 #: job's result. It may raise DomainError (the job fails with that code) or
 #: return {"job_status": "partially_succeeded", ...} with per-row errors.
@@ -149,7 +147,7 @@ def submit_job(
         if existing is None:
             raise
         return _same_request(existing, type, payload), False
-    add_message(session, actor=PROCESS_JOB_ACTOR, args=[str(job.id)], now=now)
+    add_message(session, actor=actor_names.PROCESS_JOB, args=[str(job.id)], now=now)
     return job, True
 
 

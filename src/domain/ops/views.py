@@ -17,8 +17,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.errors import JobNotFound, MailNotFound, MailNotResendable
+from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
-from rollcall.domain.ops.mail import SEND_EMAIL_ACTOR
 from rollcall.models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES
 
@@ -175,7 +175,7 @@ def resend_mail(
     if mail.state != "failed":
         raise MailNotResendable(id=email_id, state=mail.state)
     mail.state = "queued"
-    add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(mail.id)], now=now)
+    add_message(session, actor=actor_names.SEND_EMAIL, args=[str(mail.id)], now=now)
     return mail
 
 

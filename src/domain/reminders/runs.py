@@ -29,7 +29,6 @@ from rollcall.domain.jobs.row_guard import each_row
 from rollcall.domain.ops.mail import attendee_context, event_context
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
-RUN_REMINDER_ACTOR = actor_names.RUN_REMINDER
 SCHEDULED_KINDS: tuple[Literal["before", "after"], ...] = ("before", "after")
 TEMPLATES = {"before": "reminder_before", "after": "reminder_after"}
 
@@ -108,7 +107,7 @@ def _record_run(
         # The unique (occurrence_id, run_key) refused a second run: someone won.
         return None
     if state == "pending":
-        add_message(session, actor=RUN_REMINDER_ACTOR, args=[str(run.id)], now=now)
+        add_message(session, actor=actor_names.RUN_REMINDER, args=[str(run.id)], now=now)
     return run
 
 

@@ -39,7 +39,7 @@ from rollcall.intake.ops.session import (
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.messaging.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
-from rollcall.models.db import sessions_for, transaction
+from rollcall.models.db import sessions_of, transaction
 from rollcall.models.jobs import JOB_STATUSES
 from rollcall.models.mail import EMAIL_STATES
 
@@ -248,6 +248,8 @@ def dead_letters(
         filters={"queue": queue, "actor": actor, "q": q},
         queues=QUEUES,
         actors=(actor_names.PROCESS_JOB, actor_names.SEND_EMAIL),
+        # A dead job's argument links to its job page.
+        job_actor=actor_names.PROCESS_JOB,
     )
 
 
@@ -256,7 +258,7 @@ def _requeue(settings: Settings, inspector: QueueInspector, letter: DeadLetter) 
     the outbox, so a broker that loses it has it sent again. Only the removal
     from the dead-letter set counts: two operators clicking at once requeue it
     once (the second copy sent finds the work done)."""
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     # Reopened first, so the requeued message finds it eligible to run.
     with transaction(factory) as session:
         reopen_for_requeue(session, actor=letter.actor, args=letter.args)
@@ -331,7 +333,7 @@ def resend(
     settings: AppSettings,
     state: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     with transaction(factory) as session:
         ops_views.resend_mail(
             session, organisation_id=me.organisation_id, email_id=email_id, now=utcnow()
