@@ -24,7 +24,7 @@ from rollcall.domain.calendar.cursor import CursorKey, encode_cursor
 from rollcall.domain.calendar.policy import SeatState, calls_to_action
 from rollcall.domain.calendar.query import CalendarQuery
 from rollcall.domain.enrollment.admission import enrollment_refusal
-from rollcall.domain.errors import CalendarEntryNotFound
+from rollcall.domain.errors.calendar import CalendarEntryNotFound
 from rollcall.models import CalendarBookmark, CalendarEntry, Event, Occurrence
 
 entries = cast(Table, CalendarEntry.__table__)

@@ -44,7 +44,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from rollcall.domain.access.scopes import resolve_scope
 from rollcall.domain.enrollment.arrivals import closed_line
 from rollcall.domain.enrollment.bulk.rows import enroll_rows
-from rollcall.domain.errors import DomainError, EventNotFound
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.jobs.engine import log_job, remember_finished
 from rollcall.domain.jobs.outbox import PENDING_KEY, take_pending
 from rollcall.models import Event, Job

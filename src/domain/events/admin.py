@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
-from rollcall.domain.errors import EventRefTaken
+from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,

@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import (
+from rollcall.domain.errors.events import (
     EventCancelled,
     NoUpcomingOccurrence,
     OccurrenceCancelled,

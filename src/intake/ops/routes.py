@@ -19,7 +19,9 @@ from rollcall.config.templating import make_environment
 from rollcall.domain.access.keys import authenticate
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
-from rollcall.domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
+from rollcall.domain.errors import Invalid, RollcallError
+from rollcall.domain.errors.access import InvalidApiKey
+from rollcall.domain.errors.ops import DeadLetterNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.dead_letters import reopen_for_requeue
 from rollcall.domain.jobs.outbox import add_message, take_pending

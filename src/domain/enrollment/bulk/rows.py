@@ -26,9 +26,9 @@ from rollcall.domain.enrollment.admission import enrollment_refusal
 from rollcall.domain.enrollment.attendee_rows import batches, upsert_attendee_rows
 from rollcall.domain.enrollment.bulk.writes import Placement, insert_enrollments
 from rollcall.domain.enrollment.seating import may_enroll_more, seats_grantable
-from rollcall.domain.errors import (
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.enrollment import (
     AlreadyEnrolled,
-    DomainError,
     DuplicateRow,
     EventFull,
     MaxEnrollmentsReached,

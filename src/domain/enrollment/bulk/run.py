@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from rollcall.domain.access.scopes import Scope, resolve_scope
 from rollcall.domain.enrollment.admission import enrollment_refusal
 from rollcall.domain.enrollment.bulk.rows import ChunkOutcome, enroll_rows, mark_duplicates
-from rollcall.domain.errors import BulkRowsFailed, DomainError, EventNotFound, RollcallError
+from rollcall.domain.errors import DomainError, RollcallError
+from rollcall.domain.errors.enrollment import BulkRowsFailed
+from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.models import Event, Job
