@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.access.keys import authenticate
-from rollcall.domain.errors import InsufficientScope
+from rollcall.domain.errors.access import InsufficientScope
 from rollcall.models.db import sessions_of
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rc_...`")

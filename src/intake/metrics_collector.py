@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.ops.producer_health import STATES as PRODUCER_STATES
+from rollcall.domain.ops import producer_health
 from rollcall.domain.ops.producer_health import ProducerHealth, producer_state
 from rollcall.domain.ops.views import count_orphan_payments, count_unsent_outbox
 from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
@@ -217,7 +217,7 @@ class RollcallCollector:
             if one.last_failure is not None:
                 failed_at.add_metric([name], one.last_failure.timestamp())
             current = producer_state(one, now=now)
-            for each in PRODUCER_STATES:
+            for each in producer_health.STATES:
                 state.add_metric([name, each], 1 if each == current else 0)
         yield from (failures, skipped, failed_at, state)
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from rollcall.domain.bounds import INT32_MAX, INT32_MIN, near_window
 from rollcall.domain.enrollment.waitlist import waitlist_position
-from rollcall.domain.errors import AttendeeNotFound, InvalidCursor
+from rollcall.domain.errors import InvalidCursor
+from rollcall.domain.errors.enrollment import AttendeeNotFound
 from rollcall.models import Attendee, Enrollment, Event, Job, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES
 

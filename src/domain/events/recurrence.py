@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, rrule, weekday
 
-from rollcall.domain.errors import RecurrenceTooLarge
+from rollcall.domain.errors.events import RecurrenceTooLarge
 
 RULE_TYPES = ("daily", "weekly", "monthly", "schedule", "does_not_repeat", "timeslots")
 WEEKDAYS: dict[str, weekday] = {

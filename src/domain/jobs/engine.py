@@ -21,13 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from rollcall.config.logs import request_id_var
-from rollcall.domain.errors import (
-    DomainError,
-    IdempotencyKeyReused,
-    JobDataError,
-    JobNotFound,
-    RollcallError,
-)
+from rollcall.domain.errors import DomainError, IdempotencyKeyReused, RollcallError
+from rollcall.domain.errors.ops import JobDataError, JobNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import add_message, take_pending

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import JobNotFound, MailNotFound, MailNotResendable
+from rollcall.domain.errors.ops import JobNotFound, MailNotFound, MailNotResendable
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
