@@ -22,7 +22,7 @@ from rollcall.models import Enrollment, EventSession, Job
 from rollcall.models.db import transaction
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-from tests.unit.test_enroll_groups import T0, db, jobs, new_event, submit
+from tests.component.test_enroll_groups import T0, db, jobs, new_event, submit
 
 __all__ = ["db"]  # the fixture, parametrized over SQLite and PostgreSQL
 
