@@ -35,40 +35,48 @@ def _ids(body: dict[str, object]) -> list[str]:
 
 
 @pytest.fixture
-def ada(unit_stack: Stack) -> tuple[str, str]:
+def ada(component_stack: Stack) -> tuple[str, str]:
     """An organisation key and an end-user token for attendee "ada"."""
-    key = unit_stack.key()
-    with unit_stack.db() as session:
+    key = component_stack.key()
+    with component_stack.db() as session:
         add_attendee(session, org_id(session), "ada")
-    return key, issue_token(unit_stack, key, "ada")
+    return key, issue_token(component_stack, key, "ada")
 
 
 # Tokens and authentication ---------------------------------------------------------
 
 
-def test_token_is_issued_for_a_known_attendee_only(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    with unit_stack.db() as session:
+def test_token_is_issued_for_a_known_attendee_only(component_stack: Stack) -> None:
+    key = component_stack.key()
+    with component_stack.db() as session:
         add_attendee(session, org_id(session), "ada")
-    response = unit_stack.client.post("/v1/attendees/ada/tokens", headers=unit_stack.auth(key))
+    response = component_stack.client.post(
+        "/v1/attendees/ada/tokens", headers=component_stack.auth(key)
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["token"].startswith("rct_") and body["scopes"] == ["AUTHENTICATED"]
 
-    missing = unit_stack.client.post("/v1/attendees/nobody/tokens", headers=unit_stack.auth(key))
+    missing = component_stack.client.post(
+        "/v1/attendees/nobody/tokens", headers=component_stack.auth(key)
+    )
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "ATTENDEE_NOT_FOUND")
 
-    reader = unit_stack.key(scopes=["events:read"])
-    refused = unit_stack.client.post("/v1/attendees/ada/tokens", headers=unit_stack.auth(reader))
+    reader = component_stack.key(scopes=["events:read"])
+    refused = component_stack.client.post(
+        "/v1/attendees/ada/tokens", headers=component_stack.auth(reader)
+    )
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "INSUFFICIENT_SCOPE")
 
 
-def test_token_of_another_organisation_attendee_is_not_found(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    other = unit_stack.key(org="globex")
-    with unit_stack.db() as session:
+def test_token_of_another_organisation_attendee_is_not_found(component_stack: Stack) -> None:
+    key = component_stack.key()
+    other = component_stack.key(org="globex")
+    with component_stack.db() as session:
         add_attendee(session, org_id(session), "ada")
-    response = unit_stack.client.post("/v1/attendees/ada/tokens", headers=unit_stack.auth(other))
+    response = component_stack.client.post(
+        "/v1/attendees/ada/tokens", headers=component_stack.auth(other)
+    )
     assert response.status_code == 404
     assert key != other
 
@@ -82,16 +90,16 @@ def test_token_of_another_organisation_attendee_is_not_found(unit_stack: Stack) 
     ],
 )
 def test_calendar_refuses_anonymous_and_unknown_tokens(
-    unit_stack: Stack, headers: dict[str, str], status: int, code: str
+    component_stack: Stack, headers: dict[str, str], status: int, code: str
 ) -> None:
-    response = unit_stack.client.get("/v1/calendar?fromDate=2030-01-01", headers=headers)
+    response = component_stack.client.get("/v1/calendar?fromDate=2030-01-01", headers=headers)
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_calendar_refuses_an_api_key_as_lacking_the_scope(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    response = calendar(unit_stack, key)
+def test_calendar_refuses_an_api_key_as_lacking_the_scope(component_stack: Stack) -> None:
+    key = component_stack.key()
+    response = calendar(component_stack, key)
     assert (response.status_code, response.json()["error"]["code"]) == (403, "INSUFFICIENT_SCOPE")
 
 
@@ -121,36 +129,38 @@ def test_calendar_refuses_an_api_key_as_lacking_the_scope(unit_stack: Stack) -> 
     ],
 )
 def test_each_bad_request_has_its_own_code(
-    unit_stack: Stack, ada: tuple[str, str], params: dict[str, str | None], code: str
+    component_stack: Stack, ada: tuple[str, str], params: dict[str, str | None], code: str
 ) -> None:
     _key, token = ada
     query = {"fromDate": "2030-01-01T00:00:00Z"} | params
     query = {name: value for name, value in query.items() if value is not None}
-    response = unit_stack.client.get("/v1/calendar", params=query, headers=unit_stack.auth(token))
+    response = component_stack.client.get(
+        "/v1/calendar", params=query, headers=component_stack.auth(token)
+    )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code
 
 
-def test_a_tampered_cursor_is_refused(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_a_tampered_cursor_is_refused(component_stack: Stack, ada: tuple[str, str]) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         add_event(session, org_id(session), starts=[BASE + timedelta(days=i) for i in range(3)])
-    cursor = calendar(unit_stack, token, first=1).json()["page_info"]["end_cursor"]
+    cursor = calendar(component_stack, token, first=1).json()["page_info"]["end_cursor"]
     version, body, mac = cursor.split(".")
     forged = f"{version}.{body[:-1]}{'A' if body[-1] != 'A' else 'B'}.{mac}"
-    response = calendar(unit_stack, token, first=1, after=forged)
+    response = calendar(component_stack, token, first=1, after=forged)
     assert response.json()["error"]["code"] == "INVALID_CURSOR"
-    assert calendar(unit_stack, token, first=1, after=cursor).status_code == 200
+    assert calendar(component_stack, token, first=1, after=cursor).status_code == 200
 
 
 # Contents: personal + public, CTAs, live updates ---------------------------------------------
 
 
 def test_personal_and_public_entries_merge_without_duplicates(
-    unit_stack: Stack, ada: tuple[str, str]
+    component_stack: Stack, ada: tuple[str, str]
 ) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         org = org_id(session)
         ada_row = add_attendee(session, org, "ada-twin")  # someone else
         public = add_event(session, org, name="Public", starts=[BASE, BASE + timedelta(days=2)])
@@ -166,7 +176,7 @@ def test_personal_and_public_entries_merge_without_duplicates(
         session.flush()
         assert cancelled.id
 
-    body = calendar(unit_stack, token).json()
+    body = calendar(component_stack, token).json()
     titles = [(entry["title"], entry["personal"]) for entry in body["entries"]]
     # Then: the public event's two dates (personal, since enrolled), and the draft
     # event ada trains; never another's draft enrollment or a cancelled event.
@@ -178,11 +188,11 @@ def test_personal_and_public_entries_merge_without_duplicates(
     assert starts == sorted(starts)
 
 
-def test_ctas_follow_seats_read_live(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_ctas_follow_seats_read_live(component_stack: Stack, ada: tuple[str, str]) -> None:
     key, token = ada
     # Given an open event with one seat and a waiting list
     event = published_event(
-        unit_stack,
+        component_stack,
         key,
         ref="seat",
         max_subscriptions=1,
@@ -190,7 +200,7 @@ def test_ctas_follow_seats_read_live(unit_stack: Stack, ada: tuple[str, str]) ->
         starts_at="2031-05-01T09:00:00Z",
         ends_at="2031-05-01T10:00:00Z",
     )
-    entry = calendar(unit_stack, token).json()["entries"][0]
+    entry = calendar(component_stack, token).json()["entries"][0]
     actions = [cta["action"] for cta in entry["ctas"]]
     assert actions == ["REGISTER", "TOGGLE_BOOKMARK"]
     register = entry["ctas"][0]
@@ -198,18 +208,18 @@ def test_ctas_follow_seats_read_live(unit_stack: Stack, ada: tuple[str, str]) ->
     assert register["body"] == {"attendee": {"ref": "ada"}}
 
     # When someone else takes the seat (a Core UPDATE of the counter)
-    enroll(unit_stack, key, "seat", "bob")
-    unit_stack.drain()
+    enroll(component_stack, key, "seat", "bob")
+    component_stack.drain()
 
     # Then ada is offered the waiting list
-    entry = calendar(unit_stack, token).json()["entries"][0]
+    entry = calendar(component_stack, token).json()["entries"][0]
     assert [cta["action"] for cta in entry["ctas"]] == ["JOIN_WAITING_LIST", "TOGGLE_BOOKMARK"]
     assert entry["spots_available"] == 0
 
     # And once ada is waitlisted by the worker, the entry is personal and cancellable
-    enroll(unit_stack, key, "seat", "ada")
-    unit_stack.drain()
-    entry = calendar(unit_stack, token).json()["entries"][0]
+    enroll(component_stack, key, "seat", "ada")
+    component_stack.drain()
+    entry = calendar(component_stack, token).json()["entries"][0]
     assert (entry["personal"], entry["enrollment_status"]) == (True, "waitlisted")
     cancel = entry["ctas"][0]
     assert cancel["action"] == "CANCEL_REGISTRATION"
@@ -218,72 +228,72 @@ def test_ctas_follow_seats_read_live(unit_stack: Stack, ada: tuple[str, str]) ->
 
 
 def test_full_event_without_waiting_list_offers_only_the_bookmark(
-    unit_stack: Stack, ada: tuple[str, str]
+    component_stack: Stack, ada: tuple[str, str]
 ) -> None:
     key, token = ada
     published_event(
-        unit_stack,
+        component_stack,
         key,
         ref="tiny",
         max_subscriptions=1,
         starts_at="2031-05-01T09:00:00Z",
         ends_at="2031-05-01T10:00:00Z",
     )
-    enroll(unit_stack, key, "tiny", "bob")
-    unit_stack.drain()
-    entry = calendar(unit_stack, token).json()["entries"][0]
+    enroll(component_stack, key, "tiny", "bob")
+    component_stack.drain()
+    entry = calendar(component_stack, token).json()["entries"][0]
     assert [cta["action"] for cta in entry["ctas"]] == ["TOGGLE_BOOKMARK"]
 
 
-def test_type_filter(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_type_filter(component_stack: Stack, ada: tuple[str, str]) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         org = org_id(session)
         add_event(session, org, name="Web", type="WEBINAR", starts=[BASE])
         add_event(session, org, name="Meet", type="MEETING", starts=[BASE])
-    body = calendar(unit_stack, token, type="WEBINAR").json()
+    body = calendar(component_stack, token, type="WEBINAR").json()
     assert [entry["title"] for entry in body["entries"]] == ["Web"]
-    both = calendar(unit_stack, token, type="webinar,MEETING").json()
+    both = calendar(component_stack, token, type="webinar,MEETING").json()
     assert len(both["entries"]) == 2
 
 
 # Bookmarks -----------------------------------------------------------------------------------
 
 
-def test_bookmark_toggles_shows_and_filters(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_bookmark_toggles_shows_and_filters(component_stack: Stack, ada: tuple[str, str]) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         add_event(session, org_id(session), starts=[BASE, BASE + timedelta(days=1)])
-    first, second = _ids(calendar(unit_stack, token).json())
+    first, second = _ids(calendar(component_stack, token).json())
 
-    marked = unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{second}", headers=unit_stack.auth(token)
+    marked = component_stack.client.post(
+        f"/v1/calendar/bookmarks/{second}", headers=component_stack.auth(token)
     )
     assert marked.json() == {"entry": second, "bookmarked": True}
-    body = calendar(unit_stack, token).json()
+    body = calendar(component_stack, token).json()
     assert [entry["bookmarked"] for entry in body["entries"]] == [False, True]
     toggle = body["entries"][1]["ctas"][-1]
     assert (toggle["action"], toggle["bookmarked"]) == ("TOGGLE_BOOKMARK", True)
-    assert _ids(calendar(unit_stack, token, bookmarked="true").json()) == [second]
+    assert _ids(calendar(component_stack, token, bookmarked="true").json()) == [second]
 
-    unmarked = unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{second}", headers=unit_stack.auth(token)
+    unmarked = component_stack.client.post(
+        f"/v1/calendar/bookmarks/{second}", headers=component_stack.auth(token)
     )
     assert unmarked.json()["bookmarked"] is False
-    assert _ids(calendar(unit_stack, token, bookmarked="true").json()) == []
+    assert _ids(calendar(component_stack, token, bookmarked="true").json()) == []
     # ...and the entry never toggled was never bookmarked
-    body = calendar(unit_stack, token).json()
+    body = calendar(component_stack, token).json()
     assert _ids(body) == [first, second]
     assert [entry["bookmarked"] for entry in body["entries"]] == [False, False]
 
 
 @pytest.mark.parametrize("entry", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
 def test_bookmark_of_an_unknown_entry_is_not_found(
-    unit_stack: Stack, ada: tuple[str, str], entry: str
+    component_stack: Stack, ada: tuple[str, str], entry: str
 ) -> None:
     _key, token = ada
-    response = unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{entry}", headers=unit_stack.auth(token)
+    response = component_stack.client.post(
+        f"/v1/calendar/bookmarks/{entry}", headers=component_stack.auth(token)
     )
     assert (response.status_code, response.json()["error"]["code"]) == (
         404,
@@ -291,13 +301,15 @@ def test_bookmark_of_an_unknown_entry_is_not_found(
     )
 
 
-def test_bookmark_of_a_draft_event_is_not_found(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_bookmark_of_a_draft_event_is_not_found(
+    component_stack: Stack, ada: tuple[str, str]
+) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         draft = add_event(session, org_id(session), status="draft", starts=[BASE])
         occurrence = draft.occurrences[0].id
-    response = unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{occurrence}", headers=unit_stack.auth(token)
+    response = component_stack.client.post(
+        f"/v1/calendar/bookmarks/{occurrence}", headers=component_stack.auth(token)
     )
     assert response.status_code == 404
 
@@ -305,9 +317,9 @@ def test_bookmark_of_a_draft_event_is_not_found(unit_stack: Stack, ada: tuple[st
 # iCalendar ---------------------------------------------------------------------------------
 
 
-def test_ics_feed_parses_back_with_alarms(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_ics_feed_parses_back_with_alarms(component_stack: Stack, ada: tuple[str, str]) -> None:
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         org = org_id(session)
         add_event(
             session,
@@ -318,7 +330,7 @@ def test_ics_feed_parses_back_with_alarms(unit_stack: Stack, ada: tuple[str, str
         )
         add_event(session, org, name="Plain", starts=[BASE + timedelta(days=1)])
 
-    response = unit_stack.client.get(
+    response = component_stack.client.get(
         "/v1/calendar.ics", params={"token": token, "fromDate": "2030-01-01"}
     )
     assert response.status_code == 200
@@ -335,24 +347,26 @@ def test_ics_feed_parses_back_with_alarms(unit_stack: Stack, ada: tuple[str, str
     assert str(parsed["VERSION"]) == "2.0" and "PRODID" in parsed
 
 
-def test_ics_feed_needs_a_token(unit_stack: Stack, ada: tuple[str, str]) -> None:
+def test_ics_feed_needs_a_token(component_stack: Stack, ada: tuple[str, str]) -> None:
     key, _token = ada
-    assert unit_stack.client.get("/v1/calendar.ics").status_code == 401
-    assert unit_stack.client.get("/v1/calendar.ics", params={"token": "rct_x"}).status_code == 401
-    assert unit_stack.client.get("/v1/calendar.ics", params={"token": key}).status_code == 403
+    assert component_stack.client.get("/v1/calendar.ics").status_code == 401
+    assert (
+        component_stack.client.get("/v1/calendar.ics", params={"token": "rct_x"}).status_code == 401
+    )
+    assert component_stack.client.get("/v1/calendar.ics", params={"token": key}).status_code == 403
 
 
 def test_ics_feed_takes_the_token_in_the_authorization_header(
-    unit_stack: Stack, ada: tuple[str, str]
+    component_stack: Stack, ada: tuple[str, str]
 ) -> None:
     # Given an attendee's calendar with one event
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         add_event(session, org_id(session), name="Headed", starts=[BASE])
 
     # When a calendar client sends the token as a bearer header, not in the URL
-    response = unit_stack.client.get(
-        "/v1/calendar.ics", params={"fromDate": "2030-01-01"}, headers=unit_stack.auth(token)
+    response = component_stack.client.get(
+        "/v1/calendar.ics", params={"fromDate": "2030-01-01"}, headers=component_stack.auth(token)
     )
 
     # Then the feed answers, and the header is what counts when both are sent
@@ -363,43 +377,43 @@ def test_ics_feed_takes_the_token_in_the_authorization_header(
         if event.name == "VEVENT"
     ]
     assert summaries == ["Headed"]
-    both = unit_stack.client.get(
-        "/v1/calendar.ics", params={"token": token}, headers=unit_stack.auth("rct_unknown")
+    both = component_stack.client.get(
+        "/v1/calendar.ics", params={"token": token}, headers=component_stack.auth("rct_unknown")
     )
     assert (both.status_code, both.json()["error"]["code"]) == (401, "INVALID_TOKEN")
 
 
 def test_revoked_token_and_other_organisations_stay_out(
-    unit_stack: Stack, ada: tuple[str, str]
+    component_stack: Stack, ada: tuple[str, str]
 ) -> None:
     _key, token = ada
     # Given another organisation with a published event
-    unit_stack.key(org="globex")
-    with unit_stack.db() as session:
+    component_stack.key(org="globex")
+    with component_stack.db() as session:
         theirs = add_event(session, org_id(session, "globex"), name="Theirs", starts=[BASE])
         their_date = theirs.occurrences[0].id
 
     # Then ada neither sees nor bookmarks it
-    assert calendar(unit_stack, token).json()["entries"] == []
-    response = unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{their_date}", headers=unit_stack.auth(token)
+    assert calendar(component_stack, token).json()["entries"] == []
+    response = component_stack.client.post(
+        f"/v1/calendar/bookmarks/{their_date}", headers=component_stack.auth(token)
     )
     assert response.status_code == 404
 
     # And once her token is revoked it is refused
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         session.execute(update(AttendeeToken).values(revoked_at=NOW))
-    refused = calendar(unit_stack, token)
+    refused = calendar(component_stack, token)
     assert (refused.status_code, refused.json()["error"]["code"]) == (401, "INVALID_TOKEN")
 
 
 def test_wire_body_is_the_documented_model_byte_for_byte(
-    unit_stack: Stack, ada: tuple[str, str]
+    component_stack: Stack, ada: tuple[str, str]
 ) -> None:
     """The route serialises plain dicts (calendar_json) for speed; what it sends
     must be exactly what CalendarOut, the documented response model, would."""
     _key, token = ada
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         org = org_id(session)
         me = session.scalars(select(Attendee).where(Attendee.ref == "ada")).one()
         enrolled = add_event(session, org, name="Mine", starts=[BASE], max_subscriptions=5)
@@ -407,16 +421,16 @@ def test_wire_body_is_the_documented_model_byte_for_byte(
         add_event(session, org, name="Open", timezone="America/New_York", starts=[BASE + HOUR])
         trained = add_event(session, org, name="Trained", starts=[BASE + timedelta(days=1)])
         session.add(Trainer(event_id=trained.id, attendee_id=me.id))
-    everything = calendar(unit_stack, token).json()["entries"]
+    everything = calendar(component_stack, token).json()["entries"]
     assert [entry["title"] for entry in everything] == ["Mine", "Open", "Trained"]
-    unit_stack.client.post(
-        f"/v1/calendar/bookmarks/{everything[2]['id']}", headers=unit_stack.auth(token)
+    component_stack.client.post(
+        f"/v1/calendar/bookmarks/{everything[2]['id']}", headers=component_stack.auth(token)
     )
 
     after = everything[0]["cursor"]
-    response = calendar(unit_stack, token, first="2", after=after)
-    secret = unit_stack.settings.calendar_cursor_secret
-    with unit_stack.db() as session:
+    response = calendar(component_stack, token, first="2", after=after)
+    secret = component_stack.settings.calendar_cursor_secret
+    with component_stack.db() as session:
         page = list_calendar(
             session,
             user=authenticate_end_user(session, token),

@@ -108,12 +108,12 @@ def _walk(stack: Stack, token: str, event_id: uuid.UUID, *, backward: bool) -> l
     return seen
 
 
-def test_forward_and_backward_walks_skip_and_repeat_nothing(unit_stack: Stack) -> None:
+def test_forward_and_backward_walks_skip_and_repeat_nothing(component_stack: Stack) -> None:
     # Given 1,000 entries in ada's calendar
-    key, extra_id = _seed(unit_stack)
-    token = issue_token(unit_stack, key, "ada")
-    first = calendar(unit_stack, token, first=100).json()
-    everything = _all(unit_stack, token)
+    key, extra_id = _seed(component_stack)
+    token = issue_token(component_stack, key, "ada")
+    first = calendar(component_stack, token, first=100).json()
+    everything = _all(component_stack, token)
     original = {entry["id"] for entry in everything}
     assert len(everything) == len(original) == TOTAL  # the 100 public+personal dates once
     assert sum(entry["personal"] for entry in everything) == 500
@@ -121,7 +121,7 @@ def test_forward_and_backward_walks_skip_and_repeat_nothing(unit_stack: Stack) -
 
     for backward in (False, True):
         # When the calendar is walked page by page while dates are being added
-        seen = _walk(unit_stack, token, extra_id, backward=backward)
+        seen = _walk(component_stack, token, extra_id, backward=backward)
 
         # Then every entry there at the start is seen exactly once, in order
         ids = [entry["id"] for entry in seen]
@@ -129,7 +129,7 @@ def test_forward_and_backward_walks_skip_and_repeat_nothing(unit_stack: Stack) -
         assert original <= set(ids), "an entry was skipped"
         keys = [_key(entry) for entry in seen]
         assert keys == (sorted(keys, reverse=True) if backward else sorted(keys))
-        original = {entry["id"] for entry in _all(unit_stack, token)}
+        original = {entry["id"] for entry in _all(component_stack, token)}
 
 
 def _all(stack: Stack, token: str) -> list[dict[str, Any]]:
@@ -156,24 +156,24 @@ def _five_daily_dates(stack: Stack) -> str:
     return issue_token(stack, key, "ada")
 
 
-def test_page_info_in_both_directions(unit_stack: Stack) -> None:
-    token = _five_daily_dates(unit_stack)
+def test_page_info_in_both_directions(component_stack: Stack) -> None:
+    token = _five_daily_dates(component_stack)
 
-    page1 = calendar(unit_stack, token, first=2).json()
+    page1 = calendar(component_stack, token, first=2).json()
     assert page1["page_info"]["has_next_page"] is True
     assert page1["page_info"]["has_previous_page"] is False
-    page2 = calendar(unit_stack, token, first=2, after=page1["page_info"]["end_cursor"]).json()
+    page2 = calendar(component_stack, token, first=2, after=page1["page_info"]["end_cursor"]).json()
     assert page2["page_info"]["has_previous_page"] is True
-    page3 = calendar(unit_stack, token, first=2, after=page2["page_info"]["end_cursor"]).json()
+    page3 = calendar(component_stack, token, first=2, after=page2["page_info"]["end_cursor"]).json()
     assert len(page3["entries"]) == 1 and page3["page_info"]["has_next_page"] is False
 
-    last = calendar(unit_stack, token, last=2).json()
+    last = calendar(component_stack, token, last=2).json()
     assert [entry["id"] for entry in last["entries"]] == [
         entry["id"] for entry in (page2["entries"][1:] + page3["entries"])
     ]
     assert last["page_info"]["has_previous_page"] is True
     assert last["page_info"]["has_next_page"] is False
-    back = calendar(unit_stack, token, last=2, before=last["page_info"]["start_cursor"]).json()
+    back = calendar(component_stack, token, last=2, before=last["page_info"]["start_cursor"]).json()
     assert back["page_info"]["has_next_page"] is True
     assert [entry["id"] for entry in back["entries"]] == [
         page1["entries"][1]["id"],
@@ -181,7 +181,7 @@ def test_page_info_in_both_directions(unit_stack: Stack) -> None:
     ]
 
     bounded = calendar(
-        unit_stack,
+        component_stack,
         token,
         fromDate=(BASE + timedelta(days=1)).isoformat(),
         toDate=(BASE + timedelta(days=3)).isoformat(),
@@ -189,10 +189,10 @@ def test_page_info_in_both_directions(unit_stack: Stack) -> None:
     assert len(bounded["entries"]) == 3
 
 
-def test_date_range_edges_cut_pages_exactly(unit_stack: Stack) -> None:
+def test_date_range_edges_cut_pages_exactly(component_stack: Stack) -> None:
     # Given five daily dates d0..d4, and the range d1..d3
-    token = _five_daily_dates(unit_stack)
-    every = calendar(unit_stack, token).json()["entries"]
+    token = _five_daily_dates(component_stack)
+    every = calendar(component_stack, token).json()["entries"]
     day = [entry["id"] for entry in every]
     window = {
         "fromDate": (BASE + timedelta(days=1)).isoformat(),
@@ -203,19 +203,19 @@ def test_date_range_edges_cut_pages_exactly(unit_stack: Stack) -> None:
         return [entry["id"] for entry in page["entries"]]
 
     # Forward: the page at toDate ends there (d4 is outside, not a next page)
-    first = calendar(unit_stack, token, first=2, **window).json()
+    first = calendar(component_stack, token, first=2, **window).json()
     assert ids(first) == day[1:3] and first["page_info"]["has_next_page"] is True
     end = first["page_info"]["end_cursor"]
-    rest = calendar(unit_stack, token, first=2, after=end, **window).json()
+    rest = calendar(component_stack, token, first=2, after=end, **window).json()
     assert ids(rest) == day[3:4] and rest["page_info"]["has_next_page"] is False
 
     # Backward: the page at fromDate ends there (d0 is outside)
-    last = calendar(unit_stack, token, last=2, **window).json()
+    last = calendar(component_stack, token, last=2, **window).json()
     assert ids(last) == day[2:4] and last["page_info"]["has_previous_page"] is True
     start = last["page_info"]["start_cursor"]
-    before = calendar(unit_stack, token, last=2, before=start, **window).json()
+    before = calendar(component_stack, token, last=2, before=start, **window).json()
     assert ids(before) == day[1:2] and before["page_info"]["has_previous_page"] is False
 
     # A cursor from outside the range starts the page at the range's edge
-    outside = calendar(unit_stack, token, first=2, after=every[0]["cursor"], **window).json()
+    outside = calendar(component_stack, token, first=2, after=every[0]["cursor"], **window).json()
     assert ids(outside) == day[1:3]

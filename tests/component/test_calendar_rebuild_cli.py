@@ -16,16 +16,16 @@ from tests.support.calendar import BASE, add_attendee, add_enrollment, add_event
 from tests.support.stack import Stack
 
 
-def test_rebuild_command_restores_the_cache(unit_stack: Stack) -> None:
+def test_rebuild_command_restores_the_cache(component_stack: Stack) -> None:
     # Given a calendar, then a Core bulk write the flush listener cannot see
-    unit_stack.key()
-    with unit_stack.db() as session:
+    component_stack.key()
+    with component_stack.db() as session:
         org = org_id(session)
         ada = add_attendee(session, org, "ada")
         event = add_event(session, org, starts=[BASE + timedelta(days=i) for i in range(30)])
         add_enrollment(session, event, ada)
         expected = expected_snapshot(session.connection())
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         session.execute(update(Event).values(name="Renamed behind the ORM's back"))
         session.execute(delete(CalendarEntry).where(CalendarEntry.attendee_id.is_not(None)))
         drifted = snapshot(session.connection())
@@ -38,29 +38,29 @@ def test_rebuild_command_restores_the_cache(unit_stack: Stack) -> None:
     # Then the cache is exactly what the source tables say
     assert result.exit_code == 0, result.output
     assert "calendar rebuilt: 60 entries" in result.output
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         assert snapshot(session.connection()) == expected
         count = session.scalar(select(func.count()).select_from(CalendarEntry))
     assert count == 60
 
 
-def test_rebuild_command_refuses_an_unknown_organisation(unit_stack: Stack) -> None:
+def test_rebuild_command_refuses_an_unknown_organisation(component_stack: Stack) -> None:
     result = CliRunner().invoke(main, ["calendar", "rebuild", "--org", "nobody"])
     assert result.exit_code != 0
     assert "no organisation named 'nobody'" in result.output
 
 
-def test_scheduler_enqueues_the_rebuild_which_the_worker_runs(unit_stack: Stack) -> None:
+def test_scheduler_enqueues_the_rebuild_which_the_worker_runs(component_stack: Stack) -> None:
     assert (producers.enqueue_calendar_rebuild, 3600) in PRODUCERS
-    unit_stack.key()
-    with unit_stack.db() as session:
+    component_stack.key()
+    with component_stack.db() as session:
         add_event(session, org_id(session), starts=[BASE])
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         session.execute(delete(CalendarEntry))
 
-    producers.enqueue_calendar_rebuild(unit_stack.settings)
-    unit_stack.broker.join("calendar", timeout=60_000)
-    unit_stack.worker.join()  # type: ignore[union-attr]
+    producers.enqueue_calendar_rebuild(component_stack.settings)
+    component_stack.broker.join("calendar", timeout=60_000)
+    component_stack.worker.join()  # type: ignore[union-attr]
 
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         assert session.scalar(select(func.count()).select_from(CalendarEntry)) == 1

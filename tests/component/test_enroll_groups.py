@@ -1,99 +1,29 @@
-"""Single enroll jobs applied in groups (domain.enrollment.group), on SQLite and
-PostgreSQL: one message applies the event's queued jobs in arrival order,
-each job keeps its own outcome, a refusal or a crash stays with its job."""
+"""Single enroll jobs applied in groups (domain.enrollment.group): one message
+applies the event's queued jobs in arrival order, each job keeps its own
+outcome, a refusal or a crash stays with its job. On SQLite here; on PostgreSQL
+in tests/integration/test_enroll_groups_postgres.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import rollcall.domain.enrollment.jobs  # noqa: F401  (registers the enroll runner)
-from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
-from rollcall.domain.enrollment.bulk import rows as bulk_rows
 from rollcall.domain.enrollment.placement_mails import (
     PLACEMENT_MAILS_ACTOR,
     prepare_placement_mails,
 )
 from rollcall.domain.enrollment.waitlist import waitlist_position
-from rollcall.domain.events.catalog import create_event, publish_event
-from rollcall.domain.jobs.engine import apply_job, submit_job
-from rollcall.domain.jobs.outbox import take_pending
-from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
-from rollcall.models.db import dispose_all, sessions_for, transaction
+from rollcall.domain.jobs.engine import apply_job
+from rollcall.models import EmailMessage, Enrollment, OutboxMessage
+from rollcall.models.db import transaction
+from tests.support.enroll_groups import T0, crash_on, database, jobs, new_event, submit
 
-T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
-STARTS = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
-    url = request.getfixturevalue(f"{request.param}_url")
-    yield sessions_for(url)
-    dispose_all()
-
-
-def new_event(db: sessionmaker[Session], seats: int, **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
-    with transaction(db) as session:
-        org = get_or_create_organisation(session, name="acme", now=T0)
-        event = create_event(
-            session,
-            organisation_id=org.id,
-            fields={
-                "name": "Group",
-                "max_subscriptions": seats,
-                "waiting_list": True,
-                "starts_at": STARTS,
-                "ends_at": STARTS + timedelta(hours=2),
-                **fields,
-            },
-            now=T0,
-        )
-        publish_event(session, event=event, now=T0)
-        return org.id, event.id
-
-
-def submit(
-    db: sessionmaker[Session],
-    org: uuid.UUID,
-    event: uuid.UUID,
-    refs: list[str],
-    *,
-    at: datetime = T0,
-    **extra: Any,
-) -> list[uuid.UUID]:
-    """Enroll jobs recorded as intake records them (1 s apart), messages not sent."""
-    ids = []
-    with transaction(db) as session:
-        for i, ref in enumerate(refs):
-            job, _ = submit_job(
-                session,
-                organisation_id=org,
-                type="enroll",
-                payload={
-                    "event_id": str(event),
-                    "attendee": {"ref": ref, "email": f"{ref}@example.org", "name": ref.title()},
-                    **extra,
-                },
-                event_id=event,
-                progress_total=1,
-                now=at + timedelta(seconds=i),
-            )
-            ids.append(job.id)
-        take_pending(session)
-    return ids
-
-
-def jobs(db: sessionmaker[Session], ids: list[uuid.UUID]) -> list[Job]:
-    with db() as session:
-        found = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(ids)))}
-    return [found[job_id] for job_id in ids]
+db = database("sqlite")
 
 
 def test_one_message_applies_the_events_queued_jobs_in_arrival_order(
@@ -208,14 +138,7 @@ def test_a_job_that_crashes_the_group_fails_alone(
     # Given three queued jobs, the middle one crashing whatever applies it
     org, event = new_event(db, seats=5)
     ids = submit(db, org, event, ["ada", "bad", "cy"])
-    original = bulk_rows.enroll_rows
-
-    def crashing(session: Session, **kwargs: Any) -> bulk_rows.ChunkOutcome:
-        if any(row["ref"] == "bad" for row in kwargs["rows"]):
-            raise RuntimeError("boom")
-        return original(session, **kwargs)
-
-    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
+    crash_on(monkeypatch, "bad")
 
     # When each message is handled
     apply_job(db, ids[0], now=lambda: T0)

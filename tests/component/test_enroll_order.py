@@ -1,7 +1,7 @@
-"""The line's order in enroll groups (domain.enrollment.group), on SQLite and
-PostgreSQL: whichever message a worker takes first, and whatever fails, seats
-and waiting-list places go in acceptance order; and a job's result tells the
-place as it is now.
+"""The line's order in enroll groups (domain.enrollment.group): whichever
+message a worker takes first, and whatever fails, seats and waiting-list places
+go in acceptance order; and a job's result tells the place as it is now. On
+SQLite here; on PostgreSQL in tests/integration/test_enroll_groups_postgres.py.
 
 The races between workers themselves are in tests/integration/test_fair_line.py.
 """
@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.enrollment.bulk import rows as bulk_rows
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.models import Enrollment, EventSession, Job
 from rollcall.models.db import transaction
+from tests.support.enroll_groups import T0, crash_on, database, jobs, new_event, submit
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-from tests.component.test_enroll_groups import T0, db, jobs, new_event, submit
 
-__all__ = ["db"]  # the fixture, parametrized over SQLite and PostgreSQL
+db = database("sqlite")
 
 LATER = T0 + timedelta(hours=1)
 
@@ -94,14 +92,7 @@ def test_a_crash_in_the_group_keeps_everyone_elses_turn(
     # Given one seat, and three queued jobs whose middle one crashes
     org, event = new_event(db, seats=1)
     ids = submit(db, org, event, ["ada", "bad", "cy"])
-    original = bulk_rows.enroll_rows
-
-    def crashing(session: Session, **kwargs: Any) -> bulk_rows.ChunkOutcome:
-        if any(row["ref"] == "bad" for row in kwargs["rows"]):
-            raise RuntimeError("boom")
-        return original(session, **kwargs)
-
-    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
+    crash_on(monkeypatch, "bad")
 
     # When the messages are taken youngest first
     apply_job(db, ids[2], now=lambda: LATER)
@@ -171,9 +162,9 @@ def test_requests_stamped_in_the_same_microsecond_keep_one_order(
     assert [places[i] for i in in_order] == [None, 1, 2, 3, 4, 5]
 
 
-def test_a_job_result_tells_the_place_as_it_is_now(unit_stack: Stack) -> None:
+def test_a_job_result_tells_the_place_as_it_is_now(component_stack: Stack) -> None:
     # Given one seat: ada has it, bob waits first, cy second
-    stack = unit_stack
+    stack = component_stack
     key = stack.key()
     event = published_event(stack, key, max_subscriptions=1, waiting_list=True)["id"]
     ada, bob, cy = (enroll(stack, key, event, ref)["id"] for ref in ["ada", "bob", "cy"])

@@ -69,18 +69,20 @@ bodies = st.fixed_dictionaries(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=bodies)
-def test_random_event_bodies_never_cause_a_5xx(unit_stack: Stack, body: dict[str, Any]) -> None:
-    key = unit_stack.extra.setdefault("key", unit_stack.key())
-    response = call(unit_stack, key, "POST", "/v1/events", json=body)
+def test_random_event_bodies_never_cause_a_5xx(
+    component_stack: Stack, body: dict[str, Any]
+) -> None:
+    key = component_stack.extra.setdefault("key", component_stack.key())
+    response = call(component_stack, key, "POST", "/v1/events", json=body)
     assert response.status_code in (201, 422), response.text
     if response.status_code == 201:
         event_id = response.json()["id"]
-        listed = call(unit_stack, key, "GET", f"/v1/events/{event_id}/occurrences")
+        listed = call(component_stack, key, "GET", f"/v1/events/{event_id}/occurrences")
         assert listed.status_code == 200, listed.text
 
 
-def test_a_rule_that_would_make_too_many_occurrences_is_refused(unit_stack: Stack) -> None:
-    key = unit_stack.key()
+def test_a_rule_that_would_make_too_many_occurrences_is_refused(component_stack: Stack) -> None:
+    key = component_stack.key()
     slots = [
         {"start": f"{hour:02d}:{minute:02d}", "duration_minutes": 15}
         for hour in range(24)
@@ -91,4 +93,6 @@ def test_a_rule_that_would_make_too_many_occurrences_is_refused(unit_stack: Stac
         "type": "MEETING",
         "recurrence": {"type": "timeslots", "starts_on": "1990-01-01T00:00:00", "timeslots": slots},
     }
-    refused(call(unit_stack, key, "POST", "/v1/events", json=body), 422, "RECURRENCE_TOO_LARGE")
+    refused(
+        call(component_stack, key, "POST", "/v1/events", json=body), 422, "RECURRENCE_TOO_LARGE"
+    )

@@ -15,15 +15,15 @@ from tests.support.stack import Stack
 
 
 @pytest.fixture(autouse=True)
-def _long_horizon(unit_stack: Stack) -> None:
+def _long_horizon(component_stack: Stack) -> None:
     # The test dates are in 2030: expand that far ahead.
-    unit_stack.settings.occurrence_horizon_days = 3650
+    component_stack.settings.occurrence_horizon_days = 3650
 
 
-def test_create_with_the_whole_model_and_a_rule(unit_stack: Stack) -> None:
+def test_create_with_the_whole_model_and_a_rule(component_stack: Stack) -> None:
     # Given an organiser with a trainer on file
-    key = unit_stack.key()
-    make_attendee(unit_stack, "trainer-tess")
+    key = component_stack.key()
+    make_attendee(component_stack, "trainer-tess")
 
     # When they create a recurring event with every setting
     body: dict[str, Any] = {
@@ -44,7 +44,7 @@ def test_create_with_the_whole_model_and_a_rule(unit_stack: Stack) -> None:
         "recurrence": DAILY,
         "trainers": {"refs": ["trainer-tess"]},
     }
-    event = ok(call(unit_stack, key, "POST", "/v1/events", json=body), 201)
+    event = ok(call(component_stack, key, "POST", "/v1/events", json=body), 201)
 
     # Then it is a draft with five occurrences, times in UTC and local time
     assert (event["status"], event["type"], event["price"]) == ("draft", "COURSE", "125.50")
@@ -53,33 +53,33 @@ def test_create_with_the_whole_model_and_a_rule(unit_stack: Stack) -> None:
     assert event["starts_at"]["utc"] == "2030-01-07T08:00:00Z"
     assert event["starts_at"]["local"] == "2030-01-07T09:00:00+01:00"
     assert event["ends_at"]["local"] == "2030-01-11T10:30:00+01:00"
-    occurrences = ok(call(unit_stack, key, "GET", "/v1/events/course-1/occurrences"))
+    occurrences = ok(call(component_stack, key, "GET", "/v1/events/course-1/occurrences"))
     assert [o["starts_at"]["local"][:16] for o in occurrences["items"]] == [
         f"2030-01-{day:02d}T09:00" for day in range(7, 12)
     ]
     assert occurrences["next_cursor"] is None
-    trainers = ok(call(unit_stack, key, "GET", "/v1/events/course-1/trainers"))
+    trainers = ok(call(component_stack, key, "GET", "/v1/events/course-1/trainers"))
     assert [t["ref"] for t in trainers] == ["trainer-tess"]
 
 
-def test_create_with_explicit_dates(unit_stack: Stack) -> None:
-    key = unit_stack.key()
+def test_create_with_explicit_dates(component_stack: Stack) -> None:
+    key = component_stack.key()
     dates = [
         {"starts_at": "2030-09-19T09:00:00Z", "ends_at": "2030-09-19T12:00:00Z"},
         {"starts_at": "2030-09-12T09:00:00Z", "ends_at": "2030-09-12T12:00:00Z"},
     ]
-    event = create_event(unit_stack, key, ref="sept", dates=dates)
+    event = create_event(component_stack, key, ref="sept", dates=dates)
     assert event["starts_at"]["utc"] == "2030-09-12T09:00:00Z"
     assert event["ends_at"]["utc"] == "2030-09-19T12:00:00Z"
-    items = ok(call(unit_stack, key, "GET", "/v1/events/sept/occurrences"))["items"]
+    items = ok(call(component_stack, key, "GET", "/v1/events/sept/occurrences"))["items"]
     assert [o["starts_at"]["utc"] for o in items] == [
         "2030-09-12T09:00:00Z",
         "2030-09-19T09:00:00Z",
     ]
 
 
-def test_create_validation(unit_stack: Stack) -> None:
-    key = unit_stack.key()
+def test_create_validation(component_stack: Stack) -> None:
+    key = component_stack.key()
     base = {"name": "x", "type": "MEETING"}
     bad = [
         {"name": "x"},  # type is required
@@ -97,21 +97,23 @@ def test_create_validation(unit_stack: Stack) -> None:
         | {"dates": [{"starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-01T09:00:00Z"}]},
     ]
     for body in bad:
-        refused(call(unit_stack, key, "POST", "/v1/events", json=body), 422, "VALIDATION_ERROR")
-    create_event(unit_stack, key, ref="taken")
+        refused(
+            call(component_stack, key, "POST", "/v1/events", json=body), 422, "VALIDATION_ERROR"
+        )
+    create_event(component_stack, key, ref="taken")
     refused(
-        call(unit_stack, key, "POST", "/v1/events", json=base | {"ref": "taken"}),
+        call(component_stack, key, "POST", "/v1/events", json=base | {"ref": "taken"}),
         409,
         "EVENT_REF_TAKEN",
     )
 
 
-def test_list_filters_and_cursor_pagination(unit_stack: Stack) -> None:
+def test_list_filters_and_cursor_pagination(component_stack: Stack) -> None:
     # Given five events of two types, two of them published
-    key = unit_stack.key()
+    key = component_stack.key()
     for i in range(5):
         create_event(
-            unit_stack,
+            component_stack,
             key,
             ref=f"e{i}",
             type="WEBINAR" if i % 2 else "MEETING",
@@ -119,14 +121,14 @@ def test_list_filters_and_cursor_pagination(unit_stack: Stack) -> None:
             ends_at=f"2030-0{i + 1}-01T10:00:00Z",
         )
     for ref in ("e1", "e3"):
-        ok(call(unit_stack, key, "POST", f"/v1/events/{ref}/publish"))
+        ok(call(component_stack, key, "POST", f"/v1/events/{ref}/publish"))
 
     # When listing two at a time, the pages cover every event once, in order
     seen: list[str] = []
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = ok(call(unit_stack, key, "GET", "/v1/events", params=params))
+        page = ok(call(component_stack, key, "GET", "/v1/events", params=params))
         seen += [e["ref"] for e in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -135,18 +137,21 @@ def test_list_filters_and_cursor_pagination(unit_stack: Stack) -> None:
 
     def refs(**params: Any) -> list[str]:
         return [
-            e["ref"] for e in ok(call(unit_stack, key, "GET", "/v1/events", params=params))["items"]
+            e["ref"]
+            for e in ok(call(component_stack, key, "GET", "/v1/events", params=params))["items"]
         ]
 
     assert refs(status="published") == ["e1", "e3"]
     assert refs(type="MEETING") == ["e0", "e2", "e4"]
     assert refs(**{"from": "2030-02-01T00:00:00Z", "to": "2030-04-01T00:00:00Z"}) == ["e1", "e2"]
     refused(
-        call(unit_stack, key, "GET", "/v1/events", params={"cursor": "nope"}), 422, "INVALID_CURSOR"
+        call(component_stack, key, "GET", "/v1/events", params={"cursor": "nope"}),
+        422,
+        "INVALID_CURSOR",
     )
     refused(
         call(
-            unit_stack,
+            component_stack,
             key,
             "GET",
             "/v1/events",
@@ -156,19 +161,19 @@ def test_list_filters_and_cursor_pagination(unit_stack: Stack) -> None:
         "INVALID_DATE_RANGE",
     )
     refused(
-        call(unit_stack, key, "GET", "/v1/events", params={"status": "gone"}),
+        call(component_stack, key, "GET", "/v1/events", params={"status": "gone"}),
         422,
         "VALIDATION_ERROR",
     )
 
 
-def test_occurrences_pagination_and_range(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    create_event(unit_stack, key, ref="r", recurrence=DAILY)
-    first = ok(call(unit_stack, key, "GET", "/v1/events/r/occurrences", params={"limit": 3}))
+def test_occurrences_pagination_and_range(component_stack: Stack) -> None:
+    key = component_stack.key()
+    create_event(component_stack, key, ref="r", recurrence=DAILY)
+    first = ok(call(component_stack, key, "GET", "/v1/events/r/occurrences", params={"limit": 3}))
     second = ok(
         call(
-            unit_stack,
+            component_stack,
             key,
             "GET",
             "/v1/events/r/occurrences",
@@ -179,7 +184,7 @@ def test_occurrences_pagination_and_range(unit_stack: Stack) -> None:
     assert second["next_cursor"] is None
     ranged = ok(
         call(
-            unit_stack,
+            component_stack,
             key,
             "GET",
             "/v1/events/r/occurrences",
@@ -188,33 +193,35 @@ def test_occurrences_pagination_and_range(unit_stack: Stack) -> None:
     )
     assert [o["starts_at"]["utc"][:10] for o in ranged["items"]] == ["2030-01-08", "2030-01-09"]
     refused(
-        call(unit_stack, key, "GET", "/v1/events/r/occurrences", params={"cursor": "x"}),
+        call(component_stack, key, "GET", "/v1/events/r/occurrences", params={"cursor": "x"}),
         422,
         "INVALID_CURSOR",
     )
-    refused(call(unit_stack, key, "GET", "/v1/events/none/occurrences"), 404, "EVENT_NOT_FOUND")
+    refused(
+        call(component_stack, key, "GET", "/v1/events/none/occurrences"), 404, "EVENT_NOT_FOUND"
+    )
 
 
-def test_show_by_id_or_ref_and_tenancy(unit_stack: Stack) -> None:
-    ours, theirs = unit_stack.key("acme"), unit_stack.key("globex")
-    event = create_event(unit_stack, ours, ref="mine")
-    assert ok(call(unit_stack, ours, "GET", f"/v1/events/{event['id']}"))["ref"] == "mine"
+def test_show_by_id_or_ref_and_tenancy(component_stack: Stack) -> None:
+    ours, theirs = component_stack.key("acme"), component_stack.key("globex")
+    event = create_event(component_stack, ours, ref="mine")
+    assert ok(call(component_stack, ours, "GET", f"/v1/events/{event['id']}"))["ref"] == "mine"
     for path in (
         f"/v1/events/{event['id']}",
         "/v1/events/mine/occurrences",
         "/v1/events/mine/sessions",
         "/v1/events/mine/trainers",
     ):
-        refused(call(unit_stack, theirs, "GET", path), 404, "EVENT_NOT_FOUND")
+        refused(call(component_stack, theirs, "GET", path), 404, "EVENT_NOT_FOUND")
     for method, path in (("PATCH", "/v1/events/mine"), ("DELETE", "/v1/events/mine")):
-        refused(call(unit_stack, theirs, method, path, json={}), 404, "EVENT_NOT_FOUND")
+        refused(call(component_stack, theirs, method, path, json={}), 404, "EVENT_NOT_FOUND")
 
 
-def test_scopes(unit_stack: Stack) -> None:
-    owner = unit_stack.key()
-    reader = unit_stack.key(scopes=["events:read"])
-    create_event(unit_stack, owner, ref="s")
-    ok(call(unit_stack, reader, "GET", "/v1/events/s"))
+def test_scopes(component_stack: Stack) -> None:
+    owner = component_stack.key()
+    reader = component_stack.key(scopes=["events:read"])
+    create_event(component_stack, owner, ref="s")
+    ok(call(component_stack, reader, "GET", "/v1/events/s"))
     for method, path in (
         ("PATCH", "/v1/events/s"),
         ("POST", "/v1/events/s/publish"),
@@ -222,19 +229,19 @@ def test_scopes(unit_stack: Stack) -> None:
         ("DELETE", "/v1/events/s"),
         ("POST", "/v1/events/s/sessions"),
     ):
-        refused(call(unit_stack, reader, method, path, json={}), 403, "INSUFFICIENT_SCOPE")
-    refused(unit_stack.client.get("/v1/events"), 401, "INVALID_API_KEY")
+        refused(call(component_stack, reader, method, path, json={}), 403, "INSUFFICIENT_SCOPE")
+    refused(component_stack.client.get("/v1/events"), 401, "INVALID_API_KEY")
 
 
-def test_patch_follows_the_lifecycle(unit_stack: Stack) -> None:
+def test_patch_follows_the_lifecycle(component_stack: Stack) -> None:
     # Given a draft event
-    key = unit_stack.key()
-    create_event(unit_stack, key, ref="p", max_subscriptions=2, waiting_list=True)
+    key = component_stack.key()
+    create_event(component_stack, key, ref="p", max_subscriptions=2, waiting_list=True)
 
     # Draft: name and registration end may change
     changed = ok(
         call(
-            unit_stack,
+            component_stack,
             key,
             "PATCH",
             "/v1/events/p",
@@ -244,7 +251,7 @@ def test_patch_follows_the_lifecycle(unit_stack: Stack) -> None:
     assert changed["name"] == "Renamed"
 
     # Published: name, registration end, timezone refused; description allowed
-    ok(call(unit_stack, key, "POST", "/v1/events/p/publish"))
+    ok(call(component_stack, key, "POST", "/v1/events/p/publish"))
     for field, value in (
         ("name", "Again"),
         ("registration_end", "2031-02-01T00:00:00Z"),
@@ -252,13 +259,13 @@ def test_patch_follows_the_lifecycle(unit_stack: Stack) -> None:
         ("recurrence", DAILY),
     ):
         body = refused(
-            call(unit_stack, key, "PATCH", "/v1/events/p", json={field: value}),
+            call(component_stack, key, "PATCH", "/v1/events/p", json={field: value}),
             409,
             "EVENT_NOT_DRAFT",
         )
         assert body["details"]["field"] == field
     assert (
-        ok(call(unit_stack, key, "PATCH", "/v1/events/p", json={"description": "New"}))[
+        ok(call(component_stack, key, "PATCH", "/v1/events/p", json={"description": "New"}))[
             "description"
         ]
         == "New"
@@ -266,100 +273,110 @@ def test_patch_follows_the_lifecycle(unit_stack: Stack) -> None:
 
     # Capacity: down to the enrolled count, never below it
     for ref in ("ada", "bob", "cy"):
-        enroll(unit_stack, key, "p", ref)
-    unit_stack.drain()
+        enroll(component_stack, key, "p", ref)
+    component_stack.drain()
     refused(
-        call(unit_stack, key, "PATCH", "/v1/events/p", json={"max_subscriptions": 1}),
+        call(component_stack, key, "PATCH", "/v1/events/p", json={"max_subscriptions": 1}),
         409,
         "CAPACITY_BELOW_ENROLLED",
     )
     refused(
-        call(unit_stack, key, "PATCH", "/v1/events/p", json={"min_subscriptions": 3}),
+        call(component_stack, key, "PATCH", "/v1/events/p", json={"min_subscriptions": 3}),
         422,
         "MIN_ABOVE_MAX",
     )
     refused(
-        call(unit_stack, key, "PATCH", "/v1/events/p", json={"waiting_list": False}),
+        call(component_stack, key, "PATCH", "/v1/events/p", json={"waiting_list": False}),
         409,
         "WAITING_LIST_NOT_EMPTY",
     )
-    raised = ok(call(unit_stack, key, "PATCH", "/v1/events/p", json={"max_subscriptions": 5}))
+    raised = ok(call(component_stack, key, "PATCH", "/v1/events/p", json={"max_subscriptions": 5}))
     assert (raised["max_subscriptions"], raised["enrolled_count"]) == (5, 2)
-    create_event(unit_stack, key, ref="other")
+    create_event(component_stack, key, ref="other")
     refused(
-        call(unit_stack, key, "PATCH", "/v1/events/p", json={"ref": "other"}),
+        call(component_stack, key, "PATCH", "/v1/events/p", json={"ref": "other"}),
         409,
         "EVENT_REF_TAKEN",
     )
     for body in ({"name": "n" * 76}, {"type": None}, {"timezone": None}, {"unknown": 1}):
-        refused(call(unit_stack, key, "PATCH", "/v1/events/p", json=body), 422, "VALIDATION_ERROR")
+        refused(
+            call(component_stack, key, "PATCH", "/v1/events/p", json=body), 422, "VALIDATION_ERROR"
+        )
 
 
-def test_patch_rule_of_a_draft_rebuilds_its_occurrences(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    create_event(unit_stack, key, ref="d", recurrence=DAILY)
+def test_patch_rule_of_a_draft_rebuilds_its_occurrences(component_stack: Stack) -> None:
+    key = component_stack.key()
+    create_event(component_stack, key, ref="d", recurrence=DAILY)
     weekly = DAILY | {"type": "weekly", "ends": {"type": "after", "count": 2}}
-    event = ok(call(unit_stack, key, "PATCH", "/v1/events/d", json={"recurrence": weekly}))
-    items = ok(call(unit_stack, key, "GET", "/v1/events/d/occurrences"))["items"]
+    event = ok(call(component_stack, key, "PATCH", "/v1/events/d", json={"recurrence": weekly}))
+    items = ok(call(component_stack, key, "GET", "/v1/events/d/occurrences"))["items"]
     assert [o["starts_at"]["local"][:10] for o in items] == ["2030-01-07", "2030-01-14"]
     assert event["ends_at"]["local"] == "2030-01-14T10:30:00+01:00"
     moved = ok(
-        call(unit_stack, key, "PATCH", "/v1/events/d", json={"timezone": "America/New_York"})
+        call(component_stack, key, "PATCH", "/v1/events/d", json={"timezone": "America/New_York"})
     )
     assert moved["starts_at"]["utc"] == "2030-01-07T14:00:00Z"
 
 
-def test_publish_and_unpublish(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    create_event(unit_stack, key, ref="u")
-    ok(call(unit_stack, key, "POST", "/v1/events/u/sessions", json={"name": "Morning"}), 201)
+def test_publish_and_unpublish(component_stack: Stack) -> None:
+    key = component_stack.key()
+    create_event(component_stack, key, ref="u")
+    ok(call(component_stack, key, "POST", "/v1/events/u/sessions", json={"name": "Morning"}), 201)
     refused(
-        call(unit_stack, key, "POST", "/v1/events/u/unpublish"), 409, "EVENT_ALREADY_UNPUBLISHED"
+        call(component_stack, key, "POST", "/v1/events/u/unpublish"),
+        409,
+        "EVENT_ALREADY_UNPUBLISHED",
     )
-    ok(call(unit_stack, key, "POST", "/v1/events/u/publish"))
-    refused(call(unit_stack, key, "POST", "/v1/events/u/publish"), 409, "EVENT_ALREADY_PUBLISHED")
+    ok(call(component_stack, key, "POST", "/v1/events/u/publish"))
+    refused(
+        call(component_stack, key, "POST", "/v1/events/u/publish"), 409, "EVENT_ALREADY_PUBLISHED"
+    )
 
     # When unpublished with no seat taken, its sessions are off sale
-    assert ok(call(unit_stack, key, "POST", "/v1/events/u/unpublish"))["status"] == "draft"
-    with unit_stack.db() as session:
+    assert ok(call(component_stack, key, "POST", "/v1/events/u/unpublish"))["status"] == "draft"
+    with component_stack.db() as session:
         assert session.scalars(select(EventSession.status)).all() == ["inactive"]
 
     # Once a seat is taken, unpublish is refused
-    ok(call(unit_stack, key, "POST", "/v1/events/u/publish"))
-    enroll(unit_stack, key, "u", "ada")
-    unit_stack.drain()
-    refused(call(unit_stack, key, "POST", "/v1/events/u/unpublish"), 409, "EVENT_HAS_ENROLLMENTS")
+    ok(call(component_stack, key, "POST", "/v1/events/u/publish"))
+    enroll(component_stack, key, "u", "ada")
+    component_stack.drain()
+    refused(
+        call(component_stack, key, "POST", "/v1/events/u/unpublish"), 409, "EVENT_HAS_ENROLLMENTS"
+    )
 
 
-def test_delete_only_a_draft_without_enrollments(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="pub")
-    refused(call(unit_stack, key, "DELETE", "/v1/events/pub"), 409, "EVENT_IS_PUBLISHED")
-    enroll(unit_stack, key, "pub", "ada")
-    unit_stack.drain()
+def test_delete_only_a_draft_without_enrollments(component_stack: Stack) -> None:
+    key = component_stack.key()
+    published_event(component_stack, key, ref="pub")
+    refused(call(component_stack, key, "DELETE", "/v1/events/pub"), 409, "EVENT_IS_PUBLISHED")
+    enroll(component_stack, key, "pub", "ada")
+    component_stack.drain()
 
-    draft = create_event(unit_stack, key, ref="gone", recurrence=DAILY)
-    assert ok(call(unit_stack, key, "DELETE", "/v1/events/gone")) == {"event_id": draft["id"]}
-    refused(call(unit_stack, key, "GET", "/v1/events/gone"), 404, "EVENT_NOT_FOUND")
-    refused(call(unit_stack, key, "DELETE", "/v1/events/gone"), 404, "EVENT_NOT_FOUND")
+    draft = create_event(component_stack, key, ref="gone", recurrence=DAILY)
+    assert ok(call(component_stack, key, "DELETE", "/v1/events/gone")) == {"event_id": draft["id"]}
+    refused(call(component_stack, key, "GET", "/v1/events/gone"), 404, "EVENT_NOT_FOUND")
+    refused(call(component_stack, key, "DELETE", "/v1/events/gone"), 404, "EVENT_NOT_FOUND")
 
 
-def test_copy_keeps_settings_sessions_rule_and_trainers_not_enrollments(unit_stack: Stack) -> None:
+def test_copy_keeps_settings_sessions_rule_and_trainers_not_enrollments(
+    component_stack: Stack,
+) -> None:
     # Given a published event with a rule, a session on one date, a trainer and an enrollment
-    key = unit_stack.key()
-    make_attendee(unit_stack, "tess")
+    key = component_stack.key()
+    make_attendee(component_stack, "tess")
     published_event(
-        unit_stack,
+        component_stack,
         key,
         ref="orig",
         recurrence=DAILY,
         max_subscriptions=9,
         trainers={"refs": ["tess"]},
     )
-    second = ok(call(unit_stack, key, "GET", "/v1/events/orig/occurrences"))["items"][1]
+    second = ok(call(component_stack, key, "GET", "/v1/events/orig/occurrences"))["items"][1]
     ok(
         call(
-            unit_stack,
+            component_stack,
             key,
             "POST",
             "/v1/events/orig/sessions",
@@ -367,40 +384,40 @@ def test_copy_keeps_settings_sessions_rule_and_trainers_not_enrollments(unit_sta
         ),
         201,
     )
-    enroll(unit_stack, key, "orig", "ada")
-    unit_stack.drain()
+    enroll(component_stack, key, "orig", "ada")
+    component_stack.drain()
 
     # When it is copied under a new ref
-    copy = ok(call(unit_stack, key, "POST", "/v1/events/orig/copy", json={"ref": "copy"}), 201)
+    copy = ok(call(component_stack, key, "POST", "/v1/events/orig/copy", json={"ref": "copy"}), 201)
 
     # Then the copy is a draft with the same settings and dates, and no enrollments
     assert (copy["status"], copy["ref"], copy["max_subscriptions"]) == ("draft", "copy", 9)
     assert (copy["enrolled_count"], copy["recurrence"]["type"]) == (0, "daily")
-    items = ok(call(unit_stack, key, "GET", "/v1/events/copy/occurrences"))["items"]
+    items = ok(call(component_stack, key, "GET", "/v1/events/copy/occurrences"))["items"]
     assert len(items) == 5
-    (lab,) = ok(call(unit_stack, key, "GET", "/v1/events/copy/sessions"))
+    (lab,) = ok(call(component_stack, key, "GET", "/v1/events/copy/sessions"))
     assert lab["occurrences"] == {"type": "specific", "ids": [items[1]["id"]]}
-    assert [t["ref"] for t in ok(call(unit_stack, key, "GET", "/v1/events/copy/trainers"))] == [
-        "tess"
-    ]
+    assert [
+        t["ref"] for t in ok(call(component_stack, key, "GET", "/v1/events/copy/trainers"))
+    ] == ["tess"]
     refused(
-        call(unit_stack, key, "POST", "/v1/events/orig/copy", json={"ref": "copy"}),
+        call(component_stack, key, "POST", "/v1/events/orig/copy", json={"ref": "copy"}),
         409,
         "EVENT_REF_TAKEN",
     )
-    assert ok(call(unit_stack, key, "POST", "/v1/events/orig/copy"), 201)["ref"] is None
+    assert ok(call(component_stack, key, "POST", "/v1/events/orig/copy"), 201)["ref"] is None
 
 
-def test_dropping_the_rule_keeps_the_dates_and_stops_expansion(unit_stack: Stack) -> None:
-    key = unit_stack.key()
-    create_event(unit_stack, key, ref="norule", recurrence=DAILY)
-    event = ok(call(unit_stack, key, "PATCH", "/v1/events/norule", json={"recurrence": None}))
+def test_dropping_the_rule_keeps_the_dates_and_stops_expansion(component_stack: Stack) -> None:
+    key = component_stack.key()
+    create_event(component_stack, key, ref="norule", recurrence=DAILY)
+    event = ok(call(component_stack, key, "PATCH", "/v1/events/norule", json={"recurrence": None}))
     assert (event["recurrence"], event["expanded_until"]) == (None, None)
-    assert len(ok(call(unit_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]) == 5
+    assert len(ok(call(component_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]) == 5
     dates = [{"starts_at": "2030-02-01T09:00:00Z", "ends_at": "2030-02-01T10:00:00Z"}]
-    event = ok(call(unit_stack, key, "PATCH", "/v1/events/norule", json={"dates": dates}))
+    event = ok(call(component_stack, key, "PATCH", "/v1/events/norule", json={"dates": dates}))
     assert event["starts_at"]["utc"] == event["ends_at"]["utc"][:11] + "09:00:00Z"
-    items = ok(call(unit_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]
+    items = ok(call(component_stack, key, "GET", "/v1/events/norule/occurrences"))["items"]
     assert [o["starts_at"]["utc"] for o in items] == ["2030-02-01T09:00:00Z"]
 
 

@@ -28,10 +28,10 @@ OPERATIONS = sorted(
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_operation_answers_no_5xx(unit_stack: Stack, label: str) -> None:
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="fuzz", max_subscriptions=3)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", unit_stack.client.app)
+def test_operation_answers_no_5xx(component_stack: Stack, label: str) -> None:
+    key = component_stack.key()
+    published_event(component_stack, key, ref="fuzz", max_subscriptions=3)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", component_stack.client.app)
     (operation,) = [
         op
         for op in (result.ok() for result in schema.get_all_operations())
@@ -46,7 +46,7 @@ def test_operation_answers_no_5xx(unit_stack: Stack, label: str) -> None:
         database=None,
     )
     def check(case: Any) -> None:
-        response = case.call(headers=unit_stack.auth(key))
+        response = case.call(headers=component_stack.auth(key))
         assert response.status_code < 500, (case.method, case.path, response.text)
         if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
             body = response.json()

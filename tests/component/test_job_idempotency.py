@@ -57,32 +57,32 @@ def snapshot(stack: Stack) -> tuple[Any, ...]:
     [_enroll, _bulk(True), _bulk(False), _remove, _cancel],
     ids=["enroll", "bulk-atomic", "bulk-chunked", "remove", "cancel"],
 )
-def test_each_job_type_applies_once(unit_stack: Stack, request_job: Request) -> None:
+def test_each_job_type_applies_once(component_stack: Stack, request_job: Request) -> None:
     # Given ada enrolled and bob waitlisted on a one-seat event
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="ev", max_subscriptions=1, waiting_list=True)
-    enroll(unit_stack, key, "ev", "ada")
-    unit_stack.drain()
-    enroll(unit_stack, key, "ev", "bob")
-    unit_stack.drain()
+    key = component_stack.key()
+    published_event(component_stack, key, ref="ev", max_subscriptions=1, waiting_list=True)
+    enroll(component_stack, key, "ev", "ada")
+    component_stack.drain()
+    enroll(component_stack, key, "ev", "bob")
+    component_stack.drain()
 
     # When the same request is posted twice with one Idempotency-Key
-    headers = unit_stack.auth(key) | {"Idempotency-Key": "same-request"}
-    first = request_job(unit_stack, key, headers)
-    second = request_job(unit_stack, key, headers)
-    unit_stack.drain()
+    headers = component_stack.auth(key) | {"Idempotency-Key": "same-request"}
+    first = request_job(component_stack, key, headers)
+    second = request_job(component_stack, key, headers)
+    component_stack.drain()
 
     # Then both answers are the first job, and it succeeded
     assert first.status_code == second.status_code == 202, first.text
     assert first.json()["id"] == second.json()["id"]
-    done = job(unit_stack, key, first.json()["id"])
+    done = job(component_stack, key, first.json()["id"])
     assert done["status"] == "succeeded", done
-    after_first = snapshot(unit_stack)
+    after_first = snapshot(component_stack)
 
     # When its message is delivered again, nothing changes
     from rollcall.workers.actors import process_job
 
     process_job.send(first.json()["id"])
-    unit_stack.drain()
-    assert snapshot(unit_stack) == after_first
-    assert job(unit_stack, key, first.json()["id"]) == done
+    component_stack.drain()
+    assert snapshot(component_stack) == after_first
+    assert job(component_stack, key, first.json()["id"]) == done

@@ -24,10 +24,10 @@ def refused(response: object) -> bool:
     return status == 403 and "CSRF_TOKEN_INVALID" in getattr(response, "text", "")
 
 
-def test_sign_in_needs_the_token_of_this_browser(unit_stack: Stack) -> None:
-    key = unit_stack.key(scopes=["ops"])
-    browser = open_login(unit_stack)
-    other = open_login(unit_stack)
+def test_sign_in_needs_the_token_of_this_browser(component_stack: Stack) -> None:
+    key = component_stack.key(scopes=["ops"])
+    browser = open_login(component_stack)
+    other = open_login(component_stack)
     assert browser.cookies[CSRF_COOKIE] != other.cookies[CSRF_COOKIE]
 
     attempts = {
@@ -38,30 +38,30 @@ def test_sign_in_needs_the_token_of_this_browser(unit_stack: Stack) -> None:
         "empty token": ({"api_key": key, "csrf_token": ""}, browser),
     }
     for what, (form, headers) in attempts.items():
-        response = unit_stack.client.post(
+        response = component_stack.client.post(
             "/ops/login", data=form, headers=headers, follow_redirects=False
         )
         assert refused(response), (what, response.status_code, response.text[:200])
         assert f"{COOKIE}=" not in response.headers.get("set-cookie", ""), what
 
-    ok = unit_stack.client.post(
+    ok = component_stack.client.post(
         "/ops/login", data=browser.form(api_key=key), headers=browser, follow_redirects=False
     )
     assert ok.status_code == 303
 
 
 def test_every_unsafe_dashboard_route_refuses_a_form_without_the_token(
-    unit_stack: Stack,
+    component_stack: Stack,
 ) -> None:
     # Given a signed-in operator and a failed mail a forged form would resend
-    key = unit_stack.key(operator=True)
-    published_event(unit_stack, key, ref="c")
-    unit_stack.sink.replies.append("550 5.1.1 no")
-    enroll(unit_stack, key, "c", "ada")
-    unit_stack.drain()
-    with unit_stack.db() as session:
+    key = component_stack.key(operator=True)
+    published_event(component_stack, key, ref="c")
+    component_stack.sink.replies.append("550 5.1.1 no")
+    enroll(component_stack, key, "c", "ada")
+    component_stack.drain()
+    with component_stack.db() as session:
         mail_id = session.scalars(select(EmailMessage.id)).one()
-    signed_in = sign_in(unit_stack, key)
+    signed_in = sign_in(component_stack, key)
     # a page forged elsewhere has the victim's cookies but not the token
     forged = OpsCookies(signed_in.cookies, "f" * 64)
 
@@ -79,16 +79,16 @@ def test_every_unsafe_dashboard_route_refuses_a_form_without_the_token(
             (signed_in, {"action": "delete"}),
             (forged, forged.form(action="delete")),
         ):
-            response = unit_stack.client.request(
+            response = component_stack.client.request(
                 method, url, data=form, headers=headers, follow_redirects=False
             )
             assert refused(response), (method, path, response.status_code, response.text[:200])
 
     # Then nothing happened: the mail is still failed, the session still works
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         assert session.get(EmailMessage, mail_id).state == "failed"  # type: ignore[union-attr]
-    assert unit_stack.client.get("/ops", headers=signed_in).status_code == 200
-    resend = unit_stack.client.post(
+    assert component_stack.client.get("/ops", headers=signed_in).status_code == 200
+    resend = component_stack.client.post(
         f"/ops/mail/{mail_id}/resend",
         data=signed_in.form(),
         headers=signed_in,

@@ -32,30 +32,30 @@ def assert_escaped(page: str, payload: str, *, shown: bool = True) -> None:
 
 
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
-def test_every_field_on_the_dashboard_is_escaped(unit_stack: Stack, payload: str) -> None:
+def test_every_field_on_the_dashboard_is_escaped(component_stack: Stack, payload: str) -> None:
     # Given an organisation, an event, an attendee and a job whose every
     # free-text field carries the payload, and a mail server that quotes it back
-    key = unit_stack.key(org=f"Org {payload}", operator=True)
-    event = create_event(unit_stack, key, name=payload[:75], ref=f"ref {payload}")
-    assert unit_stack.client.post(
-        f"/v1/events/{event['id']}/publish", headers=unit_stack.auth(key)
+    key = component_stack.key(org=f"Org {payload}", operator=True)
+    event = create_event(component_stack, key, name=payload[:75], ref=f"ref {payload}")
+    assert component_stack.client.post(
+        f"/v1/events/{event['id']}/publish", headers=component_stack.auth(key)
     ).is_success
     email = "o'neil&co@example.org"
-    unit_stack.sink.replies.append(f"550 5.1.1 {payload}")
-    response = unit_stack.client.post(
+    component_stack.sink.replies.append(f"550 5.1.1 {payload}")
+    response = component_stack.client.post(
         f"/v1/events/{event['id']}/enrollments",
         json={"attendee": {"ref": payload, "email": email, "name": payload}},
-        headers=unit_stack.auth(key)
+        headers=component_stack.auth(key)
         | {"Idempotency-Key": f"idem {payload}", "X-Request-ID": f"req {payload}"},
     )
     assert response.status_code == 202, response.text
-    unit_stack.drain()
+    component_stack.drain()
     job_id = response.json()["id"]
-    assert job(unit_stack, key, job_id)["status"] == "succeeded"
-    cookie = sign_in(unit_stack, key)
+    assert job(component_stack, key, job_id)["status"] == "succeeded"
+    cookie = sign_in(component_stack, key)
 
     def page(path: str, **params: str) -> str:
-        answer = unit_stack.client.get(path, params=params, headers=cookie)
+        answer = component_stack.client.get(path, params=params, headers=cookie)
         assert answer.status_code == 200, (path, answer.text[:300])
         csp = answer.headers["content-security-policy"]
         assert "base-uri 'none'" in csp and "form-action 'self'" in csp
@@ -85,33 +85,35 @@ def test_every_field_on_the_dashboard_is_escaped(unit_stack: Stack, payload: str
         assert_escaped(shown_page, f"flash {payload}")
         assert_escaped(shown_page, f"Org {payload}")
     # And the sign-in page's flash, which needs no session at all
-    login = unit_stack.client.get("/ops/login", params={"flash": payload})
+    login = component_stack.client.get("/ops/login", params={"flash": payload})
     assert_escaped(login.text, payload)
     assert "base-uri 'none'" in login.headers["content-security-policy"]
-    with unit_stack.db() as session:
+    with component_stack.db() as session:
         assert session.scalars(select(Job.idempotency_key)).one() == f"idem {payload}"
 
 
-def test_every_form_on_every_page_carries_a_csrf_token(unit_stack: Stack) -> None:
+def test_every_form_on_every_page_carries_a_csrf_token(component_stack: Stack) -> None:
     # Given a failed mail (so the mail page has its resend form)
-    key = unit_stack.key(operator=True)
-    event = create_event(unit_stack, key, name="Forms")
-    unit_stack.client.post(f"/v1/events/{event['id']}/publish", headers=unit_stack.auth(key))
-    unit_stack.sink.replies.append("550 5.1.1 no")
-    unit_stack.client.post(
+    key = component_stack.key(operator=True)
+    event = create_event(component_stack, key, name="Forms")
+    component_stack.client.post(
+        f"/v1/events/{event['id']}/publish", headers=component_stack.auth(key)
+    )
+    component_stack.sink.replies.append("550 5.1.1 no")
+    component_stack.client.post(
         f"/v1/events/{event['id']}/enrollments",
         json={"attendee": {"ref": "ada", "email": "ada@example.org"}},
-        headers=unit_stack.auth(key),
+        headers=component_stack.auth(key),
     )
-    unit_stack.drain()
-    cookie = sign_in(unit_stack, key)
+    component_stack.drain()
+    cookie = sign_in(component_stack, key)
 
     # Then every POST form on every page carries the browser's token
     seen = 0
     for path in ("/ops", "/ops/jobs", "/ops/mail", "/ops/events", "/ops/dead-letters"):
-        for form in post_forms(unit_stack.client.get(path, headers=cookie).text):
+        for form in post_forms(component_stack.client.get(path, headers=cookie).text):
             assert form.get("csrf_token") == cookie.csrf_token, (path, form)
             seen += 1
-    [login] = post_forms(unit_stack.client.get("/ops/login").text)
+    [login] = post_forms(component_stack.client.get("/ops/login").text)
     assert login["@action"] == "/ops/login" and len(login["csrf_token"]) == 64
     assert seen >= 6  # sign-out on each page, and the resend form

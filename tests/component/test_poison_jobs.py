@@ -45,16 +45,16 @@ POISON = [
 
 @pytest.mark.parametrize(("job_type", "payload", "cause"), POISON)
 def test_a_poison_job_fails_at_once_and_its_neighbour_succeeds(
-    unit_stack: Stack, job_type: str, payload: dict[str, Any], cause: str
+    component_stack: Stack, job_type: str, payload: dict[str, Any], cause: str
 ) -> None:
     # Given a published event, a job whose payload cannot be applied, and a good job
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="ev", max_subscriptions=5)
-    poison = submit_raw_job(unit_stack, "ev", job_type, payload)
-    good = enroll(unit_stack, key, "ev", "bob")["id"]
+    key = component_stack.key()
+    published_event(component_stack, key, ref="ev", max_subscriptions=5)
+    poison = submit_raw_job(component_stack, "ev", job_type, payload)
+    good = enroll(component_stack, key, "ev", "bob")["id"]
 
     # When the worker takes them
-    shown = finished_job(unit_stack, key, poison)
+    shown = finished_job(component_stack, key, poison)
 
     # Then the poison job failed at its first attempt, with the code and its cause
     assert (shown["status"], shown["attempts"]) == ("failed", 1), shown
@@ -63,27 +63,27 @@ def test_a_poison_job_fails_at_once_and_its_neighbour_succeeds(
     assert error["message"].startswith("The job's data cannot be applied")
     assert error["details"]["error"].startswith(cause)
     # ... and nothing of it waits for a retry, while the good job went through
-    unit_stack.drain()
-    assert finished_job(unit_stack, key, good)["status"] == "succeeded"
-    assert unit_stack.broker.queues["jobs"].qsize() == 0
-    assert unit_stack.broker.queues["jobs.DQ"].qsize() == 0
+    component_stack.drain()
+    assert finished_job(component_stack, key, good)["status"] == "succeeded"
+    assert component_stack.broker.queues["jobs"].qsize() == 0
+    assert component_stack.broker.queues["jobs.DQ"].qsize() == 0
 
 
 def test_a_chunked_bulk_job_keeps_the_chunks_before_the_poison_one(
-    unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
+    component_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of two rows, the third row unreadable
     from rollcall.domain.enrollment.bulk import run as bulk
 
     monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="ev", max_subscriptions=5)
+    key = component_stack.key()
+    published_event(component_stack, key, ref="ev", max_subscriptions=5)
     people = rows(person("ada"), person("bob"), person("cat"))
     del people[2]["email"]
-    job_id = submit_raw_job(unit_stack, "ev", "bulk_enroll", {"atomic": False, "rows": people})
+    job_id = submit_raw_job(component_stack, "ev", "bulk_enroll", {"atomic": False, "rows": people})
 
     # When the worker applies it
-    shown = finished_job(unit_stack, key, job_id)
+    shown = finished_job(component_stack, key, job_id)
 
     # Then the first chunk stays enrolled and the job says what stopped it
     assert (shown["status"], shown["attempts"]) == ("partially_succeeded", 1), shown
@@ -109,14 +109,14 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
     yield attempts
 
 
-def test_a_transient_error_is_still_retried(unit_stack: Stack, flaky: list[datetime]) -> None:
+def test_a_transient_error_is_still_retried(component_stack: Stack, flaky: list[datetime]) -> None:
     # Given a job whose first attempt loses the database connection
-    key = unit_stack.key()
-    published_event(unit_stack, key, ref="ev")
-    job_id = submit_raw_job(unit_stack, "ev", "flaky", {})
+    key = component_stack.key()
+    published_event(component_stack, key, ref="ev")
+    job_id = submit_raw_job(component_stack, "ev", "flaky", {})
 
     # When the worker takes it
-    shown = finished_job(unit_stack, key, job_id)
+    shown = finished_job(component_stack, key, job_id)
 
     # Then it was retried and succeeded at the second attempt
     assert (shown["status"], shown["attempts"], shown["errors"]) == ("succeeded", 2, []), shown

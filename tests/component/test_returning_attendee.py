@@ -31,16 +31,16 @@ CHANGES = [pytest.param({field: AFTER[field]}, id=field) for field in FIELDS] + 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("changed", CHANGES)
 def test_returning_attendee_with_changed_details_enrolls(
-    unit_stack: Stack, path: str, changed: dict[str, str]
+    component_stack: Stack, path: str, changed: dict[str, str]
 ) -> None:
     # Given ada enrolled in "first" with her old details
     # When she enrolls in "second" with one detail (or all) changed
-    done = enroll_returning(unit_stack, path, changed)
+    done = enroll_returning(component_stack, path, changed)
 
     # Then the job succeeded, she holds both seats, and her details are the new ones
     assert done["status"] == "succeeded", done
-    key = unit_stack.extra["key"]
-    shown = stored_attendee(unit_stack, key, "ada")
+    key = component_stack.extra["key"]
+    shown = stored_attendee(component_stack, key, "ada")
     assert {field: shown[field] for field in FIELDS} == {
         field: (BEFORE | changed)[field] for field in FIELDS
     }
@@ -49,10 +49,10 @@ def test_returning_attendee_with_changed_details_enrolls(
 
 @pytest.mark.parametrize("path", PATHS)
 def test_the_second_confirmation_goes_to_the_new_address_and_name(
-    unit_stack: Stack, path: str
+    component_stack: Stack, path: str
 ) -> None:
     # When ada enrolls again with a new email and name
-    done = enroll_returning(unit_stack, path, {"email": AFTER["email"], "name": AFTER["name"]})
+    done = enroll_returning(component_stack, path, {"email": AFTER["email"], "name": AFTER["name"]})
     assert done["status"] == "succeeded", done
 
     # Then the first confirmation went to the old address, the second to the new one
@@ -62,44 +62,44 @@ def test_the_second_confirmation_goes_to_the_new_address_and_name(
     ]
     if path != "single":
         expected.append(("bob@example.org", "Hello Bob,"))
-    assert confirmations_to(unit_stack, len(expected)) == sorted(expected)
+    assert confirmations_to(component_stack, len(expected)) == sorted(expected)
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_empty_values_keep_the_stored_details(unit_stack: Stack, path: str) -> None:
+def test_empty_values_keep_the_stored_details(component_stack: Stack, path: str) -> None:
     # When ada enrolls again naming only a new email (name, zone and locale left empty)
     changed = {"email": AFTER["email"], "name": "", "timezone": None, "locale": None}
-    done = enroll_returning(unit_stack, path, changed)
+    done = enroll_returning(component_stack, path, changed)
 
     # Then only the email changed
     assert done["status"] == "succeeded", done
-    shown = stored_attendee(unit_stack, unit_stack.extra["key"], "ada")
+    shown = stored_attendee(component_stack, component_stack.extra["key"], "ada")
     assert {field: shown[field] for field in FIELDS} == {
         field: (BEFORE | {"email": AFTER["email"]})[field] for field in FIELDS
     }
 
 
 def test_an_older_request_applied_late_does_not_overwrite_newer_details(
-    unit_stack: Stack,
+    component_stack: Stack,
 ) -> None:
     # Given ada's older request (old details) and her newer one (new details),
     # accepted while no worker ran, and delivered newest first (a slow worker,
     # or a first attempt that failed)
-    key = unit_stack.extra["key"] = unit_stack.key()
-    published_event(unit_stack, key, ref="first", max_subscriptions=5)
-    published_event(unit_stack, key, ref="second", max_subscriptions=5)
-    unit_stack.stop()
-    older = post_enroll(unit_stack, key, "first", "single", BEFORE)
-    newer = post_enroll(unit_stack, key, "second", "single", AFTER)
-    unit_stack.broker.flush_all()
+    key = component_stack.extra["key"] = component_stack.key()
+    published_event(component_stack, key, ref="first", max_subscriptions=5)
+    published_event(component_stack, key, ref="second", max_subscriptions=5)
+    component_stack.stop()
+    older = post_enroll(component_stack, key, "first", "single", BEFORE)
+    newer = post_enroll(component_stack, key, "second", "single", AFTER)
+    component_stack.broker.flush_all()
     process_job.send(newer)
     process_job.send(older)
 
     # When the worker applies them in that order
-    unit_stack.start_worker(threads=1)
-    assert finished_job(unit_stack, key, newer)["status"] == "succeeded"
-    assert finished_job(unit_stack, key, older)["status"] == "succeeded"
+    component_stack.start_worker(threads=1)
+    assert finished_job(component_stack, key, newer)["status"] == "succeeded"
+    assert finished_job(component_stack, key, older)["status"] == "succeeded"
 
     # Then the newer request's details are the ones stored
-    shown = stored_attendee(unit_stack, key, "ada")
+    shown = stored_attendee(component_stack, key, "ada")
     assert {field: shown[field] for field in FIELDS} == {field: AFTER[field] for field in FIELDS}

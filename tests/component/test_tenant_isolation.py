@@ -12,22 +12,22 @@ from tests.support.stack import Stack
 UNSCOPED = {"/healthz", "/readyz", "/metrics"}
 
 
-def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> None:
+def test_every_route_hides_other_organisations_resources(component_stack: Stack) -> None:
     # Given resources of organisation A
-    ours = unit_stack.key("acme")
-    theirs = unit_stack.key("globex", operator=False)
+    ours = component_stack.key("acme")
+    theirs = component_stack.key("globex", operator=False)
     event = published_event(
-        unit_stack,
+        component_stack,
         ours,
         ref="acme-only",
         starts_at="2031-05-01T09:00:00+00:00",
         ends_at="2031-05-01T10:00:00+00:00",
     )
-    accepted = enroll(unit_stack, ours, event["id"], "ada")
-    unit_stack.drain()
-    auth = unit_stack.auth(ours)
-    occurrences = unit_stack.client.get(f"/v1/events/{event['id']}/occurrences", headers=auth)
-    session = unit_stack.client.post(
+    accepted = enroll(component_stack, ours, event["id"], "ada")
+    component_stack.drain()
+    auth = component_stack.auth(ours)
+    occurrences = component_stack.client.get(f"/v1/events/{event['id']}/occurrences", headers=auth)
+    session = component_stack.client.post(
         f"/v1/events/{event['id']}/sessions", headers=auth, json={"name": "Part 1", "capacity": 5}
     )
     assert session.status_code == 201, session.text
@@ -37,15 +37,15 @@ def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> N
         "session_id": session.json()["id"],
         "entry": occurrences.json()["items"][0]["id"],
         "job_id": accepted["id"],
-        "enrollment_id": unit_stack.client.get(f"/v1/jobs/{accepted['id']}", headers=auth).json()[
-            "result"
-        ]["enrollment_id"],
+        "enrollment_id": component_stack.client.get(
+            f"/v1/jobs/{accepted['id']}", headers=auth
+        ).json()["result"]["enrollment_id"],
         "ref": "ada",
         "attendee_ref": "ada",
     }
 
     # When organisation B calls every route naming them
-    schema = unit_stack.client.get("/openapi.json").json()
+    schema = component_stack.client.get("/openapi.json").json()
     tried = 0
     for template, operations in schema["paths"].items():
         params = re.findall(r"{(\w+)}", template)
@@ -57,8 +57,8 @@ def test_every_route_hides_other_organisations_resources(unit_stack: Stack) -> N
         for name in params:
             path = path.replace("{" + name + "}", values[name])
         for method in operations:
-            response = unit_stack.client.request(
-                method.upper(), path, headers=unit_stack.auth(theirs), json={}
+            response = component_stack.client.request(
+                method.upper(), path, headers=component_stack.auth(theirs), json={}
             )
             tried += 1
             # Then nothing is found (or the body is refused before any lookup)
