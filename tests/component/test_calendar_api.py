@@ -168,13 +168,12 @@ def test_personal_and_public_entries_merge_without_duplicates(
         trained = add_event(
             session, org, name="Trained", status="draft", starts=[BASE + timedelta(days=1)]
         )
-        cancelled = add_event(session, org, name="Off", cancelled=True, starts=[BASE])
+        add_event(session, org, name="Off", cancelled=True, starts=[BASE])
         me = session.scalars(select(Attendee).where(Attendee.ref == "ada")).one()
         add_enrollment(session, public, me)
         add_enrollment(session, draft, ada_row)
         session.add(Trainer(event_id=trained.id, attendee_id=me.id))
         session.flush()
-        assert cancelled.id
 
     body = calendar(component_stack, token).json()
     titles = [(entry["title"], entry["personal"]) for entry in body["entries"]]
