@@ -63,7 +63,7 @@ def test_every_route_hides_other_organisations_resources(component_stack: Stack)
             tried += 1
             # Then nothing is found (or the body is refused before any lookup)
             # (calendar routes take end-user tokens only: an API key is refused
-            # outright; tests/unit/test_calendar_* try another organisation's token)
+            # outright; tests/component/test_calendar_* try another organisation's token)
             allowed = (401, 403) if path.startswith("/v1/calendar") else (404, 422)
             assert response.status_code in allowed, (method, path, response.text)
             assert "acme-only" not in response.text
