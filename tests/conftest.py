@@ -1,5 +1,7 @@
-"""Fixtures: see tests/support/. Real services in integration tests; SQLite and the
-StubBroker in unit tests."""
+"""Fixtures: see tests/support/. The tiers, by folder: unit/ is pure (no database,
+no broker; tests/unit/conftest.py enforces it), component/ runs SQLite and the
+StubBroker in-process, integration/ the real services (PostgreSQL, Redis, an
+SMTP sink), then acceptance/ and e2e/."""
 
 from __future__ import annotations
 
@@ -86,7 +88,7 @@ def _fresh_settings() -> Iterator[None]:
 
 
 @pytest.fixture
-def unit_stack(
+def component_stack(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, smtp_sink: SmtpSink, tmp_path: Path
 ) -> Iterator[Stack]:
     """SQLite + StubBroker + in-process worker + in-process ASGI client + SMTP sink."""
@@ -101,7 +103,7 @@ def unit_stack(
     with TestClient(create_app(settings)) as client:
         stack = Stack(settings=settings, broker=broker, client=client, sink=smtp_sink)
         # One thread: the StubBroker then applies jobs in the order they were posted,
-        # so unit tests are deterministic (concurrency is proven by the race tests).
+        # so component tests are deterministic (concurrency is proven by the race tests).
         stack.start_worker(threads=1)
         yield stack
         stack.stop()
@@ -139,8 +141,10 @@ def real_stack(
     broker.close()
 
 
-#: Markers by tier: what a folder's tests need, whatever fixtures they name.
+TESTS = Path(__file__).parent
+#: Markers by tier (the folder under tests/): what its tests need, whatever fixtures they name.
 TIER_MARKERS = {
+    "component": ("component",),
     "integration": ("postgres", "redis"),
     "acceptance": ("slow",),
     "e2e": ("browser",),
@@ -154,8 +158,8 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     ``-m "not postgres"`` runs no PostgreSQL test (a fixture parametrized over
     SQLite and PostgreSQL, requested dynamically, counts by its parameter)."""
     for item in items:
-        parts = Path(str(item.fspath)).parts
-        tier = parts[parts.index("tests") + 1] if "tests" in parts else ""
+        path = Path(str(item.fspath))
+        tier = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else ""
         names = set(getattr(item, "fixturenames", ()))
         params = set(map(str, getattr(getattr(item, "callspec", None), "params", {}).values()))
         wanted = set(TIER_MARKERS.get(tier, ()))

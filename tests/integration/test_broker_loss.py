@@ -11,7 +11,6 @@ HTTP and `dramatiq` worker processes. The test process plays the scheduler
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,17 @@ from rollcall.messaging.queue_inspect import inspector_for
 from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage
 from tests.support.factories import published_event
 from tests.support.faults import (
+    LiveStack,
     PrivateRedis,
     WorkerProcess,
-    live_stack,
-    recovery_tick,
+    settled,
+    succeeded_jobs,
+    wait_recovered,
     wait_until,
 )
-from tests.support.services import SmtpSink
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 def post_enrollments(
@@ -58,14 +50,6 @@ def post_enrollments(
     return accepted
 
 
-def succeeded(stack: Stack) -> int:
-    with stack.db() as session:
-        return int(
-            session.scalar(select(func.count()).where(Job.status == "succeeded").select_from(Job))
-            or 0
-        )
-
-
 def resent_by_reconciler(stack: Stack) -> int:
     """Rows sent more than once: the intake's send (or the relay's), then the reconciler's."""
     with stack.db() as session:
@@ -77,19 +61,9 @@ def resent_by_reconciler(stack: Stack) -> int:
         )
 
 
-def settled(stack: Stack, people: int) -> bool:
-    """Every job applied, every person mailed, every mail recorded and every
-    outbox row done: nothing left for anybody to do."""
-    if len(stack.sink.per_recipient()) < people or succeeded(stack) < people:
-        return False
-    with stack.db() as session:
-        unsent = session.scalar(
-            select(func.count()).select_from(EmailMessage).where(EmailMessage.state != "sent")
-        )
-        pending = session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))
-        )
-    return unsent == 0 and pending == 0
+def all_done(stack: Stack, people: int) -> bool:
+    """Every job applied and everything settled: nothing left for anybody to do."""
+    return succeeded_jobs(stack) >= people and settled(stack, people)
 
 
 def assert_each_applied_and_mailed_once(stack: Stack, accepted: list[str], people: int) -> None:
@@ -108,19 +82,11 @@ def assert_each_applied_and_mailed_once(stack: Stack, accepted: list[str], peopl
 
 
 def test_redis_restarted_empty_during_intake_loses_no_job_and_no_mail(
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
+    live: LiveStack,
     private_redis: PrivateRedis,
-    smtp_sink: SmtpSink,
     tmp_path: Path,
 ) -> None:
-    with live_stack(
-        monkeypatch,
-        database_url=postgres_url,
-        redis_url=private_redis.url,
-        sink=smtp_sink,
-        var_dir=tmp_path,
-    ) as stack:
+    with live(redis_url=private_redis.url) as stack:
         key = stack.key()
         for n in range(60):
             published_event(stack, key, ref=f"e{n}")
@@ -129,7 +95,7 @@ def test_redis_restarted_empty_during_intake_loses_no_job_and_no_mail(
             # Given 90 jobs accepted into 30 events, and a worker that has begun on them
             accepted = post_enrollments(stack, key, range(0, 90), events=30)
             worker.start()
-            wait_until(lambda: succeeded(stack) > 0, timeout=60, what="the first job applied")
+            wait_until(lambda: succeeded_jobs(stack) > 0, timeout=60, what="the first job applied")
 
             # When Redis is killed with their messages on its queues, intake goes
             # on while it is down (into other events, so that no later message
@@ -141,12 +107,12 @@ def test_redis_restarted_empty_during_intake_loses_no_job_and_no_mail(
             accepted += post_enrollments(stack, key, range(150, 240), events=30, first_event=30)
 
             # Then, with the scheduler ticking, every job succeeds and every mail arrives
-            wait_until(
-                lambda: settled(stack, 240),
+            wait_recovered(
+                stack,
+                lambda: all_done(stack, 240),
                 timeout=180,
                 what="240 jobs applied and mailed",
                 every=0.2,
-                meanwhile=lambda: recovery_tick(stack.settings),
             )
         finally:
             worker.stop()
@@ -156,20 +122,12 @@ def test_redis_restarted_empty_during_intake_loses_no_job_and_no_mail(
 
 
 def test_placement_mails_survive_redis_restarted_empty(
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
+    live: LiveStack,
     private_redis: PrivateRedis,
-    smtp_sink: SmtpSink,
     tmp_path: Path,
 ) -> None:
     events, people = 4, 200
-    with live_stack(
-        monkeypatch,
-        database_url=postgres_url,
-        redis_url=private_redis.url,
-        sink=smtp_sink,
-        var_dir=tmp_path,
-    ) as stack:
+    with live(redis_url=private_redis.url) as stack:
         key = stack.key()
         for n in range(events):
             published_event(stack, key, ref=f"e{n}")
@@ -178,7 +136,7 @@ def test_placement_mails_survive_redis_restarted_empty(
         jobs_only = WorkerProcess(stack.settings, tmp_path / "worker.log").start(queues=("jobs",))
         try:
             accepted = post_enrollments(stack, key, range(people), events=events)
-            wait_until(lambda: succeeded(stack) == people, timeout=120, what="every placement")
+            wait_until(lambda: succeeded_jobs(stack) == people, timeout=120, what="every placement")
         finally:
             jobs_only.stop()
         inspector = inspector_for(stack.settings.redis_url, stack.settings.redis_namespace)
@@ -195,12 +153,12 @@ def test_placement_mails_survive_redis_restarted_empty(
         worker = WorkerProcess(stack.settings, tmp_path / "worker.log").start()
         try:
             # Then every placement's mail arrives, once
-            wait_until(
-                lambda: settled(stack, people),
+            wait_recovered(
+                stack,
+                lambda: all_done(stack, people),
                 timeout=120,
                 what=f"{people} placement mails",
                 every=0.2,
-                meanwhile=lambda: recovery_tick(stack.settings),
             )
         finally:
             worker.stop()

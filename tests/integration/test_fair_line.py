@@ -38,9 +38,9 @@ from tests.integration.test_enroll_race import (
     dramatiq_processes,
     wait_until_done,
 )
+from tests.support.enroll_groups import new_event, submit
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-from tests.unit.test_enroll_groups import new_event, submit
 
 SEATS, REQUESTS, ROUNDS = 50, 400, 3
 #: Client threads posting at once, each over its own connection.

@@ -5,7 +5,7 @@ no 5xx, every 4xx the one JSON error body, and the connection must survive
 every answer (the same client port throughout), so an error that makes the
 server drop the connection fails as surely as a 500. Positive and negative
 cases, half of them with path parameters naming real things so they get past
-the lookups. The in-process run on SQLite stays in tests/unit/test_fuzz_openapi.py.
+the lookups. The in-process run on SQLite stays in tests/component/test_fuzz_openapi.py.
 """
 
 from __future__ import annotations

@@ -3,59 +3,31 @@ scheduler's outbox relay delivers the job once Redis is back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import httpx
-import pytest
 from sqlalchemy import select
 
 from rollcall.domain.clock import utcnow
-from rollcall.intake.app import create_app
 from rollcall.messaging.outbox import relay
 from rollcall.models import Enrollment, OutboxMessage
-from rollcall.models.db import sessions_for
 from tests.support.factories import job, published_event
-from tests.support.faults import PrivateRedis
-from tests.support.services import LiveServer, SmtpSink
-from tests.support.stack import Stack, bind_broker, configure, unique_namespace
-
-
-@pytest.fixture
-def flaky_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
+from tests.support.faults import LiveStack, PrivateRedis
+from tests.support.services import SmtpSink
 
 
 def test_job_accepted_while_redis_is_down_is_relayed_later(
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
-    flaky_redis: PrivateRedis,
-    smtp_sink: SmtpSink,
-    tmp_path: Path,
+    live: LiveStack, private_redis: PrivateRedis, smtp_sink: SmtpSink
 ) -> None:
-    settings = configure(
-        monkeypatch,
-        database_url=postgres_url,
-        redis_url=flaky_redis.url,
-        redis_namespace=unique_namespace(),
-        smtp_url=smtp_sink.url,
-        var_dir=str(tmp_path),
-    )
-    broker = bind_broker(settings)
-    with LiveServer(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
-        stack = Stack(settings=settings, broker=broker, client=client, sink=smtp_sink)
+    # (no short recovery settings: the test relays by hand)
+    with live(redis_url=private_redis.url, recovery=False) as stack:
         key = stack.key()
         published_event(stack, key, ref="outage")
 
         # Given Redis is down
-        flaky_redis.stop()
+        private_redis.stop()
 
         # When an enrollment is posted, the caller still gets 202 and the job is recorded
-        response = client.post(
+        response = stack.client.post(
             "/v1/events/outage/enrollments",
             json={"attendee": {"ref": "ada", "email": "ada@example.org"}},
             headers=stack.auth(key),
@@ -66,11 +38,11 @@ def test_job_accepted_while_redis_is_down_is_relayed_later(
             assert session.scalars(select(OutboxMessage.sent_at)).all() == [None]
 
         # Then, once Redis is back, the relay sends it and a worker applies it once
-        flaky_redis.start()
+        private_redis.start()
         # (as of a moment past the relay's grace period)
         relayed = relay(
-            sessions_for(settings.database_url),
-            broker,
+            stack.sessions,
+            stack.broker,
             now=utcnow() + timedelta(seconds=5),
             older_than_seconds=1,
         )
@@ -85,4 +57,3 @@ def test_job_accepted_while_redis_is_down_is_relayed_later(
             assert len(session.scalars(select(Enrollment)).all()) == 1
             assert session.scalars(select(OutboxMessage.sent_at)).all().count(None) == 0
         assert len(smtp_sink.wait_for(1)) == 1
-    broker.close()

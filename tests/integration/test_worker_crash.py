@@ -23,13 +23,19 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from rollcall.models import EmailMessage, Enrollment, Job, OutboxMessage, Payment
+from rollcall.models import EmailMessage, Enrollment, Job, Payment
 from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import published_event
-from tests.support.faults import WorkerProcess, live_stack, recovery_tick, wait_until
+from tests.support.faults import (
+    LiveStack,
+    WorkerProcess,
+    settled,
+    succeeded_jobs,
+    wait_recovered,
+    wait_until,
+)
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.services import RedisServer, SmtpSink
-from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -37,31 +43,6 @@ JOBS = 2000
 EVENTS = 40
 THREADS = 4
 POSTERS = 4
-
-
-def succeeded(stack: Stack) -> int:
-    with stack.db() as session:
-        return int(
-            session.scalar(select(func.count()).select_from(Job).where(Job.status == "succeeded"))
-            or 0
-        )
-
-
-def settled(stack: Stack, people: int) -> bool:
-    """Every person mailed, every mail recorded sent, every outbox row done."""
-    if len(stack.sink.per_recipient()) < people:
-        return False
-    with stack.db() as session:
-        sent = session.scalar(
-            select(func.count()).select_from(EmailMessage).where(EmailMessage.state == "sent")
-        )
-        unsettled = session.scalar(
-            select(func.count()).select_from(EmailMessage).where(EmailMessage.state != "sent")
-        )
-        pending = session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))
-        )
-    return sent == people and unsettled == 0 and pending == 0
 
 
 def doubles(sink: SmtpSink) -> dict[str, list[str]]:
@@ -84,19 +65,9 @@ def assert_mailed_once_but_the_mails_in_doubt(
 
 
 def test_worker_group_sigkilled_twice_in_2000_jobs(
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
-    redis_server: RedisServer,
-    smtp_sink: SmtpSink,
-    tmp_path: Path,
+    live: LiveStack, redis_server: RedisServer, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
-    with live_stack(
-        monkeypatch,
-        database_url=postgres_url,
-        redis_url=redis_server.url,
-        sink=smtp_sink,
-        var_dir=tmp_path,
-    ) as stack:
+    with live(redis_url=redis_server.url) as stack:
         smtp_sink.delay = 0.002  # a mail takes a moment: the kills land mid-run
         key = stack.key()
         # (over many events: a worker applies one event's queued jobs as one
@@ -134,7 +105,7 @@ def test_worker_group_sigkilled_twice_in_2000_jobs(
                     every=0.002,
                 )
                 worker.kill()
-                at_kill.append(succeeded(stack))
+                at_kill.append(succeeded_jobs(stack))
                 worker.start(threads=THREADS)
             for poster in posters:
                 poster.join()
@@ -142,12 +113,12 @@ def test_worker_group_sigkilled_twice_in_2000_jobs(
             assert all(0 < done < JOBS for done in at_kill), at_kill
 
             # Then, with the scheduler ticking, everything is applied and mailed
-            wait_until(
-                lambda: succeeded(stack) == JOBS and settled(stack, JOBS),
+            wait_recovered(
+                stack,
+                lambda: succeeded_jobs(stack) == JOBS and settled(stack, JOBS),
                 timeout=240,
                 what="every job applied and mailed",
                 every=0.25,
-                meanwhile=lambda: recovery_tick(stack.settings),
             )
         finally:
             worker.stop()
@@ -174,20 +145,10 @@ MOMENT = START - timedelta(minutes=1440)
 
 
 def test_worker_sigkilled_in_a_reminder_run(
-    monkeypatch: pytest.MonkeyPatch,
-    postgres_url: str,
-    redis_server: RedisServer,
-    smtp_sink: SmtpSink,
-    tmp_path: Path,
+    live: LiveStack, redis_server: RedisServer, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     people = 300
-    with live_stack(
-        monkeypatch,
-        database_url=postgres_url,
-        redis_url=redis_server.url,
-        sink=smtp_sink,
-        var_dir=tmp_path,
-    ) as stack:
+    with live(redis_url=redis_server.url) as stack:
         # Given a reminder run to 300 people over a slow SMTP server
         smtp_sink.delay = 0.005
         key = stack.key()
@@ -226,12 +187,12 @@ def test_worker_sigkilled_in_a_reminder_run(
             # Then, after the lease, with a new worker and the scheduler ticking,
             # no mail stays "sending" and everybody gets the reminder
             worker.start(threads=1)
-            wait_until(
+            wait_recovered(
+                stack,
                 lambda: settled(stack, people),
                 timeout=120,
                 what="every reminder sent",
                 every=0.25,
-                meanwhile=lambda: recovery_tick(stack.settings),
             )
         finally:
             worker.stop()

