@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.waitlist import waitlist_position
@@ -91,20 +91,26 @@ def current_result(session: Session, job: Job) -> dict[str, Any] | None:
     }
 
 
+def orphaned() -> ColumnElement[bool]:
+    """A payment is an orphan when its enrollment is gone or no longer enrolled
+    or waitlisted (seed 003: removal keeps the payment)."""
+    active = select(Enrollment.id).where(
+        Enrollment.id == Payment.enrollment_id, Enrollment.status.in_(ACTIVE_STATUSES)
+    )
+    return ~active.exists()
+
+
 def orphan_payment_counts(
     session: Session,
     *,
     organisation_id: uuid.UUID | None = None,
     attendee_id: uuid.UUID | None = None,
 ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """{(attendee_id, event_id): payments whose enrollment is no longer active},
-    for one organisation or (None) all of them: what a metric exports."""
-    active = select(Enrollment.id).where(
-        Enrollment.id == Payment.enrollment_id, Enrollment.status.in_(ACTIVE_STATUSES)
-    )
+    """{(attendee_id, event_id): orphan payments}, for one organisation or
+    (None) all of them."""
     query = (
         select(Payment.attendee_id, Payment.event_id, func.count())
-        .where(~active.exists())
+        .where(orphaned())
         .group_by(Payment.attendee_id, Payment.event_id)
     )
     if organisation_id is not None:
