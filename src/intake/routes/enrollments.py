@@ -16,7 +16,7 @@ from rollcall.domain.enrollment.jobs import CANCEL, ENROLL, REMOVE
 from rollcall.domain.enrollment.queries import list_event_enrollments
 from rollcall.domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
 from rollcall.domain.events.catalog import get_event
-from rollcall.intake.deps import AppSettings, Caller, DbSession, require
+from rollcall.intake.deps import AppSettings, Caller, DbSession, EnrollmentReader, require
 from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,
     EnrollmentOut,
@@ -32,7 +32,6 @@ from rollcall.intake.schemas import EnrollmentRequest, JobOut
 router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
 
 Student = Annotated[Caller, Depends(require("students:write"))]
-Reader = Annotated[Caller, Depends(require("events:read", "events:write", "students:write"))]
 IdempotencyKey = Annotated[
     IdempotencyKeyText | None,
     Header(
@@ -333,7 +332,7 @@ def post_cancel(
 )
 def get_enrollments(
     event_id: EventId,
-    caller: Reader,
+    caller: EnrollmentReader,
     session: DbSession,
     status: Annotated[list[Status] | None, Query()] = None,
     after: Annotated[CursorText | None, Query()] = None,
