@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from rollcall.intake.jobs_submit import accept_job
 from rollcall.intake.json_body import BoundedJsonRoute, parse_json
 from rollcall.intake.routes.events import EventId
 from rollcall.intake.schemas import EnrollmentRequest, JobOut
+from rollcall.models.enrollment import EnrollmentStatus
 
 router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
 
@@ -39,7 +40,6 @@ IdempotencyKey = Annotated[
         description="Repeat a request safely: the same key returns the first job.",
     ),
 ]
-Status = Literal["enrolled", "waitlisted", "removed", "cancelled"]
 
 
 def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None) -> dict[str, str]:
@@ -334,7 +334,7 @@ def get_enrollments(
     event_id: EventId,
     caller: EnrollmentReader,
     session: DbSession,
-    status: Annotated[list[Status] | None, Query()] = None,
+    status: Annotated[list[EnrollmentStatus] | None, Query()] = None,
     after: Annotated[CursorText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EnrollmentPage:

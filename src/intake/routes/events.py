@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -28,10 +28,11 @@ from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
 from rollcall.intake.jobs_submit import accept_job
 from rollcall.intake.json_body import BoundedJsonRoute
-from rollcall.intake.schemas import EventCreate, EventOut, EventType, JobOut
+from rollcall.intake.schemas import EventCreate, EventOut, JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_for
+from rollcall.models.events import EventStatus, EventType
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
@@ -90,7 +91,7 @@ def post_event(
 def get_events(
     caller: EventReader,
     session: DbSession,
-    status: Literal["draft", "published", "completed"] | None = None,
+    status: EventStatus | None = None,
     type: EventType | None = None,
     cancelled: bool | None = None,
     start: From = None,
