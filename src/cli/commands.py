@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import click
 
 from rollcall.config.logs import configure_logging
-from rollcall.config.settings import get_settings
+from rollcall.config.settings import Settings, get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def with_settings(command: Callable[Concatenate[Settings, P], R]) -> Callable[P, R]:
+    """Build the settings once, where a command starts (each command is an entry
+    point), and hand them to it as its first argument. Commands that need none
+    (``dev``, ``worker``, ``mail-sink``) do not build them."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return command(get_settings(), *args, **kwargs)
+
+    return run
 
 
 @click.group()
@@ -38,11 +56,13 @@ def dev(host: str, port: int, redis_port: int, smtp_port: int, var_dir: Path) ->
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True)
-def api(host: str, port: int, workers: int) -> None:
+@with_settings
+def api(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the intake API (uvicorn)."""
     import uvicorn
 
-    settings = get_settings()
+    # These settings are for the logs only: uvicorn calls create_app() bare in
+    # each of its processes, which builds the app's settings there.
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         "rollcall.intake.app:create_app",
@@ -78,13 +98,13 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
 
 
 @main.command()
-def scheduler() -> None:
+@with_settings
+def scheduler(settings: Settings) -> None:
     """Run the scheduler (leader election through Redis; extra ones stand by)."""
-    from rollcall.scheduler.main import main as run_scheduler
+    import rollcall.scheduler.main
 
-    settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    run_scheduler(settings)
+    rollcall.scheduler.main.main(settings)
 
 
 @main.group()
@@ -94,9 +114,10 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
-def db_upgrade(revision: str) -> None:
+@with_settings
+def db_upgrade(settings: Settings, revision: str) -> None:
     """Apply migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
-    url = get_settings().database_url
+    url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     from rollcall.models.migrate_steps import pending_revisions, upgrade_stepwise
@@ -115,11 +136,12 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("current")
-def db_current() -> None:
+@with_settings
+def db_current(settings: Settings) -> None:
     """Show the applied revision."""
     from rollcall.models import migrate
 
-    migrate.current(get_settings().database_url)
+    migrate.current(settings.database_url)
 
 
 @main.group()
@@ -132,14 +154,15 @@ def keys() -> None:
 @click.option("--scopes", required=True, help="Comma-separated, e.g. events:write,students:write")
 @click.option("--name", default="", help="A label for the key.")
 @click.option("--operator", is_flag=True, help="Platform operator: queue-wide dashboard figures.")
-def keys_create(org_name: str, scopes: str, name: str, operator: bool) -> None:
+@with_settings
+def keys_create(settings: Settings, org_name: str, scopes: str, name: str, operator: bool) -> None:
     """Create an API key; it is printed once, alone on the last line."""
     from rollcall.domain.access.keys import create_api_key, get_or_create_organisation
     from rollcall.domain.clock import utcnow
-    from rollcall.models.db import sessions_for, transaction
+    from rollcall.models.db import sessions_of, transaction
 
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    with transaction(sessions_for(get_settings().database_url)) as session:
+    with transaction(sessions_of(settings)) as session:
         org = get_or_create_organisation(session, name=org_name, now=utcnow())
         try:
             key, plaintext = create_api_key(
@@ -179,11 +202,12 @@ def mail_sink(host: str, port: int, directory: Path) -> None:
 
 
 @main.command()
-def status() -> None:
+@with_settings
+def status(settings: Settings) -> None:
     """Print the operators' overview: queues, workers, scheduler, jobs, mail."""
     from rollcall.cli.status import render_status
 
-    click.echo(render_status(get_settings()))
+    click.echo(render_status(settings))
 
 
 @main.group()
@@ -194,15 +218,16 @@ def calendar() -> None:
 @calendar.command("rebuild")
 @click.option("--org", "org_name", default=None, help="Only this organisation (by name).")
 @click.option("--batch-size", default=100, show_default=True, help="Events per transaction.")
-def calendar_rebuild(org_name: str | None, batch_size: int) -> None:
+@with_settings
+def calendar_rebuild(settings: Settings, org_name: str | None, batch_size: int) -> None:
     """Rebuild the calendar cache from the database, with a progress bar."""
     from sqlalchemy import select
 
     from rollcall.domain.calendar.cache import rebuild_calendar
     from rollcall.models import Organisation
-    from rollcall.models.db import sessions_for
+    from rollcall.models.db import sessions_of
 
-    factory = sessions_for(get_settings().database_url)
+    factory = sessions_of(settings)
     organisation_id = None
     if org_name is not None:
         with factory() as session:

@@ -13,7 +13,7 @@ from rollcall.domain.ops.producer_health import producer_state
 from rollcall.domain.ops.views import jobs_per_minute
 from rollcall.messaging.queue_inspect import inspector_for
 from rollcall.models import EmailMessage, Job
-from rollcall.models.db import sessions_for
+from rollcall.models.db import sessions_of
 
 SPARKS = " ▁▂▃▄▅▆▇█"
 
@@ -61,7 +61,7 @@ def render_status(settings: Settings) -> str:
                 lines.append(f"  {name}: last tick {last}, {state}{skipped}")
         except redis.RedisError as exc:
             lines.append(f"redis unavailable: {exc}")
-    with sessions_for(settings.database_url)() as session:
+    with sessions_of(settings)() as session:
         jobs = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
         mail = dict(
             session.execute(

@@ -1,15 +1,20 @@
-"""The intake application: ``uvicorn intake.app:create_app --factory``."""
+"""The intake application: ``uvicorn rollcall.intake.app:create_app --factory``.
+
+``create_app`` is the web process's entry point: it takes the settings (or,
+called bare by uvicorn's factory, builds them once) and everything the app
+uses reaches them from ``app.state.settings``; the broker is made from them.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+import rollcall.intake.ops.routes
 from rollcall import __version__
 from rollcall.config.settings import Settings, get_settings
 from rollcall.intake.body_limit import BodyLimit
 from rollcall.intake.errors import install_error_handlers
 from rollcall.intake.middleware import RequestContext
-from rollcall.intake.ops import routes as ops
 from rollcall.intake.ops.errors import install_ops_error_handlers
 from rollcall.intake.routes import (
     attendee_tokens,
@@ -24,6 +29,7 @@ from rollcall.intake.routes import (
     metrics,
     reminders,
 )
+from rollcall.messaging.broker import configure_broker
 
 DESCRIPTION = """
 Rollcall's intake API. Authenticate with `Authorization: Bearer <api key>`.
@@ -35,7 +41,9 @@ body `{"error": {"code", "message", "details"}}`; the codes are listed in the RE
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
-    app.state.settings = settings or get_settings()
+    settings = settings or get_settings()
+    app.state.settings = settings
+    configure_broker(settings)
     install_error_handlers(app)
     routers = (
         events,
@@ -49,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         emails,
         health,
         metrics,
-        ops,
+        rollcall.intake.ops.routes,
     )
     for module in routers:
         app.include_router(module.router)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.access.keys import authenticate
-from rollcall.domain.errors import InsufficientScope
-from rollcall.models.db import sessions_for
+from rollcall.domain.errors.access import InsufficientScope
+from rollcall.models.db import sessions_of
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rc_...`")
 
@@ -25,7 +25,7 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(settings: Annotated[Settings, Depends(get_settings_dep)]) -> Iterator[Session]:
-    with sessions_for(settings.database_url)() as session:
+    with sessions_of(settings)() as session:
         yield session
 
 

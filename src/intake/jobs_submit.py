@@ -22,7 +22,7 @@ from rollcall.domain.jobs.outbox import take_pending
 from rollcall.intake.schemas import JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_for
+from rollcall.models.db import sessions_of
 
 
 def accept_job(
@@ -57,7 +57,7 @@ def accept_job(
     outbox_ids = take_pending(session)
     session.commit()
     if outbox_ids and settings.enqueue_on_commit:
-        dispatch(sessions_for(settings.database_url), get_broker(), outbox_ids, now=utcnow())
+        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     # A repeated request may find its job finished long ago: show it as now.

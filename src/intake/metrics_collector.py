@@ -35,13 +35,13 @@ from sqlalchemy.engine import Connection
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.ops.producer_health import STATES as PRODUCER_STATES
+from rollcall.domain.ops import producer_health
 from rollcall.domain.ops.producer_health import ProducerHealth, producer_state
 from rollcall.domain.ops.views import count_orphan_payments, count_unsent_outbox
 from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
 from rollcall.messaging.queue_inspect import QUEUES, STATES, inspector_for
 from rollcall.models import EmailMessage, Job, ReminderRun
-from rollcall.models.db import engine_for, sessions_for
+from rollcall.models.db import engine_of, sessions_of
 
 logger = logging.getLogger("rollcall.metrics")
 
@@ -78,7 +78,7 @@ class RollcallCollector:
     # Database -------------------------------------------------------------------
 
     def _database(self) -> Iterator[Metric]:
-        engine = engine_for(self.settings.database_url)
+        engine = engine_of(self.settings)
         with engine.connect() as connection:
             jobs = GaugeMetricFamily(
                 "rollcall_jobs", "Jobs by type and status", labels=["type", "status"]
@@ -96,7 +96,7 @@ class RollcallCollector:
                 mail.add_metric([state], count)
             yield mail
             yield self._reminder_runs(connection)
-        with sessions_for(self.settings.database_url)() as session:
+        with sessions_of(self.settings)() as session:
             orphans = GaugeMetricFamily(
                 "rollcall_orphan_payments",
                 "Payments whose enrollment is no longer enrolled or waitlisted",
@@ -217,7 +217,7 @@ class RollcallCollector:
             if one.last_failure is not None:
                 failed_at.add_metric([name], one.last_failure.timestamp())
             current = producer_state(one, now=now)
-            for each in PRODUCER_STATES:
+            for each in producer_health.STATES:
                 state.add_metric([name, each], 1 if each == current else 0)
         yield from (failures, skipped, failed_at, state)
 

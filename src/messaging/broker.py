@@ -1,7 +1,10 @@
-"""The Dramatiq broker, built from settings once per process.
+"""The Dramatiq broker, built once per process from its entry point's settings.
 
-``REDIS_URL=stub://`` gives the StubBroker (fast unit tests). ``rebind`` moves
-every Rollcall actor to another broker, so tests can switch between the two.
+Each entry point (``intake.app.create_app``, ``workers.actors``,
+``scheduler.main``) calls ``configure_broker(settings)``; code below them asks
+``get_broker()`` for that broker. ``REDIS_URL=stub://`` gives the StubBroker
+(fast unit tests). ``rebind`` moves every Rollcall actor to another broker, so
+tests can switch between the two.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
-from rollcall.config.settings import Settings, get_settings
+from rollcall.config.settings import Settings
 from rollcall.domain.jobs.actor_names import QUEUE_OF
 from rollcall.messaging.ops_middleware import OpsStats
 from rollcall.messaging.outbox_acks import OutboxAcks
+from rollcall.models.db import DatabaseTimeouts
 
 _configured: dramatiq.Broker | None = None
 
@@ -35,19 +39,29 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     broker.add_middleware(OpsStats(settings))
     # Before Retries in the list, so its after_* hooks run after Retries' and
     # see whether a retry is coming (dramatiq runs after_* hooks in reverse).
-    broker.add_middleware(OutboxAcks(settings.database_url), before=Retries)
+    broker.add_middleware(
+        OutboxAcks(settings.database_url, DatabaseTimeouts.from_settings(settings)), before=Retries
+    )
     for queue in sorted(set(QUEUE_OF.values())):
         # Without the actors loaded (web, scheduler) the queues are still known.
         broker.declare_queue(queue)
     return broker
 
 
-def get_broker() -> dramatiq.Broker:
-    """The process's broker, configured from settings on first use."""
+def configure_broker(settings: Settings) -> dramatiq.Broker:
+    """Make the process's broker from ``settings``, unless it has one already
+    (a test's ``rebind``, or another entry point in the same process)."""
     global _configured
     if _configured is None:
-        _configured = make_broker(get_settings())
+        _configured = make_broker(settings)
         dramatiq.set_broker(_configured)
+    return _configured
+
+
+def get_broker() -> dramatiq.Broker:
+    """The broker the process's entry point configured."""
+    if _configured is None:
+        raise RuntimeError("no broker yet: the entry point calls configure_broker(settings)")
     return _configured
 
 

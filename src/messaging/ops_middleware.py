@@ -21,7 +21,7 @@ from dramatiq.middleware import Middleware
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs.dead_letters import mark_dead_lettered
-from rollcall.models.db import sessions_for, transaction
+from rollcall.models.db import sessions_of, transaction
 
 logger = logging.getLogger("rollcall.worker")
 
@@ -114,7 +114,7 @@ class OpsStats(Middleware):
             except redis.RedisError:
                 logger.warning("could not record a dead letter's error", exc_info=True)
         try:
-            with transaction(sessions_for(self.settings.database_url)) as session:
+            with transaction(sessions_of(self.settings)) as session:
                 mark_dead_lettered(
                     session,
                     actor=message.actor_name,

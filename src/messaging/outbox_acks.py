@@ -25,7 +25,7 @@ from sqlalchemy import func, update
 
 from rollcall.domain.clock import utcnow
 from rollcall.models import OutboxMessage
-from rollcall.models.db import sessions_for
+from rollcall.models.db import DatabaseTimeouts, sessions_for
 from rollcall.models.sql_lists import among
 
 logger = logging.getLogger("rollcall.outbox")
@@ -41,8 +41,15 @@ BUFFER_MAX = 100_000
 
 
 class OutboxAcks(Middleware):
-    def __init__(self, database_url: str, *, flush_every: float = FLUSH_EVERY) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        timeouts: DatabaseTimeouts = DatabaseTimeouts(),
+        *,
+        flush_every: float = FLUSH_EVERY,
+    ) -> None:
         self.database_url = database_url
+        self.timeouts = timeouts
         self.flush_every = flush_every
         self.buffer: list[uuid.UUID] = []
         self.lock = threading.Lock()
@@ -120,7 +127,7 @@ class OutboxAcks(Middleware):
                 return written
             try:
                 now = utcnow()
-                factory = sessions_for(self.database_url)
+                factory = sessions_for(self.database_url, self.timeouts)
                 with factory() as session, session.begin():
                     dialect = session.get_bind().dialect.name
                     session.execute(

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from rollcall.config.settings import Settings
+
 
 def normalise_url(url: str) -> str:
     """Let users write ``postgresql://``; Rollcall always drives psycopg 3."""
@@ -31,10 +33,7 @@ class DatabaseTimeouts:
     pool_seconds: float = 5.0
 
     @classmethod
-    def from_settings(cls) -> DatabaseTimeouts:
-        from rollcall.config.settings import get_settings
-
-        settings = get_settings()
+    def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
         return cls(
             connect_seconds=settings.database_connect_timeout_seconds,
             statement_ms=settings.database_statement_timeout_ms,
@@ -121,22 +120,38 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-_ENGINES: dict[str, Engine] = {}
-_FACTORIES: dict[str, sessionmaker[Session]] = {}
+_ENGINES: dict[tuple[str, DatabaseTimeouts], Engine] = {}
+_FACTORIES: dict[tuple[str, DatabaseTimeouts], sessionmaker[Session]] = {}
 
 
-def engine_for(url: str) -> Engine:
-    """One engine (and pool) per database URL per process, bounded by the
-    settings' database timeouts."""
-    if url not in _ENGINES:
-        _ENGINES[url] = make_engine(url, timeouts=DatabaseTimeouts.from_settings())
-    return _ENGINES[url]
+def engine_for(url: str, timeouts: DatabaseTimeouts = DatabaseTimeouts()) -> Engine:
+    """One engine (and pool) per database URL and timeouts per process. A
+    process passes its settings' timeouts (``engine_of``); tools and tests
+    that pass a bare URL get the settings' defaults."""
+    key = (url, timeouts)
+    if key not in _ENGINES:
+        _ENGINES[key] = make_engine(url, timeouts=timeouts)
+    return _ENGINES[key]
 
 
-def sessions_for(url: str) -> sessionmaker[Session]:
-    if url not in _FACTORIES:
-        _FACTORIES[url] = make_sessionmaker(engine_for(url))
-    return _FACTORIES[url]
+def sessions_for(
+    url: str, timeouts: DatabaseTimeouts = DatabaseTimeouts()
+) -> sessionmaker[Session]:
+    key = (url, timeouts)
+    if key not in _FACTORIES:
+        _FACTORIES[key] = make_sessionmaker(engine_for(url, timeouts))
+    return _FACTORIES[key]
+
+
+def engine_of(settings: Settings) -> Engine:
+    """The engine of ``settings.database_url``, bounded by the settings' timeouts."""
+    return engine_for(settings.database_url, DatabaseTimeouts.from_settings(settings))
+
+
+def sessions_of(settings: Settings) -> sessionmaker[Session]:
+    """The sessionmaker every Rollcall process uses: its settings' database,
+    bounded by its settings' timeouts."""
+    return sessions_for(settings.database_url, DatabaseTimeouts.from_settings(settings))
 
 
 def dispose_all() -> None:

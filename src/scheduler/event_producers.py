@@ -26,7 +26,7 @@ from rollcall.domain.jobs.row_guard import each_row
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event
-from rollcall.models.db import sessions_for, transaction
+from rollcall.models.db import sessions_of, transaction
 
 logger = logging.getLogger("rollcall.scheduler")
 
@@ -50,7 +50,7 @@ def _submit_per_organisation(
     tick: datetime,
     payload: dict[str, str],
 ) -> int:
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     created = 0
     outbox_ids: list[uuid.UUID] = []
     with transaction(factory) as session:
@@ -83,7 +83,7 @@ def plan_expansion(settings: Settings, now: datetime) -> int:
     short of the horizon; returns how many jobs were new."""
     tick = tick_start(now, EXPANSION_TICK)
     until = tick + timedelta(days=settings.occurrence_horizon_days)
-    with sessions_for(settings.database_url)() as session:
+    with sessions_of(settings)() as session:
         organisations = set(
             session.scalars(
                 select(Event.organisation_id).where(
@@ -106,7 +106,7 @@ def plan_completion(settings: Settings, now: datetime) -> int:
     """Record a completion job for each organisation with a published event that
     has ended; returns how many jobs were new."""
     tick = tick_start(now, COMPLETION_TICK)
-    with sessions_for(settings.database_url)() as session:
+    with sessions_of(settings)() as session:
         organisations = set(
             session.scalars(
                 select(Event.organisation_id).where(

@@ -1,4 +1,9 @@
-"""``rollcall scheduler``: APScheduler 3.11 under a Redis leadership lock."""
+"""``rollcall scheduler``: APScheduler 3.11 under a Redis leadership lock.
+
+``main(settings)`` is the scheduler process's entry point: the CLI builds the
+settings and hands them in; the broker is made from them here, and every
+producer is called with them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from rollcall.config.settings import Settings
+from rollcall.messaging.broker import configure_broker
 from rollcall.scheduler import event_producers, producers, reminder_producers
 from rollcall.scheduler.leader import Leadership
 from rollcall.scheduler.ticks import ticking
@@ -97,6 +103,7 @@ def run(
 
 
 def main(settings: Settings) -> None:
+    configure_broker(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -13,13 +13,13 @@ from sqlalchemy import func, select, update
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message, take_pending
-from rollcall.domain.ops.mail import SEND_EMAIL_ACTOR
-from rollcall.domain.reminders.runs import RUN_REMINDER_ACTOR, record_due_reminders
+from rollcall.domain.reminders.runs import record_due_reminders
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, ReminderRun
-from rollcall.models.db import sessions_for, transaction
+from rollcall.models.db import sessions_of, transaction
 
 logger = logging.getLogger("rollcall.scheduler")
 
@@ -37,7 +37,7 @@ def produce_reminders(settings: Settings, now: datetime | None = None) -> int:
     """Record the runs due at ``now`` and enqueue the ones to send; returns how
     many runs were recorded (sent or missed)."""
     now = now or utcnow()
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     with factory() as session, session.begin():
         runs = record_due_reminders(
             session, now=now, grace=timedelta(minutes=settings.reminder_grace_minutes)
@@ -72,7 +72,7 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
     harmless: every sender claims a row before sending it.
     """
     now = now or utcnow()
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     lease_cutoff = now - timedelta(seconds=settings.mail_lease_seconds)
     retry_cutoff = now - timedelta(milliseconds=settings.mail_retry_max_ms) - timedelta(minutes=5)
     with transaction(factory) as session:
@@ -112,9 +112,9 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
             )
         ).all()
         for mail_id in [*expired, *retrying]:
-            add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(mail_id)], now=now)
+            add_message(session, actor=actor_names.SEND_EMAIL, args=[str(mail_id)], now=now)
         for run_id in run_ids:
-            add_message(session, actor=RUN_REMINDER_ACTOR, args=[str(run_id)], now=now)
+            add_message(session, actor=actor_names.RUN_REMINDER, args=[str(run_id)], now=now)
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=now)
     total = len(expired) + len(retrying) + len(run_ids)

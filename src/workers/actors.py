@@ -1,6 +1,10 @@
 """Actors are thin: turn ids into work, call one function, dispatch the outbox.
 
-Import this module to declare them (the dramatiq CLI does: ``dramatiq workers.actors``).
+This module is the worker process's entry point (the dramatiq CLI imports it:
+``dramatiq rollcall.workers.actors``): importing it builds the settings, once,
+and the broker from them, and declares every actor under its name in
+``domain.jobs.actor_names``. The actors read the settings given to
+``configure``; tests call it to point them at their own stack.
 """
 
 from __future__ import annotations
@@ -13,28 +17,39 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import OperationalError
 
+# Imported to register their job handlers (enrollment, event management, ad-hoc reminder).
 import rollcall.domain.enrollment.jobs
-import rollcall.domain.events.jobs  # noqa: F401  (registers the event management job handlers)
+import rollcall.domain.events.jobs
+import rollcall.domain.reminders.jobs  # noqa: F401
 from rollcall.config.logs import configure_logging, job_context
-from rollcall.config.settings import get_settings
-from rollcall.domain.calendar.cache import rebuild_calendar as rebuild_calendar_cache
+from rollcall.config.settings import Settings, get_settings
+from rollcall.domain.calendar import cache
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
+from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.engine import apply_job
-from rollcall.domain.reminders.jobs import REMINDER as _REMINDER  # noqa: F401  (registers the job)
-from rollcall.messaging.broker import get_broker
+from rollcall.messaging.broker import configure_broker, get_broker
 from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_for
+from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
 from rollcall.workers.smtp import TransientMailError
 
-broker = get_broker()
+#: The settings every actor reads: this process's, built here at its start.
+_settings: Settings = get_settings()
+broker = configure_broker(_settings)
+
+
+def configure(settings: Settings) -> None:
+    """Point every actor at ``settings`` (an in-process worker in tests; the
+    worker process keeps those it started with)."""
+    global _settings
+    _settings = settings
+
 
 if not logging.getLogger().handlers:
     # Under `dramatiq --skip-logging` (rollcall worker) nothing is configured yet:
     # the worker logs JSON lines like the web process, with job and request ids.
-    _settings = get_settings()
     configure_logging(_settings.log_level, _settings.log_json)
 
 #: A backstop only: settings.mail_max_attempts (counted on the row) fails a
@@ -42,10 +57,14 @@ if not logging.getLogger().handlers:
 MAIL_MAX_RETRIES = 50
 
 
-@dramatiq.actor(queue_name="jobs", max_retries=10, throws=(DomainError,))
+@dramatiq.actor(
+    actor_name=actor_names.PROCESS_JOB,
+    queue_name=actor_names.QUEUE_OF[actor_names.PROCESS_JOB],
+    max_retries=10,
+    throws=(DomainError,),
+)
 def process_job(job_id: str) -> None:
-    settings = get_settings()
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(_settings)
     with job_context(job_id):
         outbox_ids = apply_job(
             factory,
@@ -62,17 +81,18 @@ def _mail_retry_when(retries: int, exc: BaseException) -> bool:
 
 
 @dramatiq.actor(
-    queue_name="mail",
+    actor_name=actor_names.SEND_EMAIL,
+    queue_name=actor_names.QUEUE_OF[actor_names.SEND_EMAIL],
     retry_when=_mail_retry_when,
     min_backoff=5_000,
     max_backoff=15 * 60_000,
 )
 def send_email(email_id: str) -> None:
-    settings = get_settings()
+    settings = _settings
     message = CurrentMessage.get_current_message()
     retries = message.options.get("retries", 0) if message else 0
     outcome = deliver_email(
-        sessions_for(settings.database_url),
+        sessions_of(settings),
         settings,
         uuid.UUID(email_id),
         now=utcnow,
@@ -93,7 +113,8 @@ def _placement_retry_when(retries: int, exc: BaseException) -> bool:
 
 
 @dramatiq.actor(
-    queue_name="mail",
+    actor_name=actor_names.SEND_PLACEMENT_MAILS,
+    queue_name=actor_names.QUEUE_OF[actor_names.SEND_PLACEMENT_MAILS],
     retry_when=_placement_retry_when,
     min_backoff=5_000,
     max_backoff=15 * 60_000,
@@ -102,10 +123,7 @@ def _placement_retry_when(retries: int, exc: BaseException) -> bool:
 def send_placement_mails(items: list[list[Any]]) -> None:
     """Write and send the mails of enrollments placed set-wise (a bulk chunk, a
     group of enroll jobs) over one SMTP connection (domain.enrollment.placement_mails)."""
-    settings = get_settings()
-    send_placement_batch(
-        sessions_for(settings.database_url), settings, get_broker(), items, now=utcnow
-    )
+    send_placement_batch(sessions_of(_settings), _settings, get_broker(), items, now=utcnow)
 
 
 def _run_retry_when(retries: int, exc: BaseException) -> bool:
@@ -113,7 +131,8 @@ def _run_retry_when(retries: int, exc: BaseException) -> bool:
 
 
 @dramatiq.actor(
-    queue_name="mail",
+    actor_name=actor_names.RUN_REMINDER,
+    queue_name=actor_names.QUEUE_OF[actor_names.RUN_REMINDER],
     retry_when=_run_retry_when,
     min_backoff=5_000,
     max_backoff=15 * 60_000,
@@ -121,16 +140,20 @@ def _run_retry_when(retries: int, exc: BaseException) -> bool:
 )
 def run_reminder(run_id: str) -> None:
     """Send one reminder run's mails over one SMTP connection (workers.mail_run)."""
-    settings = get_settings()
     send_reminder_run(
-        sessions_for(settings.database_url), settings, get_broker(), uuid.UUID(run_id), now=utcnow
+        sessions_of(_settings), _settings, get_broker(), uuid.UUID(run_id), now=utcnow
     )
 
 
-@dramatiq.actor(queue_name="calendar", max_retries=3, time_limit=60 * 60_000)
+@dramatiq.actor(
+    actor_name=actor_names.REBUILD_CALENDAR,
+    queue_name=actor_names.QUEUE_OF[actor_names.REBUILD_CALENDAR],
+    max_retries=3,
+    time_limit=60 * 60_000,
+)
 def rebuild_calendar() -> None:
     """Rebuild the whole calendar cache from the source tables (idempotent)."""
-    rebuild_calendar_cache(sessions_for(get_settings().database_url))
+    cache.rebuild_calendar(sessions_of(_settings))
 
 
 ACTORS = [process_job, send_email, send_placement_mails, run_reminder, rebuild_calendar]

@@ -59,8 +59,6 @@ from rollcall.workers.smtp import (
 
 logger = logging.getLogger("rollcall.mail")
 
-SEND_EMAIL_ACTOR = actor_names.SEND_EMAIL
-
 
 @dataclass
 class RunReport:
@@ -286,7 +284,7 @@ def _schedule_retries(broker: dramatiq.Broker, settings: Settings, report: RunRe
     stalled-mail producer enqueues it later."""
     if not report.retry_ids:
         return
-    actor = broker.get_actor(SEND_EMAIL_ACTOR)
+    actor = broker.get_actor(actor_names.SEND_EMAIL)
     for mail_id, attempts in report.retry_ids:
         try:
             message = actor.message_with_options(args=(str(mail_id),))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.enrollment.bulk import run as bulk
+from rollcall.domain.enrollment.bulk.run import _report_progress
 from rollcall.models import Attendee, EmailMessage, Enrollment, Job, Payment
 from tests.support.enrollment import person
 from tests.support.factories import enroll, job, published_event
@@ -56,9 +56,9 @@ def test_atomic_bulk_shows_progress_while_it_runs(
     real_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of 25 rows, and a probe reading the job from another connection
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 25)
+    monkeypatch.setattr("rollcall.domain.enrollment.bulk.run.CHUNK_ROWS", 25)
     seen: list[tuple[str, int, int]] = []
-    report = bulk._report_progress
+    report = _report_progress
 
     def probe(factory: sessionmaker[Session], job_id: uuid.UUID, done: int) -> None:
         report(factory, job_id, done)
@@ -68,7 +68,7 @@ def test_atomic_bulk_shows_progress_while_it_runs(
             active = session.scalar(select(func.count()).select_from(Enrollment))
             seen.append((row.status, row.progress_done, int(active or 0)))
 
-    monkeypatch.setattr(bulk, "_report_progress", probe)
+    monkeypatch.setattr("rollcall.domain.enrollment.bulk.run._report_progress", probe)
     key = real_stack.key()
     published_event(real_stack, key, ref="ev", max_subscriptions=60, waiting_list=True)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from rollcall.models.db import engine_for, normalise_url
+from rollcall.models.db import engine_of, normalise_url
 from tests.support.http import client_port, error_of
 from tests.support.services import SmtpSink
 from tests.support.stack import live_api
@@ -101,7 +101,7 @@ def test_pooled_connections_carry_the_configured_timeouts(
         database_statement_timeout_ms="1234",
         database_pool_timeout_seconds="3",
     ) as stack:
-        engine = engine_for(stack.settings.database_url)
+        engine = engine_of(stack.settings)
         with engine.connect() as connection:
             assert connection.execute(text("SHOW statement_timeout")).scalar() == "1234ms"
         assert engine.pool.timeout() == 3  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from rollcall.domain.enrollment.bulk import run as bulk
 from rollcall.models import Attendee
 from tests.support.factories import enroll, published_event
 from tests.support.poison import person, rows, submit_raw_job
@@ -54,7 +53,7 @@ def test_a_nul_byte_in_a_bulk_row_ends_the_job_at_once(
     real_stack: Stack, monkeypatch: pytest.MonkeyPatch, atomic: bool
 ) -> None:
     # Given chunks of two rows, the third row's name holding a NUL byte
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    monkeypatch.setattr("rollcall.domain.enrollment.bulk.run.CHUNK_ROWS", 2)
     key = real_stack.key()
     published_event(real_stack, key, ref="ev", max_subscriptions=10)
     people = rows(person("ada"), person("bob"), person("cat", name=NUL_NAME), person("dan"))

@@ -84,7 +84,8 @@ class Stack:
 
 
 def configure(monkeypatch: Any, **env: str) -> Settings:
-    """Point the process (actors read get_settings()) at these services."""
+    """Settings for these services, built as an entry point builds them (from
+    the environment, through get_settings); bind_broker hands them to the actors."""
     for name, value in env.items():
         monkeypatch.setenv(name.upper(), value)
     settings_module.get_settings.cache_clear()
@@ -93,10 +94,13 @@ def configure(monkeypatch: Any, **env: str) -> Settings:
 
 
 def bind_broker(settings: Settings) -> dramatiq.Broker:
-    from rollcall.workers.actors import ACTORS
+    """A fresh broker from ``settings``, made the process's, with every actor on
+    it reading ``settings``."""
+    from rollcall.workers import actors
 
+    actors.configure(settings)
     broker = broker_module.make_broker(settings)
-    broker_module.rebind(broker, ACTORS)
+    broker_module.rebind(broker, actors.ACTORS)
     for queue in QUEUES:
         broker.declare_queue(queue)
     if hasattr(broker, "flush_all"):

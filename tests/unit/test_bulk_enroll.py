@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment.bulk import run as bulk
+from rollcall.domain.enrollment.bulk.run import MAX_ROWS, run_chunk
 from rollcall.messaging.outbox import relay
 from rollcall.models import (
     Attendee,
@@ -155,7 +155,7 @@ def test_plain_csv_body_and_input_errors(unit_stack: Stack) -> None:
     assert schema.status_code == 200
     assert "/v1/events/{event_id}/enrollments/bulk" in schema.json()["paths"]
     assert refused(content=b"{not json") == (422, "VALIDATION_ERROR")
-    too_many = [person(f"p{i}") for i in range(bulk.MAX_ROWS + 1)]
+    too_many = [person(f"p{i}") for i in range(MAX_ROWS + 1)]
     assert refused(json={"attendees": too_many}) == (422, "BULK_TOO_LARGE")
 
 
@@ -163,7 +163,7 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a bulk job of 7 rows in chunks of 3, whose message is not sent yet
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 3)
+    monkeypatch.setattr("rollcall.domain.enrollment.bulk.run.CHUNK_ROWS", 3)
     unit_stack.settings.enqueue_on_commit = False
     key = unit_stack.key()
     published_event(unit_stack, key, ref="ev", max_subscriptions=100)
@@ -175,7 +175,7 @@ def test_non_atomic_resumes_after_a_crash_between_chunks(
     with unit_stack.db() as session:
         session.execute(update(Job).where(Job.id == job_id).values(status="running"))
         payload = session.get_one(Job, job_id).payload
-    finished, _ids = bulk.run_chunk(unit_stack.sessions, job_id, now=utcnow, payload=payload)
+    finished, _ids = run_chunk(unit_stack.sessions, job_id, now=utcnow, payload=payload)
     assert not finished
     assert job(unit_stack, key, str(job_id))["progress"] == {"done": 3, "total": 7}
 

@@ -215,7 +215,7 @@ def test_a_job_that_crashes_the_group_fails_alone(
             raise RuntimeError("boom")
         return original(session, **kwargs)
 
-    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
+    monkeypatch.setattr("rollcall.domain.enrollment.group_outcomes.enroll_rows", crashing)
 
     # When each message is handled
     apply_job(db, ids[0], now=lambda: T0)

@@ -66,7 +66,7 @@ def test_a_young_jobs_message_applies_the_older_groups_first(
     db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given five queued jobs for two seats, and groups of at most two jobs
-    monkeypatch.setattr("rollcall.domain.enrollment.group.GROUP_MAX", 2)
+    monkeypatch.setattr("rollcall.domain.enrollment.group_line.GROUP_MAX", 2)
     org, event = new_event(db, seats=2)
     ids = submit(db, org, event, ["ada", "bob", "cy", "dee", "eve"])
 
@@ -101,7 +101,7 @@ def test_a_crash_in_the_group_keeps_everyone_elses_turn(
             raise RuntimeError("boom")
         return original(session, **kwargs)
 
-    monkeypatch.setattr("rollcall.domain.enrollment.group.enroll_rows", crashing)
+    monkeypatch.setattr("rollcall.domain.enrollment.group_outcomes.enroll_rows", crashing)
 
     # When the messages are taken youngest first
     apply_job(db, ids[2], now=lambda: LATER)

@@ -10,7 +10,8 @@ import redis
 from psycopg import errors as pg
 from sqlalchemy import exc as sa
 
-from rollcall.domain.errors import EventFull, JobDataError
+from rollcall.domain.errors.enrollment import EventFull
+from rollcall.domain.errors.ops import JobDataError
 from rollcall.domain.jobs.failure_policy import describe, failure_decision, job_data_error
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import exc as sa
 from sqlalchemy.orm import Session
 
-from rollcall.domain.jobs import engine as domain_jobs
+from rollcall.domain.jobs.engine import HANDLERS
 from rollcall.models import Job
 from rollcall.workers.actors import process_job
 from tests.support.factories import enroll, published_event
@@ -73,9 +73,7 @@ def test_a_chunked_bulk_job_keeps_the_chunks_before_the_poison_one(
     unit_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of two rows, the third row unreadable
-    from rollcall.domain.enrollment.bulk import run as bulk
-
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    monkeypatch.setattr("rollcall.domain.enrollment.bulk.run.CHUNK_ROWS", 2)
     key = unit_stack.key()
     published_event(unit_stack, key, ref="ev", max_subscriptions=5)
     people = rows(person("ada"), person("bob"), person("cat"))
@@ -102,7 +100,7 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
             raise sa.OperationalError("SELECT 1", {}, ConnectionResetError("lost"))
         return {"attempts_seen": len(attempts)}
 
-    monkeypatch.setitem(domain_jobs.HANDLERS, "flaky", handler)
+    monkeypatch.setitem(HANDLERS, "flaky", handler)
     # Dramatiq's own backoff (15 s at first) is not what is under test.
     monkeypatch.setitem(process_job.options, "min_backoff", 10)
     monkeypatch.setitem(process_job.options, "max_backoff", 20)

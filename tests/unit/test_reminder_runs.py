@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from rollcall.domain.errors import EventFull
+from rollcall.domain.errors.enrollment import EventFull
 from rollcall.domain.jobs.engine import HANDLERS, apply_job, handles, submit_job
 from rollcall.domain.ops.mail import queue_email
 from rollcall.domain.reminders.runs import record_due_reminders

@@ -1,4 +1,7 @@
-"""Access.
+"""Access: who is calling, and what they may reach.
 
-API keys, scopes and attendee tokens.
+- ``keys``: API keys and organisations (``create_api_key``, ``authenticate``).
+- ``attendee_tokens``: end-user tokens for the calendar (``create_attendee_token``,
+  ``authenticate_end_user``).
+- ``scopes``: the event, date or session a request names (``resolve_scope``).
 """

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.access.keys import authenticate, hash_key
-from rollcall.domain.errors import AttendeeNotFound, InsufficientScope, InvalidApiKey, InvalidToken
+from rollcall.domain.errors.access import InsufficientScope, InvalidApiKey, InvalidToken
+from rollcall.domain.errors.enrollment import AttendeeNotFound
 from rollcall.models import Attendee, AttendeeToken
 from rollcall.models.calendar import AUTHENTICATED
 

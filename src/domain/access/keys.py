@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import InvalidApiKey
+from rollcall.domain.errors.access import InvalidApiKey
 from rollcall.models import ApiKey, Organisation
 
 KEY_PREFIX = "rc_"

@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.capacity import SeatRow
-from rollcall.domain.errors import (
-    DomainError,
-    NotBookedPerDate,
-    OccurrenceCancelled,
-    OccurrenceNotFound,
-    OccurrenceRequired,
-    SessionNotFound,
-)
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.enrollment import NotBookedPerDate, OccurrenceRequired
+from rollcall.domain.errors.events import OccurrenceCancelled, OccurrenceNotFound, SessionNotFound
 from rollcall.models import Event, EventSession, Occurrence
 
 EVENT_SCOPE = "event"

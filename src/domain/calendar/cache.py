@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,7 +62,34 @@ def compute_rows(
     if not event_ids:
         return []
     ids = list(event_ids)
-    events = [
+    events = _read_events(conn, ids)
+    occurrences = _read_occurrences(conn, ids)
+    if not occurrences:
+        return []  # every cache row is a row of an occurrence: nothing to read further
+    sessions = _read_sessions(conn, ids)
+    people = _read_people(conn, ids, attendee_ids)
+    wanted = set(occurrence_ids) if occurrence_ids is not None else None
+    rows: list[dict[str, Any]] = []
+    for facts in events:
+        # Filter by occurrence only after building: an enrollment's coverage is
+        # decided against the event's whole set of dates.
+        built = build_rows(
+            facts,
+            occurrences[facts.id],
+            session_occurrences=sessions[facts.id],
+            enrollments=people.enrollments[facts.id],
+            trainers=people.trainers[facts.id],
+            bookmarks=people.marks[facts.id],
+            include_public=attendee_ids is None,
+        )
+        if wanted is not None:
+            built = [row for row in built if row["occurrence_id"] in wanted]
+        rows.extend(built)
+    return rows
+
+
+def _read_events(conn: Connection, ids: list[uuid.UUID]) -> list[EventFacts]:
+    return [
         EventFacts(*row)
         for row in conn.execute(
             select(
@@ -76,6 +103,12 @@ def compute_rows(
             ).where(Event.id.in_(ids))
         )
     ]
+
+
+def _read_occurrences(
+    conn: Connection, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[OccurrenceFacts]]:
+    """Each event's occurrences (events without any are absent)."""
     occ_query = select(
         Occurrence.id,
         Occurrence.event_id,
@@ -86,8 +119,13 @@ def compute_rows(
     occurrences: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
     for occ_row in conn.execute(occ_query):
         occurrences[occ_row.event_id].append(OccurrenceFacts(*occ_row))
-    if not occurrences:
-        return []  # every cache row is a row of an occurrence: nothing to read further
+    return occurrences
+
+
+def _read_sessions(
+    conn: Connection, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[uuid.UUID, list[str] | None]]:
+    """Each event's sessions and the occurrences each covers (None: all)."""
     sessions: dict[uuid.UUID, dict[uuid.UUID, list[str] | None]] = defaultdict(dict)
     for s_row in conn.execute(
         select(EventSession.id, EventSession.event_id, EventSession.occurrence_ids).where(
@@ -95,6 +133,21 @@ def compute_rows(
         )
     ):
         sessions[s_row.event_id][s_row.id] = s_row.occurrence_ids
+    return sessions
+
+
+class _People(NamedTuple):
+    """Per event: active enrollments, trainers and bookmarks (of some attendees
+    only, when the refresh names them)."""
+
+    enrollments: dict[uuid.UUID, list[EnrollmentFacts]]
+    trainers: dict[uuid.UUID, list[uuid.UUID]]
+    marks: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]]
+
+
+def _read_people(
+    conn: Connection, ids: list[uuid.UUID], attendee_ids: Collection[uuid.UUID] | None
+) -> _People:
     enr_query = select(
         Enrollment.event_id,
         Enrollment.id,
@@ -122,25 +175,7 @@ def compute_rows(
     marks: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
     for m_row in conn.execute(mark_query):
         marks[m_row.event_id].append((m_row.attendee_id, m_row.occurrence_id))
-
-    wanted = set(occurrence_ids) if occurrence_ids is not None else None
-    rows: list[dict[str, Any]] = []
-    for facts in events:
-        # Filter by occurrence only after building: an enrollment's coverage is
-        # decided against the event's whole set of dates.
-        built = build_rows(
-            facts,
-            occurrences[facts.id],
-            session_occurrences=sessions[facts.id],
-            enrollments=enrollments[facts.id],
-            trainers=trainers[facts.id],
-            bookmarks=marks[facts.id],
-            include_public=attendee_ids is None,
-        )
-        if wanted is not None:
-            built = [row for row in built if row["occurrence_id"] in wanted]
-        rows.extend(built)
-    return rows
+    return _People(enrollments, trainers, marks)
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -177,16 +212,41 @@ def refresh_calendar(
     for chunk in _chunks(whole):
         conn.execute(delete(entries).where(entries.c.event_id.in_(chunk)))
         written += _insert(conn, compute_rows(conn, event_ids=chunk))
+    written += _refresh_occurrences(conn, occurrences, whole=whole)
+    written += _refresh_attendees(conn, pairs, whole=whole)
+    return written
+
+
+def _refresh_occurrences(
+    conn: Connection,
+    occurrences: Collection[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    whole: set[uuid.UUID],
+) -> int:
+    """Replace the rows of these (event, occurrence) pairs, but those of events
+    refreshed whole."""
     by_event: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for event_id, occ_id in occurrences:
         if event_id not in whole:
             by_event[event_id].add(occ_id)
+    written = 0
     for event_id, occ_ids in by_event.items():
         for chunk in _chunks(occ_ids):
             conn.execute(delete(entries).where(entries.c.occurrence_id.in_(chunk)))
             written += _insert(
                 conn, compute_rows(conn, event_ids=[event_id], occurrence_ids=set(chunk))
             )
+    return written
+
+
+def _refresh_attendees(
+    conn: Connection,
+    pairs: Collection[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    whole: set[uuid.UUID],
+) -> int:
+    """Replace the rows of these (event, attendee) pairs, but those of events
+    refreshed whole."""
     people: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for event_id, attendee_id in pairs:
         if event_id not in whole:
@@ -201,6 +261,7 @@ def refresh_calendar(
         )
         people = {e: ids for e, ids in people.items() if e in dated}
     size = _PG_PEOPLE_CHUNK if conn.dialect.name == "postgresql" else _CHUNK
+    written = 0
     for event_id, attendee_ids in sorted(people.items()):
         for chunk in _chunks(attendee_ids, size):
             conn.execute(

@@ -2,9 +2,8 @@
 
 The page is the attendee's personal rows merged with the organisation's public
 rows, ordered by (starts_at, occurrence id), a personal row replacing the public
-row of the same occurrence. Each side is read with its own keyset query on
-``ix_calendar_entries_keyset`` limited to size + 1: the merged top size + 1 is
-always inside the union of the two, so no OFFSET and no deep scans.
+row of the same occurrence, read as a keyset window (``window``) of size + 1:
+no OFFSET and no deep scans.
 """
 
 from __future__ import annotations
@@ -12,51 +11,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, exists, select, tuple_, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.access.attendee_tokens import EndUser
 from rollcall.domain.calendar.cursor import CursorKey, encode_cursor
 from rollcall.domain.calendar.policy import SeatState, calls_to_action
 from rollcall.domain.calendar.query import CalendarQuery
+from rollcall.domain.calendar.window import CalendarRow, entries, read_window
 from rollcall.domain.enrollment.admission import enrollment_refusal
-from rollcall.domain.errors import CalendarEntryNotFound
-from rollcall.models import CalendarBookmark, CalendarEntry, Event, Occurrence
-
-entries = cast(Table, CalendarEntry.__table__)
-
-
-class CalendarRow(NamedTuple):
-    """One entry of a page: the cache row's columns, then the event's live ones."""
-
-    attendee_id: uuid.UUID | None
-    occurrence_id: uuid.UUID
-    event_id: uuid.UUID
-    starts_at: datetime
-    ends_at: datetime
-    event_type: str
-    title: str
-    timezone: str
-    event_status: str
-    cancelled: bool
-    enrollment_id: uuid.UUID | None
-    enrollment_status: str | None
-    is_trainer: bool
-    bookmarked: bool
-    event_ref: str | None
-    live_status: str
-    live_cancelled: bool
-    registration_end: datetime | None
-    booking_start: datetime | None
-    max_subscriptions: int | None
-    event_enrolled: int
-    waiting_list: bool
-    booked_per_date: bool
-    reminder_before_minutes: int | None
+from rollcall.domain.errors.calendar import CalendarEntryNotFound
+from rollcall.models import CalendarBookmark, Event, Occurrence
 
 
 @dataclass
@@ -89,173 +57,6 @@ class CalendarPage:
         return self.items[-1].cursor if self.items else None
 
 
-#: Read with every entry (joined by primary key): what CTAs and seats need, live.
-_EVENT_COLUMNS = (
-    Event.ref.label("event_ref"),
-    Event.status.label("live_status"),
-    Event.cancelled.label("live_cancelled"),
-    Event.registration_end.label("registration_end"),
-    Event.booking_start.label("booking_start"),
-    Event.max_subscriptions.label("max_subscriptions"),
-    Event.enrolled_count.label("event_enrolled"),
-    Event.waiting_list.label("waiting_list"),
-    Event.booked_per_date.label("booked_per_date"),
-    Event.reminder_before_minutes.label("reminder_before_minutes"),
-)
-
-
-#: The cache columns a page uses (not the surrogate id nor the organisation).
-_ENTRY_COLUMNS = tuple(c for c in entries.c if c.name not in ("id", "organisation_id"))
-_MINE = entries.alias("mine")
-
-
-assert CalendarRow._fields == tuple(column.key for column in (*_ENTRY_COLUMNS, *_EVENT_COLUMNS)), (
-    "CalendarRow must list the page's columns in select order"
-)
-
-
-def _side(query: _Shape, *, personal: bool) -> Select[Any]:
-    attendee = bindparam("attendee", type_=entries.c.attendee_id.type)
-    stmt = (
-        select(*_ENTRY_COLUMNS, *_EVENT_COLUMNS)
-        .join_from(entries, Event, Event.id == entries.c.event_id)
-        .where(entries.c.organisation_id == bindparam("org", type_=entries.c.organisation_id.type))
-    )
-    if personal:
-        stmt = stmt.where(entries.c.attendee_id == attendee)
-        if query.bookmarked_only:
-            stmt = stmt.where(entries.c.bookmarked.is_(True))
-    else:
-        # A personal row replaces the public row of the same occurrence (one
-        # probe of the (occurrence_id, attendee_id) unique index per row).
-        stmt = stmt.where(
-            entries.c.attendee_id.is_(None),
-            ~exists().where(
-                _MINE.c.occurrence_id == entries.c.occurrence_id, _MINE.c.attendee_id == attendee
-            ),
-        )
-    if query.types:
-        stmt = stmt.where(entries.c.event_type.in_(bindparam("types", expanding=True)))
-    return stmt
-
-
-_STARTS = entries.c.starts_at.type
-_ID = entries.c.occurrence_id.type
-_LOWEST_ID = uuid.UUID(int=0)
-_HIGHEST_ID = uuid.UUID(int=(1 << 128) - 1)
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """What decides the SQL text of a window; values travel as bound parameters."""
-
-    bookmarked_only: bool
-    types: bool
-    #: The scan starts at a bound (a cursor or a date), inclusive or not.
-    bound: bool
-    inclusive: bool
-    descending: bool
-
-
-@lru_cache(maxsize=128)
-def _window_statement(shape: _Shape) -> Any:
-    """Built once per shape: constructing a UNION of subqueries costs more Python
-    time than running it, so pages reuse the statement with new parameters."""
-    key = tuple_(entries.c.starts_at, entries.c.occurrence_id)
-    at = tuple_(bindparam("bound_starts", type_=_STARTS), bindparam("bound_id", type_=_ID))
-    limited = []
-    sides = [True] if shape.bookmarked_only else [True, False]
-    for personal in sides:
-        stmt = _side(shape, personal=personal)
-        if shape.bound:
-            if shape.descending:
-                stmt = stmt.where(key <= at if shape.inclusive else key < at)
-            else:
-                stmt = stmt.where(key >= at if shape.inclusive else key > at)
-        order = (
-            (entries.c.starts_at.desc(), entries.c.occurrence_id.desc())
-            if shape.descending
-            else (entries.c.starts_at, entries.c.occurrence_id)
-        )
-        limited.append(stmt.order_by(*order).limit(bindparam("limit", type_=Integer())))
-    if len(limited) == 1:
-        return limited[0]
-    both = union_all(*(select(side.subquery()) for side in limited)).subquery("page")
-    page_order = (
-        (both.c.starts_at.desc(), both.c.occurrence_id.desc())
-        if shape.descending
-        else (both.c.starts_at, both.c.occurrence_id)
-    )
-    return select(both).order_by(*page_order).limit(bindparam("limit", type_=Integer()))
-
-
-def _near_bound(
-    query: CalendarQuery, bound: CursorKey | None, *, descending: bool, inclusive: bool
-) -> tuple[CursorKey | None, bool]:
-    """Where the scan starts: the cursor, or the date it must not cross if that
-    comes first. (date, lowest or highest id) stands for the date itself."""
-    if descending:
-        edge = None if query.to_date is None else (query.to_date, _HIGHEST_ID)
-        if edge is not None and (bound is None or edge < bound):
-            return edge, True
-    else:
-        edge = (query.from_date, _LOWEST_ID)
-        if bound is None or edge > bound:
-            return edge, True
-    return bound, inclusive
-
-
-def _window(
-    session: Session,
-    user: EndUser,
-    query: CalendarQuery,
-    *,
-    bound: CursorKey | None,
-    descending: bool,
-    limit: int,
-    inclusive: bool = False,
-) -> list[CalendarRow]:
-    """Up to ``limit`` merged entries strictly after (or before) ``bound``.
-
-    One statement: each side is its own ordered, limited keyset scan, the two
-    glued with UNION ALL and cut to ``limit`` in order by the database, so a
-    page costs one round trip and only its own rows cross the wire.
-
-    The statement holds one range condition only, the bound the scan starts
-    at; the date on the far side is applied to the rows read (they come last,
-    so cutting there is exact). With both in SQL, SQLite bounded its index
-    range by fromDate instead of the cursor, and deep pages scanned from it.
-    """
-    near, near_inclusive = _near_bound(query, bound, descending=descending, inclusive=inclusive)
-    shape = _Shape(
-        bookmarked_only=query.bookmarked_only,
-        types=bool(query.types),
-        bound=near is not None,
-        inclusive=near_inclusive,
-        descending=descending,
-    )
-    params: dict[str, Any] = {
-        "org": user.organisation_id,
-        "attendee": user.attendee_id,
-        "limit": limit,
-    }
-    if query.types:
-        params["types"] = list(query.types)
-    if near is not None:
-        params["bound_starts"], params["bound_id"] = near
-    result = session.connection().execute(_window_statement(shape), params)
-    # Plain named tuples: a page reads ~25 fields of each of its rows, and a
-    # tuple's field is several times cheaper to read than a Row's.
-    rows = [CalendarRow._make(row) for row in result.all()]
-    if descending:
-        inside = [row for row in rows if row.starts_at >= query.from_date]
-    elif query.to_date is not None:
-        inside = [row for row in rows if row.starts_at <= query.to_date]
-    else:
-        inside = rows
-    return inside
-
-
 def list_calendar(
     session: Session, *, user: EndUser, query: CalendarQuery, now: datetime, secret: str
 ) -> CalendarPage:
@@ -267,7 +68,7 @@ def list_calendar(
     other side probed.
     """
     cursor = query.cursor
-    rows = _window(
+    rows = read_window(
         session,
         user,
         query,
@@ -283,7 +84,7 @@ def list_calendar(
             beyond_cursor = True
         else:
             beyond_cursor = bool(
-                _window(
+                read_window(
                     session,
                     user,
                     query,
@@ -315,37 +116,13 @@ def _decorate(
     """
     if not rows:
         return []
-    per_date = [row.occurrence_id for row in rows if row.booked_per_date]
-    occurrences = (
-        {
-            occ.id: occ
-            for occ in session.execute(
-                select(Occurrence.id, Occurrence.capacity, Occurrence.enrolled_count).where(
-                    Occurrence.id.in_(per_date)
-                )
-            )
-        }
-        if per_date
-        else {}
-    )
+    occurrences = _occurrence_counters(session, rows)
     open_by_event: dict[uuid.UUID, bool] = {}
     items = []
     for row in rows:
         if row.event_id not in open_by_event:
-            # enrollment_refusal reads only these four fields of the event.
-            facts = SimpleNamespace(
-                cancelled=row.live_cancelled,
-                status=row.live_status,
-                registration_end=row.registration_end,
-                booking_start=row.booking_start,
-            )
-            open_by_event[row.event_id] = enrollment_refusal(cast(Event, facts), now=now) is None
-        if row.booked_per_date:
-            occ = occurrences[row.occurrence_id]
-            capacity = occ.capacity if occ.capacity is not None else row.max_subscriptions
-            seats = SeatState(capacity, occ.enrolled_count, row.waiting_list)
-        else:
-            seats = SeatState(row.max_subscriptions, row.event_enrolled, row.waiting_list)
+            open_by_event[row.event_id] = _registration_open(row, now=now)
+        seats = _seats(row, occurrences)
         spots = None if seats.capacity is None else max(seats.capacity - seats.enrolled, 0)
         bookmarked = bool(row.bookmarked) if row.attendee_id is not None else False
         ctas = calls_to_action(
@@ -373,6 +150,43 @@ def _decorate(
             )
         )
     return items
+
+
+def _occurrence_counters(session: Session, rows: list[CalendarRow]) -> dict[uuid.UUID, Any]:
+    """The live capacity and count of each occurrence booked per date on the
+    page, in one read; none when no event on the page is booked per date."""
+    per_date = [row.occurrence_id for row in rows if row.booked_per_date]
+    if not per_date:
+        return {}
+    return {
+        occ.id: occ
+        for occ in session.execute(
+            select(Occurrence.id, Occurrence.capacity, Occurrence.enrolled_count).where(
+                Occurrence.id.in_(per_date)
+            )
+        )
+    }
+
+
+def _registration_open(row: CalendarRow, *, now: datetime) -> bool:
+    """Whether the row's event takes enrollments now, from its live columns."""
+    # enrollment_refusal reads only these four fields of the event.
+    facts = SimpleNamespace(
+        cancelled=row.live_cancelled,
+        status=row.live_status,
+        registration_end=row.registration_end,
+        booking_start=row.booking_start,
+    )
+    return enrollment_refusal(cast(Event, facts), now=now) is None
+
+
+def _seats(row: CalendarRow, occurrences: dict[uuid.UUID, Any]) -> SeatState:
+    """The row's seats: its occurrence's when booked per date, else the event's."""
+    if row.booked_per_date:
+        occ = occurrences[row.occurrence_id]
+        capacity = occ.capacity if occ.capacity is not None else row.max_subscriptions
+        return SeatState(capacity, occ.enrolled_count, row.waiting_list)
+    return SeatState(row.max_subscriptions, row.event_enrolled, row.waiting_list)
 
 
 def toggle_bookmark(session: Session, *, user: EndUser, entry_id: str, now: datetime) -> bool:

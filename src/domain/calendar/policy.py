@@ -110,6 +110,36 @@ def build_rows(
     by_id = {occ.id: occ for occ in occurrences}
     public_ids = {occ.id for occ in occurrences if is_public(event) and not occ.cancelled}
 
+    chosen = _strongest_enrollments(enrollments, by_id, session_occurrences)
+    trainer_ids = set(trainers)
+    marked = {(a, o) for a, o in bookmarks if o in by_id}
+
+    audience: set[tuple[uuid.UUID, uuid.UUID]] = set(chosen)
+    audience |= {(a, o) for a in trainer_ids for o in by_id}
+    audience |= {(a, o) for a, o in marked if o in public_ids}
+
+    rows: list[dict[str, Any]] = []
+    if include_public:
+        rows.extend(_base_row(event, by_id[occ_id], None) for occ_id in sorted(public_ids))
+    for attendee_id, occ_id in sorted(audience):
+        row = _base_row(event, by_id[occ_id], attendee_id)
+        held = chosen.get((attendee_id, occ_id))
+        if held is not None:
+            row["enrollment_id"] = held.id
+            row["enrollment_status"] = held.status
+        row["is_trainer"] = attendee_id in trainer_ids
+        row["bookmarked"] = (attendee_id, occ_id) in marked
+        rows.append(row)
+    return rows
+
+
+def _strongest_enrollments(
+    enrollments: Iterable[EnrollmentFacts],
+    by_id: Mapping[uuid.UUID, OccurrenceFacts],
+    session_occurrences: Mapping[uuid.UUID, list[str] | None],
+) -> dict[tuple[uuid.UUID, uuid.UUID], EnrollmentFacts]:
+    """Per (attendee, occurrence) covered, the active enrollment that shows:
+    the strongest status, then the lowest id (stable whatever the read order)."""
     chosen: dict[tuple[uuid.UUID, uuid.UUID], EnrollmentFacts] = {}
     for enrollment in enrollments:
         if enrollment.status not in ACTIVE:
@@ -120,45 +150,30 @@ def build_rows(
             rank = (_STRENGTH[enrollment.status], -enrollment.id.int)
             if held is None or rank > (_STRENGTH[held.status], -held.id.int):
                 chosen[key] = enrollment
-    trainer_ids = set(trainers)
-    marked = {(a, o) for a, o in bookmarks if o in by_id}
+    return chosen
 
-    audience: set[tuple[uuid.UUID, uuid.UUID]] = set(chosen)
-    audience |= {(a, o) for a in trainer_ids for o in by_id}
-    audience |= {(a, o) for a, o in marked if o in public_ids}
 
-    def base(occ: OccurrenceFacts, attendee_id: uuid.UUID | None) -> dict[str, Any]:
-        return {
-            "organisation_id": event.organisation_id,
-            "attendee_id": attendee_id,
-            "occurrence_id": occ.id,
-            "event_id": event.id,
-            "starts_at": occ.starts_at,
-            "ends_at": occ.ends_at,
-            "event_type": event.type,
-            "title": event.name,
-            "timezone": event.timezone,
-            "event_status": event.status,
-            "cancelled": event.cancelled or occ.cancelled,
-            "enrollment_id": None,
-            "enrollment_status": None,
-            "is_trainer": False,
-            "bookmarked": False,
-        }
-
-    rows: list[dict[str, Any]] = []
-    if include_public:
-        rows.extend(base(by_id[occ_id], None) for occ_id in sorted(public_ids))
-    for attendee_id, occ_id in sorted(audience):
-        row = base(by_id[occ_id], attendee_id)
-        held = chosen.get((attendee_id, occ_id))
-        if held is not None:
-            row["enrollment_id"] = held.id
-            row["enrollment_status"] = held.status
-        row["is_trainer"] = attendee_id in trainer_ids
-        row["bookmarked"] = (attendee_id, occ_id) in marked
-        rows.append(row)
-    return rows
+def _base_row(
+    event: EventFacts, occ: OccurrenceFacts, attendee_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """A row of the occurrence, public (no attendee) or personal, its flags off."""
+    return {
+        "organisation_id": event.organisation_id,
+        "attendee_id": attendee_id,
+        "occurrence_id": occ.id,
+        "event_id": event.id,
+        "starts_at": occ.starts_at,
+        "ends_at": occ.ends_at,
+        "event_type": event.type,
+        "title": event.name,
+        "timezone": event.timezone,
+        "event_status": event.status,
+        "cancelled": event.cancelled or occ.cancelled,
+        "enrollment_id": None,
+        "enrollment_status": None,
+        "is_trainer": False,
+        "bookmarked": False,
+    }
 
 
 # Calls to action ----------------------------------------------------------------

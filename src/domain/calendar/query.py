@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, time
 
 from rollcall.domain.bounds import echo, moment_problem
 from rollcall.domain.calendar.cursor import CursorKey, decode_cursor
-from rollcall.domain.errors import (
+from rollcall.domain.errors import InvalidDateRange
+from rollcall.domain.errors.calendar import (
     AfterWithoutFirst,
     BeforeWithoutLast,
     ConflictingPagination,
     FromDateRequired,
     InvalidDate,
-    InvalidDateRange,
     InvalidEventType,
     InvalidPageSize,
 )

@@ -1,6 +1,17 @@
 """Enrollment.
 
-Admission, seating and capacity, the arrival line, enroll groups, waitlist
-promotion, removal, attendees, the enroll job handlers, placement mails and
-queries. ``bulk`` holds bulk enrollment.
+- ``admission``: whether an event takes enrollments now (``enrollment_refusal``).
+- ``seating``, ``capacity``: the pure seat rules, and the counters they move.
+- ``arrivals``: the line intake stamps and groups close (``stamp_arrival``,
+  ``closed_line``).
+- ``group``: single enroll jobs applied in groups (``run_enroll_jobs``), with
+  ``group_line`` (which jobs a group claims) and ``group_outcomes``
+  (``enroll_jobs``, set-wise).
+- ``bulk``: bulk enrollment.
+- ``waitlist``: places and promotion (``promote_waitlisted``).
+- ``removal``: ``cancel_enrollment``, ``remove_attendee``.
+- ``attendees``, ``attendee_rows``: attendees one at a time and in bulk.
+- ``jobs``: the enroll, cancel and remove job handlers.
+- ``mail``, ``placement_mails``: confirmation and waiting-list mails.
+- ``queries``: read views (``list_event_enrollments``, ``attendee_enrollments``).
 """

@@ -11,14 +11,13 @@ from datetime import datetime
 
 from rollcall.domain.access.scopes import EVENT_SCOPE
 from rollcall.domain.enrollment.waitlist import waitlist_position
-from rollcall.domain.errors import (
-    DomainError,
-    EventCancelled,
-    EventCompleted,
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.enrollment import (
     EventNotPublished,
     RegistrationClosed,
     RegistrationNotOpen,
 )
+from rollcall.domain.errors.events import EventCancelled, EventCompleted
 from rollcall.models import Event
 
 __all__ = ["EVENT_SCOPE", "enrollment_refusal", "waitlist_position"]

@@ -30,32 +30,26 @@ ahead of those accepted after it.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from rollcall.domain.access.scopes import resolve_scope
-from rollcall.domain.enrollment.arrivals import closed_line
-from rollcall.domain.enrollment.bulk.rows import enroll_rows
-from rollcall.domain.errors import DomainError, EventNotFound
+from rollcall.domain.enrollment.group_line import QueuedJob, claim, in_line, probe_own, read_own
+from rollcall.domain.enrollment.group_outcomes import Outcome, enroll_jobs, failed_outcome
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.jobs.engine import log_job, remember_finished
 from rollcall.domain.jobs.outbox import PENDING_KEY, take_pending
 from rollcall.models import Event, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
-from rollcall.models.sql_lists import among
 
 logger = logging.getLogger("rollcall.jobs")
-
-ENROLL = "enroll"
-#: Jobs per group: bounds the transaction, and the wait of a job left out.
-GROUP_MAX = 500
 
 AfterCommit = Callable[[list[uuid.UUID]], object]
 
@@ -125,113 +119,6 @@ def _mark_attempted(session: Session, job_ids: Sequence[uuid.UUID], moment: date
     )
 
 
-class QueuedJob(NamedTuple):
-    """The columns of a job a group needs: plain tuples, not ORM objects (a
-    group of 500 would spend more on the identity map than on its work)."""
-
-    id: uuid.UUID
-    organisation_id: uuid.UUID
-    type: str
-    status: str
-    payload: dict[str, Any]
-    created_at: datetime
-    request_id: str | None
-    attempts: int
-    started_at: datetime | None
-    event_id: uuid.UUID | None
-
-
-_COLUMNS = (
-    Job.id,
-    Job.organisation_id,
-    Job.type,
-    Job.status,
-    Job.payload,
-    Job.created_at,
-    Job.request_id,
-    Job.attempts,
-    Job.started_at,
-    Job.event_id,
-)
-
-
-def _read_own(session: Session, job_id: uuid.UUID, *, lock: bool) -> QueuedJob | None:
-    query = select(*_COLUMNS).where(Job.id == job_id)
-    row = session.execute(query.with_for_update() if lock else query).first()
-    return QueuedJob(*row) if row is not None else None
-
-
-def _probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob | None:
-    """The message's job, read once no group holds it: a share lock, taken and
-    dropped in a transaction of its own (it must not be held while waiting
-    for the event). A worker whose job a group is applying thus waits on that
-    job's row and finds it done, instead of queueing for the event behind the
-    group just to learn that. Rolled back, not committed: a transaction that
-    only locked a row has nothing to make durable (no commit to flush)."""
-    with factory() as session, session.begin() as transaction:
-        row = session.execute(
-            select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
-        ).first()
-        transaction.rollback()
-        return QueuedJob(*row) if row is not None else None
-
-
-def _claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
-    """The event's queued enroll jobs and the message's own, oldest first (the
-    first GROUP_MAX), locked.
-
-    Which jobs: read with the line closed (domain.enrollment.arrivals), so that every job
-    stamped before has committed and is seen; a plain indexed read, so intake
-    waits for no row lock. Then their rows are locked, without SKIP LOCKED:
-    nobody holds an enroll job's row while waiting for the event (the event
-    is every worker's first lock), so a row held elsewhere is held for a
-    moment only, and skipping it would give its seat away."""
-    with closed_line(session, event_id=event.id):
-        ids = session.scalars(
-            select(Job.id)
-            .where(
-                Job.status.not_in(FINAL_JOB_STATUSES),
-                or_(
-                    Job.id == own.id,
-                    and_(
-                        Job.event_id == event.id,
-                        Job.organisation_id == event.organisation_id,
-                        Job.type == ENROLL,
-                        Job.status == "queued",
-                    ),
-                ),
-            )
-            .order_by(Job.created_at, Job.id)
-            .limit(GROUP_MAX)
-        ).all()
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        select(*_COLUMNS)
-        .where(among(dialect, Job.id, ids), Job.status.not_in(FINAL_JOB_STATUSES))
-        .order_by(Job.created_at, Job.id)
-        .with_for_update()
-    )
-    return [QueuedJob(*row) for row in rows]
-
-
-def _in_line(claimed: Sequence[QueuedJob], event_id: str) -> list[QueuedJob]:
-    """The longest run of ``claimed`` (oldest first) with one job per attendee:
-    an attendee's second job waits for the next group, and so does everyone
-    after it, so nobody overtakes it. A job whose payload names another event
-    (never written by intake) is left to its own message."""
-    group: list[QueuedJob] = []
-    seen: set[str] = set()
-    for job in claimed:
-        if job.payload.get("event_id") != event_id:
-            continue
-        ref = job.payload["attendee"]["ref"]
-        if ref in seen:
-            break
-        seen.add(ref)
-        group.append(job)
-    return group
-
-
 class Step(NamedTuple):
     """One group's transaction: its outbox ids, whether the message's own job is
     finished, and the error that failed the own job when applied on its own."""
@@ -249,42 +136,75 @@ def _apply_group(
     one_by_one: bool,
 ) -> Step:
     started = time.monotonic()
-    crashed: dict[uuid.UUID, Exception] = {}
-    own = _probe_own(factory, job_id)
+    own = probe_own(factory, job_id)
     if own is None or own.status in FINAL_JOB_STATUSES:
         return Step([], True)
     with factory() as session, session.begin() as transaction:
         moment = now()
-        try:
-            event = lock_event(session, own)
-        except DomainError as error:
-            own = _read_own(session, job_id, lock=True)
-            if own is None or own.status in FINAL_JOB_STATUSES:
-                transaction.rollback()
-                return Step([], True)
-            group = [own]
-            outcomes: dict[uuid.UUID, Outcome] = {own.id: _failed(error)}
-        else:
-            # Read again under the event's lock: the group before may have
-            # done it. Then nothing was written: roll back, release the lock
-            # without waiting for a commit to be flushed.
-            own = _read_own(session, job_id, lock=False)
-            if own is None or own.status in FINAL_JOB_STATUSES:
-                transaction.rollback()
-                return Step([], True)
-            group = _in_line(_claim(session, event, own), str(event.id))
-            for member in group:
-                log_job("job started", member, attempt=member.attempts + 1, group=len(group))
-            if one_by_one:
-                outcomes, crashed = _enroll_one_by_one(session, event, group, moment)
-            else:
-                outcomes = enroll_jobs(session, event, group, moment)
+        applied = _apply_in_line(session, own, moment, one_by_one=one_by_one)
+        if applied is None:
+            # Nothing was written: roll back, release the lock without
+            # waiting for a commit to be flushed.
+            transaction.rollback()
+            return Step([], True)
+        group, outcomes, crashed = applied
         finished = [member for member in group if member.id not in crashed]
         _finish(session, finished, outcomes, moment)
         if crashed:
             _mark_attempted(session, list(crashed), moment)
         outbox = take_pending(session)
     remember_finished(member.id for member in finished)
+    _log_finished(group, finished, outcomes, crashed, started=started)
+    return Step(
+        outbox,
+        done=any(member.id == job_id for member in finished),
+        crash=crashed.get(job_id),
+    )
+
+
+class Applied(NamedTuple):
+    """A group applied in its transaction, not yet finished: its jobs, their
+    outcomes, and the errors of those that crashed (applied one by one)."""
+
+    group: list[QueuedJob]
+    outcomes: dict[uuid.UUID, Outcome]
+    crashed: dict[uuid.UUID, Exception]
+
+
+def _apply_in_line(
+    session: Session, probed: QueuedJob, moment: datetime, *, one_by_one: bool
+) -> Applied | None:
+    """Lock the event, claim its group and apply it; None when the message's
+    own job turns out to be done already. An event that cannot be locked
+    fails the own job alone."""
+    try:
+        event = lock_event(session, probed)
+    except DomainError as error:
+        own = read_own(session, probed.id, lock=True)
+        if own is None or own.status in FINAL_JOB_STATUSES:
+            return None
+        return Applied([own], {own.id: failed_outcome(error)}, {})
+    # Read again under the event's lock: the group before may have done it.
+    own = read_own(session, probed.id, lock=False)
+    if own is None or own.status in FINAL_JOB_STATUSES:
+        return None
+    group = in_line(claim(session, event, own), str(event.id))
+    for member in group:
+        log_job("job started", member, attempt=member.attempts + 1, group=len(group))
+    if one_by_one:
+        outcomes, crashed = _enroll_one_by_one(session, event, group, moment)
+        return Applied(group, outcomes, crashed)
+    return Applied(group, enroll_jobs(session, event, group, moment), {})
+
+
+def _log_finished(
+    group: Sequence[QueuedJob],
+    finished: Sequence[QueuedJob],
+    outcomes: dict[uuid.UUID, Outcome],
+    crashed: dict[uuid.UUID, Exception],
+    *,
+    started: float,
+) -> None:
     duration_ms = round((time.monotonic() - started) * 1000, 1)
     for member in finished:
         log_job(
@@ -297,11 +217,6 @@ def _apply_group(
         )
     for crashed_id, crash in crashed.items():
         logger.warning("enroll job %s failed; its message retries it", crashed_id, exc_info=crash)
-    return Step(
-        outbox,
-        done=any(member.id == job_id for member in finished),
-        crash=crashed.get(job_id),
-    )
 
 
 def _enroll_one_by_one(
@@ -320,14 +235,6 @@ def _enroll_one_by_one(
             del session.info.get(PENDING_KEY, [])[mails:]
             crashed[job.id] = error
     return outcomes, crashed
-
-
-#: (status, result, errors) of one job.
-Outcome = tuple[str, dict[str, Any] | None, list[dict[str, Any]]]
-
-
-def _failed(error: DomainError) -> Outcome:
-    return "failed", None, error.job_errors()
 
 
 def _finish(
@@ -355,81 +262,3 @@ def _finish(
             for job in group
         ],
     )
-
-
-def _scope_of(job: QueuedJob) -> tuple[str | None, str | None]:
-    return job.payload.get("occurrence_id"), job.payload.get("session_id")
-
-
-def enroll_jobs(
-    session: Session, event: Event, jobs: Sequence[QueuedJob], moment: datetime
-) -> dict[uuid.UUID, Outcome]:
-    """Apply enroll jobs of one event (one attendee each, in acceptance order)
-    in the caller's transaction; the outcome of each.
-
-    Consecutive jobs of one scope are applied set-wise; the runs follow each
-    other in order, since scopes can share seats (a session seat is also an
-    event seat) and a later request must not take one first."""
-    outcomes: dict[uuid.UUID, Outcome] = {}
-    for (occurrence_id, session_id), run in itertools.groupby(jobs, key=_scope_of):
-        members = list(run)
-        try:
-            scope = resolve_scope(
-                session, event=event, occurrence_id=occurrence_id, session_id=session_id
-            )
-        except DomainError as error:
-            outcomes.update({job.id: _failed(error) for job in members})
-            continue
-        rows = [_row(number, job, seq) for number, (job, seq) in enumerate(_seqs(members), 1)]
-        outcome = enroll_rows(
-            session,
-            event=event,
-            scope=scope,
-            rows=rows,
-            failed={},
-            now=moment,
-            requested_at=moment,
-            job_id=members[0].id,
-        )
-        for number, job in enumerate(members, start=1):
-            placed = outcome.placed.get(number)
-            if placed is None:
-                outcomes[job.id] = _failed(outcome.refused[number])
-                continue
-            outcomes[job.id] = (
-                "succeeded",
-                {
-                    "enrollment_id": str(placed.enrollment_id),
-                    "event_id": str(event.id),
-                    "scope": scope.key,
-                    "attendee_ref": placed.attendee_ref,
-                    "status": placed.status,
-                    "waitlist_position": placed.waitlist_position,
-                },
-                [],
-            )
-    return outcomes
-
-
-def _seqs(members: Sequence[QueuedJob]) -> list[tuple[QueuedJob, int]]:
-    """Each job with its ``request_seq``: jobs stamped in the same microsecond
-    keep on the waiting list the order they were seated in (created_at, id)."""
-    paired: list[tuple[QueuedJob, int]] = []
-    for _stamp, same in itertools.groupby(members, key=lambda job: job.created_at):
-        paired.extend((job, seq) for seq, job in enumerate(same))
-    return paired
-
-
-def _row(number: int, job: QueuedJob, seq: int) -> dict[str, Any]:
-    person = job.payload["attendee"]
-    return {
-        "row": number,
-        "ref": person["ref"],
-        "email": person["email"],
-        "name": person.get("name") or "",
-        "timezone": person.get("timezone"),
-        "locale": person.get("locale"),
-        "job_id": job.id,
-        "requested_at": job.created_at,
-        "request_seq": seq,
-    }

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from rollcall.domain.access.scopes import resolve_scope
 from rollcall.domain.enrollment.admission import waitlist_position
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, run_bulk_enroll
-from rollcall.domain.enrollment.group import ENROLL, lock_event, run_enroll_jobs
+from rollcall.domain.enrollment.group import lock_event, run_enroll_jobs
+from rollcall.domain.enrollment.group_line import ENROLL
 from rollcall.domain.enrollment.removal import cancel_enrollment, remove_attendee
 from rollcall.domain.jobs.engine import groups, handles, runs
 from rollcall.models import Enrollment, Job

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.waitlist import waitlist_position
-from rollcall.domain.errors import AttendeeNotFound
+from rollcall.domain.errors.enrollment import AttendeeNotFound
 from rollcall.domain.pagination import decode_seq_cursor, encode_cursor
 from rollcall.models import Attendee, Enrollment, Event, Job, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES

@@ -18,7 +18,7 @@ from rollcall.domain.access.scopes import Scope, scope_of_key
 from rollcall.domain.enrollment import capacity
 from rollcall.domain.enrollment.mail import queue_enrollment_mail
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
-from rollcall.domain.errors import AttendeeNotFound, EnrollmentNotFound
+from rollcall.domain.errors.enrollment import AttendeeNotFound, EnrollmentNotFound
 from rollcall.models import Attendee, Enrollment, Event
 from rollcall.models.enrollment import ACTIVE_STATUSES
 

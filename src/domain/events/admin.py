@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
-from rollcall.domain.errors import EventRefTaken
+from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
@@ -92,31 +92,8 @@ def update_event(
 
     Changing the timezone, rule or dates of a draft rebuilds its occurrences.
     """
-    for field in sorted(changes):
-        _raise_if(lifecycle.edit_refusal(event, field))
-    if "max_subscriptions" in changes or "waiting_list" in changes:
-        # Lock the counter row before reading the counts: a worker taking a seat
-        # now waits for this transaction and then sees the new capacity, so a
-        # lowered capacity can never end up below the seats taken.
-        session.execute(
-            select(Event)
-            .where(Event.id == event.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    _refuse_update(session, event=event, changes=changes)
     old_max = event.max_subscriptions
-    if "max_subscriptions" in changes or "min_subscriptions" in changes:
-        _raise_if(
-            lifecycle.capacity_refusal(
-                max_subscriptions=changes.get("max_subscriptions", event.max_subscriptions),
-                min_subscriptions=changes.get("min_subscriptions", event.min_subscriptions),
-                enrolled=_most_enrolled(session, event) if "max_subscriptions" in changes else 0,
-            )
-        )
-    if changes.get("waiting_list") is False:
-        _raise_if(
-            lifecycle.waiting_list_refusal(waiting_list=False, waitlisted=event.waitlisted_count)
-        )
     dates = changes.pop("dates", None)
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
     for field, value in changes.items():
@@ -141,6 +118,35 @@ def update_event(
     )
     if raised:
         promote_for_raised_capacity(session, event=event, now=now)
+
+
+def _refuse_update(session: Session, *, event: Event, changes: dict[str, Any]) -> None:
+    """Raise the first refusal of the PATCH: a field that may not change, or a
+    capacity or waiting list the seats taken do not allow."""
+    for field in sorted(changes):
+        _raise_if(lifecycle.edit_refusal(event, field))
+    if "max_subscriptions" in changes or "waiting_list" in changes:
+        # Lock the counter row before reading the counts: a worker taking a seat
+        # now waits for this transaction and then sees the new capacity, so a
+        # lowered capacity can never end up below the seats taken.
+        session.execute(
+            select(Event)
+            .where(Event.id == event.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    if "max_subscriptions" in changes or "min_subscriptions" in changes:
+        _raise_if(
+            lifecycle.capacity_refusal(
+                max_subscriptions=changes.get("max_subscriptions", event.max_subscriptions),
+                min_subscriptions=changes.get("min_subscriptions", event.min_subscriptions),
+                enrolled=_most_enrolled(session, event) if "max_subscriptions" in changes else 0,
+            )
+        )
+    if changes.get("waiting_list") is False:
+        _raise_if(
+            lifecycle.waiting_list_refusal(waiting_list=False, waitlisted=event.waitlisted_count)
+        )
 
 
 def promote_for_raised_capacity(session: Session, *, event: Event, now: datetime) -> int:
@@ -215,6 +221,21 @@ def copy_event(
     Sessions on specific occurrences keep the occurrences with the same start.
     Raises EventRefTaken.
     """
+    copy = _new_draft(session, event=event, now=now, ref=ref, name=name)
+    new_occurrence = _copy_occurrences(session, event=event, copy=copy, until=horizon_until)
+    _copy_sessions(session, event=event, copy=copy, new_occurrence=new_occurrence, now=now)
+    for attendee_id in session.scalars(
+        select(Trainer.attendee_id).where(Trainer.event_id == event.id)
+    ):
+        session.add(Trainer(event_id=copy.id, attendee_id=attendee_id))
+    session.flush()
+    return copy
+
+
+def _new_draft(
+    session: Session, *, event: Event, now: datetime, ref: str | None, name: str | None
+) -> Event:
+    """The copy's event row, flushed (a taken ref raises EventRefTaken)."""
     fields = {name_: getattr(event, name_) for name_ in COPIED_FIELDS}
     fields["settings"] = dict(event.settings or {})
     if name is not None:
@@ -236,30 +257,47 @@ def copy_event(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=ref) from exc
+    return copy
+
+
+def _copy_occurrences(
+    session: Session, *, event: Event, copy: Event, until: datetime
+) -> dict[str, uuid.UUID]:
+    """The copy's occurrences, from its rule or the original's dates not
+    cancelled; returns the new occurrence of each original one that has a
+    counterpart with the same start."""
     originals = session.scalars(
         select(Occurrence).where(Occurrence.event_id == event.id).order_by(Occurrence.starts_at)
     ).all()
     if copy.recurrence is not None:
-        expand_event_occurrences(session, event=copy, until=horizon_until + EXPANSION_SLACK)
+        expand_event_occurrences(session, event=copy, until=until + EXPANSION_SLACK)
     else:
         spans = [(o.starts_at, o.ends_at) for o in originals if not o.cancelled]
         insert_occurrences(session, occurrence_rows(copy.id, spans))
         refresh_event_span(session, event=copy)
-    start_of = {str(o.id): o.starts_at for o in originals}
     new_id_at = {
         starts: occurrence_id
         for starts, occurrence_id in session.execute(
             select(Occurrence.starts_at, Occurrence.id).where(Occurrence.event_id == copy.id)
         )
     }
+    return {str(o.id): new_id_at[o.starts_at] for o in originals if o.starts_at in new_id_at}
+
+
+def _copy_sessions(
+    session: Session,
+    *,
+    event: Event,
+    copy: Event,
+    new_occurrence: dict[str, uuid.UUID],
+    now: datetime,
+) -> None:
+    """The original's sessions on the copy, empty; a session on specific
+    occurrences keeps those that have a counterpart."""
     for item in session.scalars(select(EventSession).where(EventSession.event_id == event.id)):
         ids = None
         if item.occurrence_ids is not None:
-            ids = [
-                str(new_id_at[start_of[old]])
-                for old in item.occurrence_ids
-                if old in start_of and start_of[old] in new_id_at
-            ]
+            ids = [str(new_occurrence[old]) for old in item.occurrence_ids if old in new_occurrence]
         session.add(
             EventSession(
                 event_id=copy.id,
@@ -274,12 +312,6 @@ def copy_event(
                 created_at=now,
             )
         )
-    for attendee_id in session.scalars(
-        select(Trainer.attendee_id).where(Trainer.event_id == event.id)
-    ):
-        session.add(Trainer(event_id=copy.id, attendee_id=attendee_id))
-    session.flush()
-    return copy
 
 
 def cancel_event(session: Session, *, event: Event, now: datetime) -> Event:

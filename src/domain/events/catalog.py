@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import EventNotFound, EventRefTaken
+from rollcall.domain.errors.events import EventNotFound, EventRefTaken
 from rollcall.domain.events import lifecycle
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,

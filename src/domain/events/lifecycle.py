@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rollcall.domain.errors import (
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.events import (
     CapacityBelowEnrolled,
-    DomainError,
     EventAlreadyCancelled,
     EventAlreadyPublished,
     EventAlreadyUnpublished,

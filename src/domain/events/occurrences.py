@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import OccurrenceNotFound
+from rollcall.domain.errors.events import OccurrenceNotFound
 from rollcall.domain.events import recurrence
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.models import Event, Occurrence

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, rrule, weekday
 
-from rollcall.domain.errors import RecurrenceTooLarge
+from rollcall.domain.errors.events import RecurrenceTooLarge
 
 WEEKDAYS: dict[str, weekday] = {
     "MO": MO,

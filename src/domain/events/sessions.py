@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import (
+from rollcall.domain.errors.events import (
     CapacityBelowEnrolled,
     EventCancelled,
     EventCompleted,

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import AttendeeNotFound, EventCancelled, EventCompleted
+from rollcall.domain.errors.enrollment import AttendeeNotFound
+from rollcall.domain.errors.events import EventCancelled, EventCompleted
 from rollcall.models import Attendee, Event, Trainer
 
 

@@ -21,13 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from rollcall.config.logs import request_id_var
-from rollcall.domain.errors import (
-    DomainError,
-    IdempotencyKeyReused,
-    JobDataError,
-    JobNotFound,
-    RollcallError,
-)
+from rollcall.domain.errors import DomainError, IdempotencyKeyReused, RollcallError
+from rollcall.domain.errors.ops import JobDataError, JobNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import add_message, take_pending
@@ -35,8 +30,6 @@ from rollcall.models import Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
-
-PROCESS_JOB_ACTOR = actor_names.PROCESS_JOB
 
 #: A handler applies one job type inside the effect transaction and returns the
 #: job's result. It may raise DomainError (the job fails with that code) or
@@ -149,7 +142,7 @@ def submit_job(
         if existing is None:
             raise
         return _same_request(existing, type, payload), False
-    add_message(session, actor=PROCESS_JOB_ACTOR, args=[str(job.id)], now=now)
+    add_message(session, actor=actor_names.PROCESS_JOB, args=[str(job.id)], now=now)
     return job, True
 
 

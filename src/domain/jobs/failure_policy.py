@@ -19,7 +19,8 @@ from typing import Literal
 
 from sqlalchemy import exc as sa
 
-from rollcall.domain.errors import JobDataError, RollcallError
+from rollcall.domain.errors import RollcallError
+from rollcall.domain.errors.ops import JobDataError
 
 Decision = Literal["retry", "fail"]
 

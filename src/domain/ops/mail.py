@@ -13,8 +13,6 @@ from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import Attendee, EmailMessage, Event
 
-SEND_EMAIL_ACTOR = actor_names.SEND_EMAIL
-
 
 def queue_email(
     session: Session,
@@ -42,7 +40,7 @@ def queue_email(
     )
     session.add(message)
     session.flush()
-    add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(message.id)], now=now)
+    add_message(session, actor=actor_names.SEND_EMAIL, args=[str(message.id)], now=now)
     return message
 
 

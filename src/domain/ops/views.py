@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.queries import orphaned
-from rollcall.domain.errors import JobNotFound, MailNotFound, MailNotResendable
+from rollcall.domain.errors.ops import JobNotFound, MailNotFound, MailNotResendable
+from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
-from rollcall.domain.ops.mail import SEND_EMAIL_ACTOR
 from rollcall.models import EmailMessage, Event, Job, Occurrence, OutboxMessage, Payment
 
 PAGE = 100
@@ -174,7 +174,7 @@ def resend_mail(
     if mail.state != "failed":
         raise MailNotResendable(id=email_id, state=mail.state)
     mail.state = "queued"
-    add_message(session, actor=SEND_EMAIL_ACTOR, args=[str(mail.id)], now=now)
+    add_message(session, actor=actor_names.SEND_EMAIL, args=[str(mail.id)], now=now)
     return mail
 
 

@@ -1,5 +1,7 @@
 """Reminders.
 
-Due runs recorded once and their recipients (``runs``), and the reminder job
-handlers (``jobs``).
+- ``runs``: due runs recorded once (``record_due_reminders``,
+  ``request_adhoc_reminder``) and their recipients' mails
+  (``prepare_reminder_run``, ``finish_reminder_run``).
+- ``jobs``: the reminder job handler (``apply_reminder``).
 """

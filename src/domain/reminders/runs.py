@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors import (
+from rollcall.domain.errors.events import (
     EventCancelled,
     NoUpcomingOccurrence,
     OccurrenceCancelled,
@@ -29,7 +29,6 @@ from rollcall.domain.jobs.row_guard import each_row
 from rollcall.domain.ops.mail import attendee_context, event_context
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
 
-RUN_REMINDER_ACTOR = actor_names.RUN_REMINDER
 SCHEDULED_KINDS: tuple[Literal["before", "after"], ...] = ("before", "after")
 TEMPLATES = {"before": "reminder_before", "after": "reminder_after"}
 
@@ -108,7 +107,7 @@ def _record_run(
         # The unique (occurrence_id, run_key) refused a second run: someone won.
         return None
     if state == "pending":
-        add_message(session, actor=RUN_REMINDER_ACTOR, args=[str(run.id)], now=now)
+        add_message(session, actor=actor_names.RUN_REMINDER, args=[str(run.id)], now=now)
     return run
 
 
@@ -300,12 +299,36 @@ def prepare_reminder_run(
         run.finished_at = now
         return None
     template = reminder_template(run, occurrence)
+    shared = _shared_context(
+        run, event, occurrence, template=template, include_calendar=include_calendar
+    )
+    already = set(
+        session.scalars(select(EmailMessage.dedupe_key).where(EmailMessage.run_id == run.id))
+    )
+    rows = _mail_rows(session, run, template=template, shared=shared, already=already, now=now)
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(EmailMessage), rows[start : start + 1000])
+    run.state = "sending"
+    run.recipients = len(rows) + len(already)
+    run.started_at = now
+    return run
+
+
+def _shared_context(
+    run: ReminderRun,
+    event: Event,
+    occurrence: Occurrence,
+    *,
+    template: str,
+    include_calendar: bool,
+) -> dict[str, Any]:
+    """The template context every recipient's mail shares."""
     event_ctx = event_context(event)
     # The mail speaks of this date, not the event's first one.
     event_ctx["starts_at"] = occurrence.starts_at.isoformat()
     event_ctx["ends_at"] = occurrence.ends_at.isoformat()
     calendar = include_calendar and bool((event.settings or {}).get("calendar_file", True))
-    shared: dict[str, Any] = {
+    return {
         "event": event_ctx,
         "occurrence": {
             "id": str(occurrence.id),
@@ -315,9 +338,18 @@ def prepare_reminder_run(
         "reminder": {"kind": run.kind, "run_id": str(run.id), "due_at": run.due_at.isoformat()},
         "attach_calendar": calendar and template == "reminder_before",
     }
-    already = set(
-        session.scalars(select(EmailMessage.dedupe_key).where(EmailMessage.run_id == run.id))
-    )
+
+
+def _mail_rows(
+    session: Session,
+    run: ReminderRun,
+    *,
+    template: str,
+    shared: dict[str, Any],
+    already: set[str | None],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A queued EmailMessage row per recipient not mailed yet by this run."""
     rows: list[dict[str, Any]] = []
     for attendee in session.scalars(recipients_query(run)):
         key = dedupe_key(run.id, attendee.id)
@@ -340,12 +372,7 @@ def prepare_reminder_run(
                 "updated_at": now,
             }
         )
-    for start in range(0, len(rows), 1000):
-        session.execute(insert(EmailMessage), rows[start : start + 1000])
-    run.state = "sending"
-    run.recipients = len(rows) + len(already)
-    run.started_at = now
-    return run
+    return rows
 
 
 def finish_reminder_run(session: Session, *, run_id: uuid.UUID, now: datetime) -> bool:

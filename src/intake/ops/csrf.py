@@ -23,7 +23,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from rollcall.config.settings import Settings
-from rollcall.domain.errors import CsrfTokenInvalid
+from rollcall.domain.errors.access import CsrfTokenInvalid
 from rollcall.intake.ops.session import signing_secret
 
 CSRF_COOKIE = "rollcall_ops_csrf"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rollcall.domain.errors import DomainError, OpsSignInRequired, RollcallError
+from rollcall.domain.errors import DomainError, RollcallError
+from rollcall.domain.errors.access import OpsSignInRequired
 from rollcall.intake.errors import status_for
 
 

@@ -19,11 +19,13 @@ from rollcall.config.templating import make_environment
 from rollcall.domain.access.keys import authenticate
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
-from rollcall.domain.errors import DeadLetterNotFound, Invalid, InvalidApiKey, RollcallError
+from rollcall.domain.errors import Invalid, RollcallError
+from rollcall.domain.errors.access import InvalidApiKey
+from rollcall.domain.errors.ops import DeadLetterNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.dead_letters import reopen_for_requeue
 from rollcall.domain.jobs.outbox import add_message, take_pending
-from rollcall.domain.ops import views as ops_views
+from rollcall.domain.ops import views
 from rollcall.intake.deps import AppSettings, DbSession
 from rollcall.intake.fields import Ref, Text
 from rollcall.intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
@@ -39,7 +41,7 @@ from rollcall.intake.ops.session import (
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.messaging.queue_inspect import QUEUES, DeadLetter, QueueInspector, inspector_for
-from rollcall.models.db import sessions_for, transaction
+from rollcall.models.db import sessions_of, transaction
 from rollcall.models.jobs import JOB_STATUSES
 from rollcall.models.mail import EMAIL_STATES
 
@@ -144,19 +146,19 @@ def overview(
     request: Request, me: CurrentOperator, session: DbSession, settings: AppSettings
 ) -> HTMLResponse:
     now = utcnow()
-    series = ops_views.jobs_per_minute(
+    series = views.jobs_per_minute(
         session, organisation_id=None if me.is_operator else me.organisation_id, now=now
     )
     context: dict[str, Any] = {
         "chart": minute_chart(series),
-        "job_counts": ops_views.job_counts(session, organisation_id=me.organisation_id),
-        "mail_counts": ops_views.mail_counts(session, organisation_id=me.organisation_id),
+        "job_counts": views.job_counts(session, organisation_id=me.organisation_id),
+        "mail_counts": views.mail_counts(session, organisation_id=me.organisation_id),
         "job_statuses": JOB_STATUSES,
         "mail_states": EMAIL_STATES,
     }
     inspector = _inspector(settings)
     if me.is_operator:
-        context["outbox"] = ops_views.count_unsent_outbox(session, now=now)
+        context["outbox"] = views.count_unsent_outbox(session, now=now)
     if me.is_operator and inspector is not None:
         leader, ticks = inspector.scheduler()
         context |= {
@@ -187,15 +189,15 @@ def jobs(
         chosen_day = None
     if chosen_day is not None and moment_problem(chosen_day) is not None:
         chosen_day = None  # like a day that does not parse: no filter
-    filters = ops_views.JobFilter(type or None, status or None, event or None, chosen_day)
-    rows = ops_views.list_jobs(session, organisation_id=me.organisation_id, filters=filters)
+    filters = views.JobFilter(type or None, status or None, event or None, chosen_day)
+    rows = views.list_jobs(session, organisation_id=me.organisation_id, filters=filters)
     return _page(
         request,
         "jobs.html.j2",
         me,
         jobs=rows,
         filters={"type": type, "status": status, "event": event, "day": day},
-        types=ops_views.job_types(session, organisation_id=me.organisation_id),
+        types=views.job_types(session, organisation_id=me.organisation_id),
         statuses=JOB_STATUSES,
     )
 
@@ -204,9 +206,7 @@ def jobs(
 def job_detail(
     request: Request, job_id: Ref, me: CurrentOperator, session: DbSession
 ) -> HTMLResponse:
-    job, mails = ops_views.get_job_with_mail(
-        session, organisation_id=me.organisation_id, job_id=job_id
-    )
+    job, mails = views.get_job_with_mail(session, organisation_id=me.organisation_id, job_id=job_id)
     return _page(request, "job.html.j2", me, job=job, mails=mails)
 
 
@@ -248,6 +248,8 @@ def dead_letters(
         filters={"queue": queue, "actor": actor, "q": q},
         queues=QUEUES,
         actors=(actor_names.PROCESS_JOB, actor_names.SEND_EMAIL),
+        # A dead job's argument links to its job page.
+        job_actor=actor_names.PROCESS_JOB,
     )
 
 
@@ -256,7 +258,7 @@ def _requeue(settings: Settings, inspector: QueueInspector, letter: DeadLetter) 
     the outbox, so a broker that loses it has it sent again. Only the removal
     from the dead-letter set counts: two operators clicking at once requeue it
     once (the second copy sent finds the work done)."""
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     # Reopened first, so the requeued message finds it eligible to run.
     with transaction(factory) as session:
         reopen_for_requeue(session, actor=letter.actor, args=letter.args)
@@ -317,8 +319,8 @@ def mail(
         request,
         "mail.html.j2",
         me,
-        mails=ops_views.list_mail(session, organisation_id=me.organisation_id, state=state or None),
-        counts=ops_views.mail_counts(session, organisation_id=me.organisation_id),
+        mails=views.list_mail(session, organisation_id=me.organisation_id, state=state or None),
+        counts=views.mail_counts(session, organisation_id=me.organisation_id),
         state=state,
         states=EMAIL_STATES,
     )
@@ -331,9 +333,9 @@ def resend(
     settings: AppSettings,
     state: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    factory = sessions_for(settings.database_url)
+    factory = sessions_of(settings)
     with transaction(factory) as session:
-        ops_views.resend_mail(
+        views.resend_mail(
             session, organisation_id=me.organisation_id, email_id=email_id, now=utcnow()
         )
         outbox_ids = take_pending(session)
@@ -350,8 +352,8 @@ def events(request: Request, me: CurrentOperator, session: DbSession) -> HTMLRes
         request,
         "events.html.j2",
         me,
-        lines=ops_views.seat_lines(session, organisation_id=me.organisation_id),
-        orphans=ops_views.orphan_payments(session, organisation_id=me.organisation_id),
+        lines=views.seat_lines(session, organisation_id=me.organisation_id),
+        orphans=views.orphan_payments(session, organisation_id=me.organisation_id),
     )
 
 

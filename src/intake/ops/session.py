@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
-from rollcall.domain.errors import OpsSignInRequired
+from rollcall.domain.errors.access import OpsSignInRequired
 from rollcall.intake.deps import get_session, get_settings_dep
 from rollcall.models import ApiKey
 

@@ -14,7 +14,8 @@ from rollcall.domain.bounds import echo
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
 from rollcall.domain.enrollment.jobs import CANCEL, ENROLL, REMOVE
 from rollcall.domain.enrollment.queries import list_event_enrollments
-from rollcall.domain.errors import BulkTooLarge, EnrollmentNotFound, Invalid
+from rollcall.domain.errors import Invalid
+from rollcall.domain.errors.enrollment import BulkTooLarge, EnrollmentNotFound
 from rollcall.domain.events.catalog import get_event
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EnrollmentReader, require
 from rollcall.intake.enrollment_schemas import (

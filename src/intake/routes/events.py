@@ -31,7 +31,7 @@ from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.schemas import EventCreate, EventOut, JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_for
+from rollcall.models.db import sessions_of
 from rollcall.models.events import EventStatus, EventType
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
@@ -140,7 +140,7 @@ def patch_event(
             horizon_until=horizon(settings),
         )
         outbox_ids = take_pending(session)  # promotion mails, if capacity was raised
-    dispatch(sessions_for(settings.database_url), get_broker(), outbox_ids, now=utcnow())
+    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
     return EventOut.of(event)
 
 

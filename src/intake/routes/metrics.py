@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry
 
-from rollcall.domain.errors import OperatorOnly
+from rollcall.domain.errors.access import OperatorOnly
 from rollcall.intake.deps import AppSettings, Caller, require
 from rollcall.intake.metrics_collector import RollcallCollector
 

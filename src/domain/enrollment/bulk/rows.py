@@ -26,9 +26,9 @@ from rollcall.domain.enrollment.admission import enrollment_refusal
 from rollcall.domain.enrollment.attendee_rows import batches, upsert_attendee_rows
 from rollcall.domain.enrollment.bulk.writes import Placement, insert_enrollments
 from rollcall.domain.enrollment.seating import may_enroll_more, seats_grantable
-from rollcall.domain.errors import (
+from rollcall.domain.errors import DomainError
+from rollcall.domain.errors.enrollment import (
     AlreadyEnrolled,
-    DomainError,
     DuplicateRow,
     EventFull,
     MaxEnrollmentsReached,
@@ -130,37 +130,14 @@ def enroll_rows(
         requested_at=requested_at,
     )
     ids = list(people.values())
-    dialect = session.get_bind().dialect.name
     if event.max_per_attendee is not None and ids:
-        # Lock the attendees before counting: one attendee's requests in two
-        # events' transactions are counted one after the other.
-        for batch in batches(sorted(ids)):
-            session.execute(
-                select(Attendee.id)
-                .where(among(dialect, Attendee.id, batch))
-                .order_by(Attendee.id)
-                .with_for_update()
-            )
-    in_scope, per_event = _active_by_attendee(session, event=event, scope=scope, attendee_ids=ids)
-    eligible: list[dict[str, Any]] = []
-    for row in candidates:
-        attendee_id = people[row["ref"]]
-        if attendee_id in in_scope:
-            refused[row["row"]] = AlreadyEnrolled(attendee_ref=row["ref"])
-        elif not may_enroll_more(event.max_per_attendee, per_event.get(attendee_id, 0)):
-            refused[row["row"]] = MaxEnrollmentsReached(max_per_attendee=event.max_per_attendee)
-        else:
-            eligible.append(row)
-    levels = capacity.lock_levels(session, scope.rows)
-    granted = seats_grantable(levels, len(eligible))
-    seated, rest = eligible[:granted], eligible[granted:]
-    if rest and not event.waiting_list:
-        full = EventFull(max_subscriptions=event.max_subscriptions)
-        refused.update({row["row"]: full for row in rest})
-        rest = []
-    capacity.add_seats(session, scope.rows, len(seated))
-    if rest:
-        capacity.add_waitlisted_at(session, scope.rows[0], len(rest))
+        _lock_attendees(session, ids)
+    eligible = _eligible(
+        session, event=event, scope=scope, rows=candidates, people=people, refused=refused
+    )
+    seated, rest = _take_seats(
+        session, event=event, scope=scope, eligible=eligible, refused=refused
+    )
     outcome.placed = insert_enrollments(
         session,
         event=event,
@@ -179,8 +156,80 @@ def enroll_rows(
             pairs={(event.id, people[row["ref"]]) for row in [*seated, *rest]},
         )
     outcome.enrolled, outcome.waitlisted = len(seated), len(rest)
+    outcome.errors = _row_errors(rows, failed, refused)
+    return outcome
+
+
+def _lock_attendees(session: Session, ids: Sequence[uuid.UUID]) -> None:
+    """Lock the attendees before counting: one attendee's requests in two
+    events' transactions are counted one after the other."""
+    dialect = session.get_bind().dialect.name
+    for batch in batches(sorted(ids)):
+        session.execute(
+            select(Attendee.id)
+            .where(among(dialect, Attendee.id, batch))
+            .order_by(Attendee.id)
+            .with_for_update()
+        )
+
+
+def _eligible(
+    session: Session,
+    *,
+    event: Event,
+    scope: Scope,
+    rows: Sequence[dict[str, Any]],
+    people: dict[str, uuid.UUID],
+    refused: dict[int, DomainError],
+) -> list[dict[str, Any]]:
+    """The rows whose attendee may enroll once more, in order; the others are
+    refused (already in this scope, or at the event's per-attendee maximum)."""
+    in_scope, per_event = _active_by_attendee(
+        session, event=event, scope=scope, attendee_ids=list(people.values())
+    )
+    eligible: list[dict[str, Any]] = []
+    for row in rows:
+        attendee_id = people[row["ref"]]
+        if attendee_id in in_scope:
+            refused[row["row"]] = AlreadyEnrolled(attendee_ref=row["ref"])
+        elif not may_enroll_more(event.max_per_attendee, per_event.get(attendee_id, 0)):
+            refused[row["row"]] = MaxEnrollmentsReached(max_per_attendee=event.max_per_attendee)
+        else:
+            eligible.append(row)
+    return eligible
+
+
+def _take_seats(
+    session: Session,
+    *,
+    event: Event,
+    scope: Scope,
+    eligible: list[dict[str, Any]],
+    refused: dict[int, DomainError],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(seated, waiting): seats granted while they last at every level, under
+    the counter rows' locks, the rest waitlisted, or refused with EVENT_FULL
+    when the event has no waiting list. The counters move here."""
+    levels = capacity.lock_levels(session, scope.rows)
+    granted = seats_grantable(levels, len(eligible))
+    seated, rest = eligible[:granted], eligible[granted:]
+    if rest and not event.waiting_list:
+        full = EventFull(max_subscriptions=event.max_subscriptions)
+        refused.update({row["row"]: full for row in rest})
+        rest = []
+    capacity.add_seats(session, scope.rows, len(seated))
+    if rest:
+        capacity.add_waitlisted_at(session, scope.rows[0], len(rest))
+    return seated, rest
+
+
+def _row_errors(
+    rows: Sequence[dict[str, Any]],
+    failed: dict[int, dict[str, Any]],
+    refused: dict[int, DomainError],
+) -> list[dict[str, Any]]:
+    """Every row error, in row order: those refused before and those refused here."""
     by_number = {row["row"]: row for row in rows}
     errors = {number: failed[number] for number in by_number if number in failed}
     errors.update({number: row_error(by_number[number], e) for number, e in refused.items()})
-    outcome.errors = [errors[number] for number in sorted(errors)]
-    return outcome
+    return [errors[number] for number in sorted(errors)]

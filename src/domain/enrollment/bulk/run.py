@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from rollcall.domain.access.scopes import Scope, resolve_scope
 from rollcall.domain.enrollment.admission import enrollment_refusal
 from rollcall.domain.enrollment.bulk.rows import ChunkOutcome, enroll_rows, mark_duplicates
-from rollcall.domain.errors import BulkRowsFailed, DomainError, EventNotFound, RollcallError
+from rollcall.domain.errors import DomainError, RollcallError
+from rollcall.domain.errors.enrollment import BulkRowsFailed
+from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.models import Event, Job
@@ -118,24 +120,9 @@ def run_atomic(
             event, scope = _load(session, payload, now())
             rows = _all_rows(payload)
             failed = _pre_failed(payload)
-            outcome = ChunkOutcome()
-            moment = now()
-            for start in range(0, len(rows), CHUNK_ROWS):
-                chunk = enroll_rows(
-                    session,
-                    event=event,
-                    scope=scope,
-                    rows=rows[start : start + CHUNK_ROWS],
-                    failed=failed,
-                    now=moment,
-                    requested_at=job.created_at,
-                    job_id=job.id,
-                )
-                outcome.enrolled += chunk.enrolled
-                outcome.waitlisted += chunk.waitlisted
-                outcome.errors.extend(chunk.errors)
-                if start + CHUNK_ROWS < len(rows):
-                    _report_progress(factory, job_id, start + CHUNK_ROWS)
+            outcome = _enroll_in_chunks(
+                factory, session, job, event=event, scope=scope, rows=rows, failed=failed, now=now()
+            )
             if outcome.errors:
                 raise BulkRowsFailed(outcome.errors)
             job.status = "succeeded"
@@ -151,17 +138,60 @@ def run_atomic(
             job.finished_at = now()
             return take_pending(session)
     except Exception as exc:
-        error = _refusal(exc)
-        with factory() as session, session.begin():
-            job = _job(session, job_id, lock=True)
-            if job is None or job.status in FINAL_JOB_STATUSES:
-                return []
-            job.status = "failed"
-            job.result = {"atomic": True, "enrolled": 0, "waitlisted": 0}
-            job.errors = error.job_errors()
-            job.progress_done = 0
-            job.finished_at = now()
+        _fail_atomic(factory, job_id, _refusal(exc), now=now)
         return []
+
+
+def _enroll_in_chunks(
+    factory: sessionmaker[Session],
+    session: Session,
+    job: Job,
+    *,
+    event: Event,
+    scope: Scope,
+    rows: list[dict[str, Any]],
+    failed: dict[int, dict[str, Any]],
+    now: datetime,
+) -> ChunkOutcome:
+    """Every row, CHUNK_ROWS at a time, in the one transaction; the counts and
+    row errors summed. Progress is reported between chunks (its own session)."""
+    outcome = ChunkOutcome()
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = enroll_rows(
+            session,
+            event=event,
+            scope=scope,
+            rows=rows[start : start + CHUNK_ROWS],
+            failed=failed,
+            now=now,
+            requested_at=job.created_at,
+            job_id=job.id,
+        )
+        outcome.enrolled += chunk.enrolled
+        outcome.waitlisted += chunk.waitlisted
+        outcome.errors.extend(chunk.errors)
+        if start + CHUNK_ROWS < len(rows):
+            _report_progress(factory, job.id, start + CHUNK_ROWS)
+    return outcome
+
+
+def _fail_atomic(
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    error: RollcallError,
+    *,
+    now: Callable[[], datetime],
+) -> None:
+    """The atomic job failed as a whole (nothing of it was applied)."""
+    with factory() as session, session.begin():
+        job = _job(session, job_id, lock=True)
+        if job is None or job.status in FINAL_JOB_STATUSES:
+            return
+        job.status = "failed"
+        job.result = {"atomic": True, "enrolled": 0, "waitlisted": 0}
+        job.errors = error.job_errors()
+        job.progress_done = 0
+        job.finished_at = now()
 
 
 def _refusal(exc: Exception) -> RollcallError:

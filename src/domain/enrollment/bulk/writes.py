@@ -9,7 +9,7 @@ the one ``send_placement_mails`` message (domain.enrollment.placement_mails).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -67,45 +67,10 @@ def insert_enrollments(
 
     The rows of each table are generated while COPY sends them, so building
     them overlaps with the server taking them in."""
-    planned = [
-        _Planned(
-            row,
-            people[row["ref"]],
-            status,
-            uuid.uuid4(),
-            row.get("requested_at", requested_at),
-            row.get("request_seq", row["row"]),
-            row.get("job_id", job_id),
-        )
-        for rows, status in ((seated, "enrolled"), (waiting, "waitlisted"))
-        for row in rows
-    ]
+    planned = _plan(seated, waiting, people=people, requested_at=requested_at, job_id=job_id)
     if not planned:
         return {}
-    org, event_id = event.organisation_id, event.id
-    insert_rows(
-        session,
-        Enrollment,
-        (
-            {
-                "id": p.id,
-                "organisation_id": org,
-                "event_id": event_id,
-                "occurrence_id": scope.occurrence_id,
-                "session_id": scope.session_id,
-                "attendee_id": p.attendee_id,
-                "scope_key": scope.key,
-                "status": p.status,
-                "requested_at": p.requested_at,
-                "request_seq": p.request_seq,
-                "enrolled_at": now if p.status == "enrolled" else None,
-                "job_id": p.job_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for p in planned
-        ),
-    )
+    insert_rows(session, Enrollment, _enrollment_rows(planned, event=event, scope=scope, now=now))
     positions = _waitlist_positions(
         session,
         event=event,
@@ -126,20 +91,71 @@ def insert_enrollments(
     placed = {
         p.row["row"]: Placement(p.id, p.row["ref"], p.status, positions.get(p.id)) for p in planned
     }
-    # One message names every placement: the mail worker writes and sends
-    # their mails after commit (domain.enrollment.placement_mails), outside the event lock.
+    _send_placement_mails(session, placed.values(), now=now)
+    return placed
+
+
+def _plan(
+    seated: Sequence[dict[str, Any]],
+    waiting: Sequence[dict[str, Any]],
+    *,
+    people: dict[str, uuid.UUID],
+    requested_at: datetime,
+    job_id: uuid.UUID,
+) -> list[_Planned]:
+    """Each row's enrollment, seated rows first: a row's own acceptance stamp
+    and job (single enroll jobs in a group) or the request's (bulk)."""
+    return [
+        _Planned(
+            row,
+            people[row["ref"]],
+            status,
+            uuid.uuid4(),
+            row.get("requested_at", requested_at),
+            row.get("request_seq", row["row"]),
+            row.get("job_id", job_id),
+        )
+        for rows, status in ((seated, "enrolled"), (waiting, "waitlisted"))
+        for row in rows
+    ]
+
+
+def _enrollment_rows(
+    planned: Sequence[_Planned], *, event: Event, scope: Scope, now: datetime
+) -> Iterator[dict[str, Any]]:
+    """The enrollment rows, generated while COPY sends them."""
+    org, event_id = event.organisation_id, event.id
+    for p in planned:
+        yield {
+            "id": p.id,
+            "organisation_id": org,
+            "event_id": event_id,
+            "occurrence_id": scope.occurrence_id,
+            "session_id": scope.session_id,
+            "attendee_id": p.attendee_id,
+            "scope_key": scope.key,
+            "status": p.status,
+            "requested_at": p.requested_at,
+            "request_seq": p.request_seq,
+            "enrolled_at": now if p.status == "enrolled" else None,
+            "job_id": p.job_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def _send_placement_mails(
+    session: Session, placements: Iterable[Placement], *, now: datetime
+) -> None:
+    """One message names every placement: the mail worker writes and sends
+    their mails after commit (domain.enrollment.placement_mails), outside the
+    event lock."""
     add_message(
         session,
         actor=PLACEMENT_MAILS_ACTOR,
-        args=[
-            [
-                placement_item(p.enrollment_id, p.status, p.waitlist_position)
-                for p in placed.values()
-            ]
-        ],
+        args=[[placement_item(p.enrollment_id, p.status, p.waitlist_position) for p in placements]],
         now=now,
     )
-    return placed
 
 
 def _waitlist_positions(

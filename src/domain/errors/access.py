@@ -1,0 +1,41 @@
+"""Who may do what: API keys, scopes, attendee tokens and the ops dashboard's sign-in."""
+
+from __future__ import annotations
+
+from rollcall.domain.errors import Forbidden, Unauthenticated
+
+
+class InvalidApiKey(Unauthenticated):
+    """The API key is missing, unknown or revoked."""
+
+    code = "INVALID_API_KEY"
+
+
+class InsufficientScope(Forbidden):
+    """The API key lacks the scope this route requires."""
+
+    code = "INSUFFICIENT_SCOPE"
+
+
+class InvalidToken(Unauthenticated):
+    """An end-user token with scope AUTHENTICATED is required: missing, unknown or revoked."""
+
+    code = "INVALID_TOKEN"
+
+
+class OperatorOnly(Forbidden):
+    """Queue-wide figures are for platform operators' keys."""
+
+    code = "OPERATOR_ONLY"
+
+
+class OpsSignInRequired(Unauthenticated):
+    """Sign in to the dashboard with an API key that has the ``ops`` scope."""
+
+    code = "OPS_SIGN_IN_REQUIRED"
+
+
+class CsrfTokenInvalid(Forbidden):
+    """The form's CSRF token is missing or wrong: reload the page and submit it again."""
+
+    code = "CSRF_TOKEN_INVALID"
