@@ -58,5 +58,10 @@ def require(*scopes: str) -> Callable[[Caller], Caller]:
     return check
 
 
+#: The scopes that may read events; reading enrollments also lets in the
+#: client that enrolls (``students:write``).
+_READ_EVENTS = ("events:read", "events:write")
+EventReader = Annotated[Caller, Depends(require(*_READ_EVENTS))]
+EnrollmentReader = Annotated[Caller, Depends(require(*_READ_EVENTS, "students:write"))]
 DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

@@ -24,6 +24,7 @@ from rollcall.intake.fields import (
     Title,
 )
 from rollcall.models import EventSession, Occurrence
+from rollcall.models.events import EventType, SessionStatus
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 RuleType = Literal["daily", "weekly", "monthly", "schedule", "does_not_repeat", "timeslots"]
@@ -114,9 +115,7 @@ class EventPatch(_Strict):
     """Only the fields given change. Lifecycle rules decide which may (seed 001)."""
 
     name: Title | None = None
-    type: (
-        Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"] | None
-    ) = None
+    type: EventType | None = None
     ref: Ref | None = None
     description: Description | None = None
     timezone: TimeZoneName | None = None
@@ -221,7 +220,7 @@ class SessionOccurrencesIn(_Strict):
 class SessionIn(_Strict):
     name: Title
     capacity: Count | None = None
-    status: Literal["active", "inactive"] = "active"
+    status: SessionStatus = "active"
     starts_at: time | None = Field(default=None, description="Local start on each date")
     duration_minutes: Annotated[int, Int32(ge=1, le=24 * 60)] | None = None
     occurrences: SessionOccurrencesIn = Field(default_factory=SessionOccurrencesIn)
@@ -230,7 +229,7 @@ class SessionIn(_Strict):
 class SessionPatch(_Strict):
     name: Title | None = None
     capacity: Count | None = None
-    status: Literal["active", "inactive"] | None = None
+    status: SessionStatus | None = None
     starts_at: time | None = None
     duration_minutes: Annotated[int, Int32(ge=1, le=24 * 60)] | None = None
     occurrences: SessionOccurrencesIn | None = None

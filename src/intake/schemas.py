@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
@@ -22,10 +22,7 @@ from rollcall.intake.fields import (
     Title,
 )
 from rollcall.models import Event, Job
-from rollcall.models.events import EVENT_TYPES
-
-EventType = Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"]
-assert set(EVENT_TYPES) == set(EventType.__args__)  # type: ignore[attr-defined]
+from rollcall.models.events import EventType
 
 #: Reminder offsets: at most 60 days.
 ReminderMinutes = Annotated[int, Int32(ge=1, le=60 * 24 * 60)]
@@ -200,13 +197,3 @@ class JobOut(BaseModel):
             started_at=job.started_at,
             finished_at=job.finished_at,
         )
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail

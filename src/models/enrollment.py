@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rollcall.models.base import Base, UTCDateTime, new_id
 from rollcall.models.people import Attendee
 
-ACTIVE_STATUSES = ("enrolled", "waitlisted")
+EnrollmentStatus = Literal["enrolled", "waitlisted", "removed", "cancelled"]
+#: The statuses that hold a seat or a place in line.
+ACTIVE_STATUSES: tuple[EnrollmentStatus, ...] = ("enrolled", "waitlisted")
 
 
 class Enrollment(Base):

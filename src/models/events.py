@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -27,8 +27,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rollcall.models.base import Base, UTCDateTime, new_id
 
-EVENT_TYPES = ("MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO")
-EVENT_STATUSES = ("draft", "published", "completed")
+#: The vocabularies: the API's schema takes these Literals, code the tuples.
+EventType = Literal["MEETING", "WEBINAR", "TRAINING", "ELEARNING", "COURSE", "SCORM", "VIDEO"]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+EventStatus = Literal["draft", "published", "completed"]
+EVENT_STATUSES: tuple[EventStatus, ...] = get_args(EventStatus)
+SessionStatus = Literal["active", "inactive"]
 
 
 class Event(Base):

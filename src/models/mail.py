@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rollcall.models.base import Base, UTCDateTime, new_id
 
-EMAIL_STATES = ("queued", "sending", "sent", "retrying", "failed")
+EmailState = Literal["queued", "sending", "sent", "retrying", "failed"]
+EMAIL_STATES: tuple[EmailState, ...] = get_args(EmailState)
 
 
 class EmailMessage(Base):

@@ -141,6 +141,17 @@ def retry_delay_ms(settings: Settings, attempts: int) -> int:
     )
 
 
+def state_after(
+    refusal: Exception, attempts: int, settings: Settings, *, last_attempt: bool = False
+) -> str:
+    """What a mail refused on its ``attempts``-th attempt becomes: ``retrying``
+    while a transient refusal leaves attempts, else ``failed``. Pure."""
+    if not isinstance(refusal, TransientMailError):
+        return "failed"
+    final = last_attempt or attempts >= settings.mail_max_attempts
+    return "failed" if final else "retrying"
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: str
@@ -172,14 +183,10 @@ def deliver_email(
     try:
         message = compose(settings, claimed, now=now())
         send_message(SmtpTarget.from_url(settings.smtp_url), message)
-    except TransientMailError as exc:
-        final = last_attempt or claimed.attempts >= settings.mail_max_attempts
-        state = "failed" if final else "retrying"
+    except (TransientMailError, PermanentMailError, *UNRENDERABLE) as exc:
+        state = state_after(exc, claimed.attempts, settings, last_attempt=last_attempt)
         record_outcome(factory, email_id, state=state, error=str(exc), now=now())
         return Outcome(state, claimed.attempts, str(exc))
-    except (PermanentMailError, *UNRENDERABLE) as exc:
-        record_outcome(factory, email_id, state="failed", error=str(exc), now=now())
-        return Outcome("failed", claimed.attempts, str(exc))
     record_outcome(factory, email_id, state="sent", error=None, now=now())
     return Outcome("sent", claimed.attempts)
 

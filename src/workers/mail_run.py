@@ -46,6 +46,7 @@ from rollcall.workers.mail_delivery import (
     compose,
     message_id_for,
     retry_delay_ms,
+    state_after,
 )
 from rollcall.workers.mail_ledger import Ledger
 from rollcall.workers.smtp import (
@@ -226,9 +227,9 @@ async def _send_batches(
                 if attempts is None:
                     composed[index].cancel()
                     continue
-                state, error, disconnected = await _send_one(connection, composed[index])
-                if state == "retrying" and attempts >= settings.mail_max_attempts:
-                    state = "failed"
+                state, error, disconnected = await _send_one(
+                    connection, composed[index], attempts, settings
+                )
                 done = (mail.id, state, error)
                 if state == "retrying":
                     report.retry_ids.append((mail.id, attempts))
@@ -251,18 +252,19 @@ async def _send_batches(
         await connection.close()
 
 
-async def _send_one(connection: SmtpConnection, composed: Any) -> tuple[str, str | None, bool]:
-    """Send one composed message: its state and error for the record, and
-    whether the connection itself failed."""
+async def _send_one(
+    connection: SmtpConnection, composed: Any, attempts: int, settings: Settings
+) -> tuple[str, str | None, bool]:
+    """Send one composed message on its ``attempts``-th attempt: its state and
+    error for the record, and whether the connection itself failed."""
     try:
         message = await composed
         if isinstance(message, Exception):
             raise message
         await connection.send(message)
-    except (PermanentMailError, *UNRENDERABLE) as exc:
-        return "failed", str(exc), False
-    except TransientMailError as exc:
-        return "retrying", str(exc), isinstance(exc, ConnectionMailError)
+    except (TransientMailError, PermanentMailError, *UNRENDERABLE) as exc:
+        state = state_after(exc, attempts, settings)
+        return state, str(exc), isinstance(exc, ConnectionMailError)
     return "sent", None, False
 
 

@@ -8,7 +8,7 @@ import httpx
 
 from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment.attendees import upsert_attendee
+from rollcall.domain.enrollment.attendee_rows import upsert_attendee_rows
 from tests.support.stack import Stack
 
 DAILY = {
@@ -40,13 +40,13 @@ def make_attendee(stack: Stack, ref: str, org: str = "acme") -> str:
     """An attendee of the organisation, created directly; returns its id."""
     with stack.db() as session:
         organisation = get_or_create_organisation(session, name=org, now=utcnow())
-        person = upsert_attendee(
+        now = utcnow()
+        ids = upsert_attendee_rows(
             session,
             organisation_id=organisation.id,
-            ref=ref,
-            email=f"{ref}@example.org",
-            name=ref.title(),
-            now=utcnow(),
+            rows=[{"ref": ref, "email": f"{ref}@example.org", "name": ref.title()}],
+            now=now,
+            requested_at=now,
         )
         session.flush()
-        return str(person.id)
+        return str(ids[ref])

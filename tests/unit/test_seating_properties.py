@@ -11,13 +11,10 @@ from hypothesis import strategies as st
 
 from rollcall.domain.enrollment.seating import (
     Level,
-    admit,
     effective_capacity,
     free_seats,
     may_enroll_more,
-    promotions,
     seats_grantable,
-    waiting_order,
 )
 
 capacities = st.one_of(st.none(), st.integers(min_value=0, max_value=30))
@@ -44,15 +41,10 @@ def test_granted_seats_fit_every_level_and_are_as_many_as_fit(
     assert granted == min([requested, *frees])
 
 
-@given(levels, st.booleans())
-def test_admission_is_a_seat_only_when_every_level_has_room(
-    rows: list[Level], waiting_list: bool
-) -> None:
-    decision = admit(rows, waiting_list=waiting_list)
+@given(levels)
+def test_one_seat_is_grantable_only_when_every_level_has_room(rows: list[Level]) -> None:
     room = all(level.capacity is None or level.enrolled < level.capacity for level in rows)
-    assert (decision == "enrolled") == room
-    if not room:
-        assert decision == ("waitlisted" if waiting_list else "full")
+    assert (seats_grantable(rows, 1) == 1) == room
 
 
 @pytest.mark.parametrize(
@@ -72,7 +64,9 @@ def test_per_attendee_limit(limit: int | None, active: int, allowed: bool) -> No
 
 @dataclass
 class Book:
-    """A scope driven only by the pure rules, as the database functions drive it."""
+    """A scope driven only by the pure rules, as the database functions drive it:
+    a request is seated when a seat is grantable, else waits if the list is on;
+    a freed or added seat goes to the longest waiting."""
 
     capacity: int | None
     waiting_list: bool
@@ -86,10 +80,9 @@ class Book:
     def enroll(self, who: int, at: datetime) -> None:
         if who in self.enrolled or any(w == who for _k, w in self.waiting):
             return
-        decision = admit(self.level(), waiting_list=self.waiting_list)
-        if decision == "enrolled":
+        if seats_grantable(self.level(), 1) == 1:
             self.enrolled.add(who)
-        elif decision == "waitlisted":
+        elif self.waiting_list:
             self.waiting.append(((at, 0, f"{who:06d}"), who))
 
     def leave(self, who: int) -> None:
@@ -100,8 +93,8 @@ class Book:
             self.waiting = [(k, w) for k, w in self.waiting if w != who]
 
     def promote(self) -> None:
-        line = waiting_order(self.waiting)
-        for who in line[: promotions(self.level(), len(line))]:
+        line = [who for _key, who in sorted(self.waiting)]
+        for who in line[: seats_grantable(self.level(), len(line))]:
             self.enrolled.add(who)
             self.promoted.append(who)
         self.waiting = [(k, w) for k, w in self.waiting if w not in self.enrolled]

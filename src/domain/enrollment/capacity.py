@@ -128,19 +128,3 @@ def lock_levels(session: Session, rows: Sequence[SeatRow]) -> list[Level]:
         ).one()
         levels.append(Level(capacity=effective_capacity(own, row.fallback), enrolled=enrolled))
     return levels
-
-
-# The foundation's event-level API, kept for callers outside this module.
-
-
-def take_seat(session: Session, *, event_id: uuid.UUID) -> bool:
-    """Take one seat of the event if one is free; True if taken."""
-    return take_seat_at(session, SeatRow(Event, event_id))
-
-
-def release_seat(session: Session, *, event_id: uuid.UUID) -> None:
-    release_seats(session, [SeatRow(Event, event_id)])
-
-
-def add_waitlisted(session: Session, *, event_id: uuid.UUID, delta: int) -> None:
-    add_waitlisted_at(session, SeatRow(Event, event_id), delta)

@@ -3,56 +3,20 @@ and the orphan payments left by removals (seed 003: surfaced for monitoring)."""
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from rollcall.domain.bounds import INT32_MAX, INT32_MIN, near_window
 from rollcall.domain.enrollment.waitlist import waitlist_position
-from rollcall.domain.errors import InvalidCursor
 from rollcall.domain.errors.enrollment import AttendeeNotFound
+from rollcall.domain.pagination import decode_seq_cursor, encode_cursor
 from rollcall.models import Attendee, Enrollment, Event, Job, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES
 
 MAX_PAGE = 200
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page ends, in waiting-list order (requested_at, request_seq, id)."""
-
-    requested_at: datetime
-    request_seq: int
-    id: uuid.UUID
-
-    def encode(self) -> str:
-        raw = json.dumps([self.requested_at.isoformat(), self.request_seq, str(self.id)])
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            at, seq, ident = json.loads(raw)
-            moment = datetime.fromisoformat(at)
-            # A cursor we made holds stored, hence bounded, values: anything else was edited.
-            if moment.tzinfo is None or not near_window(moment):
-                raise ValueError("not a moment this API stores")
-            if type(seq) is not int or not INT32_MIN <= seq <= INT32_MAX:
-                raise ValueError("not a row number this API stores")
-            return cls(moment, seq, uuid.UUID(ident))
-        except (ValueError, TypeError, json.JSONDecodeError):
-            raise InvalidCursor() from None
-
-    @classmethod
-    def after(cls, enrollment: Enrollment) -> Cursor:
-        return cls(enrollment.requested_at, enrollment.request_seq, enrollment.id)
 
 
 @dataclass(frozen=True)
@@ -77,15 +41,15 @@ def list_event_enrollments(
     if statuses:
         query = query.where(Enrollment.status.in_(statuses))
     if after:
-        c = Cursor.decode(after)
+        requested_at, request_seq, last_id = decode_seq_cursor(after)
         query = query.where(
             or_(
-                Enrollment.requested_at > c.requested_at,
+                Enrollment.requested_at > requested_at,
                 and_(
-                    Enrollment.requested_at == c.requested_at,
+                    Enrollment.requested_at == requested_at,
                     or_(
-                        Enrollment.request_seq > c.request_seq,
-                        and_(Enrollment.request_seq == c.request_seq, Enrollment.id > c.id),
+                        Enrollment.request_seq > request_seq,
+                        and_(Enrollment.request_seq == request_seq, Enrollment.id > last_id),
                     ),
                 ),
             )
@@ -97,7 +61,10 @@ def list_event_enrollments(
         )
     ).all()
     page = list(rows[:limit])
-    next_cursor = Cursor.after(page[-1]).encode() if len(rows) > limit else None
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last.requested_at, last.request_seq, last.id)
     return [Listed(e, waitlist_position(session, e)) for e in page], next_cursor
 
 
@@ -124,20 +91,26 @@ def current_result(session: Session, job: Job) -> dict[str, Any] | None:
     }
 
 
+def orphaned() -> ColumnElement[bool]:
+    """A payment is an orphan when its enrollment is gone or no longer enrolled
+    or waitlisted (seed 003: removal keeps the payment)."""
+    active = select(Enrollment.id).where(
+        Enrollment.id == Payment.enrollment_id, Enrollment.status.in_(ACTIVE_STATUSES)
+    )
+    return ~active.exists()
+
+
 def orphan_payment_counts(
     session: Session,
     *,
     organisation_id: uuid.UUID | None = None,
     attendee_id: uuid.UUID | None = None,
 ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """{(attendee_id, event_id): payments whose enrollment is no longer active},
-    for one organisation or (None) all of them: what a metric exports."""
-    active = select(Enrollment.id).where(
-        Enrollment.id == Payment.enrollment_id, Enrollment.status.in_(ACTIVE_STATUSES)
-    )
+    """{(attendee_id, event_id): orphan payments}, for one organisation or
+    (None) all of them."""
     query = (
         select(Payment.attendee_id, Payment.event_id, func.count())
-        .where(~active.exists())
+        .where(orphaned())
         .group_by(Payment.attendee_id, Payment.event_id)
     )
     if organisation_id is not None:

@@ -1,19 +1,15 @@
-"""Pure seating rules: capacity, admission, waiting-list order, promotion.
+"""Pure seating rules: capacity, seats grantable, the per-attendee limit.
 
 No session, no clock: data in, decision out. The database functions in
-domain.enrollment.capacity, domain.enrollment.waitlist and
-domain.enrollment.bulk.run apply these decisions with conditional UPDATEs or
-row locks; these are what the property tests pin down.
+domain.enrollment.capacity and domain.enrollment.bulk.rows apply these
+decisions with conditional UPDATEs or row locks (the calendar shows
+``has_room``); these are what the property tests pin down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, TypeVar
-
-Admission = Literal["enrolled", "waitlisted", "full"]
 
 
 @dataclass(frozen=True)
@@ -51,30 +47,6 @@ def seats_grantable(levels: Sequence[Level], requested: int) -> int:
     return max(granted, 0)
 
 
-def admit(levels: Sequence[Level], *, waiting_list: bool) -> Admission:
-    """One request: a seat if every level has room, else the waiting list, else full."""
-    if seats_grantable(levels, 1) == 1:
-        return "enrolled"
-    return "waitlisted" if waiting_list else "full"
-
-
 def may_enroll_more(max_per_attendee: int | None, active: int) -> bool:
     """The attendee holds ``active`` enrollments in the event; may they take one more?"""
     return max_per_attendee is None or active < max_per_attendee
-
-
-WaitKey = tuple[datetime, int, str]
-T = TypeVar("T")
-
-
-def waiting_order(entries: Iterable[tuple[WaitKey, T]]) -> list[T]:
-    """Waiting-list order: when intake accepted the request, then the row in
-    its bulk job, then the enrollment id (a stable last resort)."""
-    return [item for _key, item in sorted(entries, key=lambda pair: pair[0])]
-
-
-def promotions(level_after_release: Sequence[Level], waiting: int) -> int:
-    """How many waitlisted attendees a freed seat (or raised capacity) lets in."""
-    if waiting <= 0:
-        return 0
-    return seats_grantable(level_after_release, waiting)

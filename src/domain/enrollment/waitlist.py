@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from rollcall.domain.access.scopes import scope_of_key
 from rollcall.domain.enrollment import capacity
 from rollcall.domain.enrollment.mail import queue_enrollment_mail
 from rollcall.models import Attendee, Enrollment, Event, Payment
+from rollcall.models.base import new_id
 
 #: Candidates lost to a concurrent cancel before giving the seat back.
 _MAX_CANDIDATE_TRIES = 20
@@ -51,19 +53,21 @@ def waitlist_position(session: Session, enrollment: Enrollment) -> int | None:
     return int(ahead or 0) + 1
 
 
-def new_manual_payment(
+def manual_payment_row(
     event: Event, attendee_id: uuid.UUID, enrollment_id: uuid.UUID, now: datetime
-) -> Payment:
-    """The comp seat's zero payment (seed 003): never revenue, kept on removal."""
-    return Payment(
-        organisation_id=event.organisation_id,
-        event_id=event.id,
-        attendee_id=attendee_id,
-        enrollment_id=enrollment_id,
-        state="manual_enrolled",
-        amount=Decimal("0"),
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    """The comp seat's zero payment (seed 003): never revenue, kept on removal.
+    The one place it is spelled, for ``Payment(**row)`` and bulk inserts alike."""
+    return {
+        "id": new_id(),
+        "organisation_id": event.organisation_id,
+        "event_id": event.id,
+        "attendee_id": attendee_id,
+        "enrollment_id": enrollment_id,
+        "state": "manual_enrolled",
+        "amount": Decimal("0"),
+        "created_at": now,
+    }
 
 
 def _claim_first_waitlisted(
@@ -130,7 +134,7 @@ def promote_waitlisted(
         assert enrollment is not None
         attendee = session.get(Attendee, enrollment.attendee_id)
         assert attendee is not None
-        session.add(new_manual_payment(event, attendee.id, enrollment.id, now))
+        session.add(Payment(**manual_payment_row(event, attendee.id, enrollment.id, now)))
         queue_enrollment_mail(
             session,
             outcome="promoted",

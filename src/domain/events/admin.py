@@ -8,7 +8,6 @@ counts those policies need, apply the change, and raise the refusal.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,14 +51,6 @@ COPIED_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class EventUpdate:
-    event: Event
-    #: True when max_subscriptions went up (or became unlimited): the waiting
-    #: list may now move up (wired to the enrollment engine's promotion).
-    capacity_raised: bool
-
-
 def seats_taken(session: Session, *, event_id: uuid.UUID) -> int:
     """Active (enrolled or waitlisted) enrollments of the event, at any level."""
     return int(
@@ -95,7 +86,7 @@ def update_event(
     changes: dict[str, Any],
     now: datetime,
     horizon_until: datetime,
-) -> EventUpdate:
+) -> None:
     """Apply a PATCH. Raises the lifecycle refusal of the first field that may not
     change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, EventRefTaken.
 
@@ -127,7 +118,6 @@ def update_event(
     )
     if raised:
         promote_for_raised_capacity(session, event=event, now=now)
-    return EventUpdate(event=event, capacity_raised=raised)
 
 
 def _refuse_update(session: Session, *, event: Event, changes: dict[str, Any]) -> None:

@@ -45,7 +45,6 @@ from dateutil.rrule import DAILY, FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, r
 
 from rollcall.domain.errors.events import RecurrenceTooLarge
 
-RULE_TYPES = ("daily", "weekly", "monthly", "schedule", "does_not_repeat", "timeslots")
 WEEKDAYS: dict[str, weekday] = {
     "MO": MO,
     "TU": TU,

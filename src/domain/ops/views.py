@@ -11,16 +11,15 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rollcall.domain.enrollment.queries import orphaned
 from rollcall.domain.errors.ops import JobNotFound, MailNotFound, MailNotResendable
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
-from rollcall.models import EmailMessage, Enrollment, Event, Job, Occurrence, OutboxMessage, Payment
-from rollcall.models.enrollment import ACTIVE_STATUSES
+from rollcall.models import EmailMessage, Event, Job, Occurrence, OutboxMessage, Payment
 
 PAGE = 100
 
@@ -234,29 +233,24 @@ def seat_lines(session: Session, *, organisation_id: uuid.UUID, limit: int = 200
     return lines
 
 
-def _orphans(organisation_id: uuid.UUID | None) -> Select[Any]:
-    query = (
-        select(Payment)
-        .outerjoin(Enrollment, Payment.enrollment_id == Enrollment.id)
-        .where((Enrollment.id.is_(None)) | (Enrollment.status.not_in(ACTIVE_STATUSES)))
-    )
-    if organisation_id is not None:
-        query = query.where(Payment.organisation_id == organisation_id)
-    return query
-
-
 def orphan_payments(
     session: Session, *, organisation_id: uuid.UUID, limit: int = PAGE
 ) -> list[Payment]:
     """Payments whose enrollment is no longer enrolled or waitlisted (seed 003)."""
-    query = _orphans(organisation_id).order_by(Payment.created_at.desc()).limit(limit)
+    query = (
+        select(Payment)
+        .where(orphaned(), Payment.organisation_id == organisation_id)
+        .order_by(Payment.created_at.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
 def count_orphan_payments(session: Session) -> dict[uuid.UUID, int]:
     """Orphan payments per organisation, for /metrics."""
-    sub = _orphans(None).subquery()
     rows = session.execute(
-        select(sub.c.organisation_id, func.count()).group_by(sub.c.organisation_id)
+        select(Payment.organisation_id, func.count())
+        .where(orphaned())
+        .group_by(Payment.organisation_id)
     )
     return {org: int(count) for org, count in rows}

@@ -21,8 +21,8 @@ from rollcall.domain.errors.events import (
     EventCancelled,
     NoUpcomingOccurrence,
     OccurrenceCancelled,
-    OccurrenceNotFound,
 )
+from rollcall.domain.events.occurrences import get_occurrence
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.jobs.row_guard import each_row
@@ -210,13 +210,7 @@ def pick_occurrence(
     if event.cancelled:
         raise EventCancelled()
     if occurrence_id is not None:
-        try:
-            key = uuid.UUID(occurrence_id)
-        except ValueError:
-            raise OccurrenceNotFound(id=occurrence_id) from None
-        occurrence = session.get(Occurrence, key)
-        if occurrence is None or occurrence.event_id != event.id:
-            raise OccurrenceNotFound(id=occurrence_id)
+        occurrence = get_occurrence(session, event=event, occurrence_id=occurrence_id)
         if occurrence.cancelled:
             raise OccurrenceCancelled(id=occurrence_id)
         return occurrence

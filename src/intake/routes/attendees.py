@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from rollcall.domain.enrollment.queries import attendee_enrollments
-from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.intake.deps import DbSession, EnrollmentReader
 from rollcall.intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
 from rollcall.intake.fields import Ref
 
 router = APIRouter(prefix="/v1/attendees", tags=["enrollments"])
-
-Reader = Annotated[Caller, Depends(require("events:read", "events:write", "students:write"))]
 
 
 @router.get(
@@ -22,7 +18,7 @@ Reader = Annotated[Caller, Depends(require("events:read", "events:write", "stude
     summary="An attendee's enrollments, with orphan payments per event",
 )
 def get_attendee_enrollments(
-    attendee_ref: Ref, caller: Reader, session: DbSession
+    attendee_ref: Ref, caller: EnrollmentReader, session: DbSession
 ) -> AttendeeEnrollments:
     attendee, items, orphans = attendee_enrollments(
         session, organisation_id=caller.organisation_id, ref=attendee_ref

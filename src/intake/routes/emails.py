@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from rollcall.intake.deps import Caller, DbSession, require
 from rollcall.models import EmailMessage
+from rollcall.models.mail import EmailState
 
 router = APIRouter(prefix="/v1/emails", tags=["emails"])
-
-EmailState = Literal["queued", "sending", "sent", "retrying", "failed"]
 
 
 class EmailOut(BaseModel):

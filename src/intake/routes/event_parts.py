@@ -19,7 +19,7 @@ from rollcall.domain.events.sessions import (
 )
 from rollcall.domain.events.trainers import add_trainers, list_trainers, remove_trainers
 from rollcall.domain.pagination import decode_cursor, encode_cursor
-from rollcall.intake.deps import AppSettings, DbSession
+from rollcall.intake.deps import AppSettings, DbSession, EventReader
 from rollcall.intake.event_schemas import (
     CancelIn,
     OccurrenceOut,
@@ -39,7 +39,6 @@ from rollcall.intake.routes.events import (
     EventId,
     From,
     Limit,
-    Reader,
     To,
     Writer,
     check_range,
@@ -60,7 +59,7 @@ SessionId = Annotated[Ref, Path(description="The session's id")]
 )
 def get_occurrences(
     event_id: EventId,
-    caller: Reader,
+    caller: EventReader,
     session: DbSession,
     start: From = None,
     end: To = None,
@@ -117,7 +116,7 @@ def post_cancel_occurrence(
 
 
 @router.get("/{event_id}/sessions", response_model=list[SessionOut], summary="List sessions")
-def get_sessions(event_id: EventId, caller: Reader, session: DbSession) -> list[SessionOut]:
+def get_sessions(event_id: EventId, caller: EventReader, session: DbSession) -> list[SessionOut]:
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
     return [SessionOut.of(item) for item in list_sessions(session, event=event)]
 
@@ -140,7 +139,7 @@ def post_session(
     "/{event_id}/sessions/{session_id}", response_model=SessionOut, summary="Show a session"
 )
 def read_session(
-    event_id: EventId, session_id: SessionId, caller: Reader, session: DbSession
+    event_id: EventId, session_id: SessionId, caller: EventReader, session: DbSession
 ) -> SessionOut:
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
     return SessionOut.of(get_session(session, event=event, session_id=session_id))
@@ -168,7 +167,7 @@ def _trainers_out(people: list[Attendee]) -> list[TrainerOut]:
 
 
 @router.get("/{event_id}/trainers", response_model=list[TrainerOut], summary="List trainers")
-def get_trainers(event_id: EventId, caller: Reader, session: DbSession) -> list[TrainerOut]:
+def get_trainers(event_id: EventId, caller: EventReader, session: DbSession) -> list[TrainerOut]:
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
     return _trainers_out(list_trainers(session, event=event))
 

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, true
@@ -20,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from rollcall.domain.access.scopes import Scope
 from rollcall.domain.enrollment.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
+from rollcall.domain.enrollment.waitlist import manual_payment_row
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import Enrollment, Event, Payment
 from rollcall.models.bulk_insert import insert_rows
 
-_ZERO = Decimal("0")
 #: Above this many new waiting rows, exclude them by count, not by an id list.
 _ID_LIST_LIMIT = 1_000
 
@@ -71,7 +70,6 @@ def insert_enrollments(
     planned = _plan(seated, waiting, people=people, requested_at=requested_at, job_id=job_id)
     if not planned:
         return {}
-    org, event_id = event.organisation_id, event.id
     insert_rows(session, Enrollment, _enrollment_rows(planned, event=event, scope=scope, now=now))
     positions = _waitlist_positions(
         session,
@@ -85,16 +83,7 @@ def insert_enrollments(
         session,
         Payment,
         (
-            {
-                "id": uuid.uuid4(),
-                "organisation_id": org,
-                "event_id": event_id,
-                "attendee_id": p.attendee_id,
-                "enrollment_id": p.id,
-                "state": "manual_enrolled",
-                "amount": _ZERO,
-                "created_at": now,
-            }
+            manual_payment_row(event, p.attendee_id, p.id, now)
             for p in planned
             if p.status == "enrolled"
         ),
