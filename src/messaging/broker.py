@@ -3,7 +3,7 @@
 Each entry point (``intake.app.create_app``, ``workers.actors``,
 ``scheduler.main``) calls ``configure_broker(settings)``; code below them asks
 ``get_broker()`` for that broker. ``REDIS_URL=stub://`` gives the StubBroker
-(fast unit tests). ``rebind`` moves every Rollcall actor to another broker, so
+(the component tests). ``rebind`` moves every Rollcall actor to another broker, so
 tests can switch between the two.
 """
 
