@@ -60,7 +60,7 @@ class EventAlreadyUnpublished(Conflict):
 
 
 class EventHasEnrollments(Conflict):
-    """Seats of this event are already taken or reserved."""
+    """The event has enrollments: seats taken (unpublish) or records kept (delete)."""
 
     code = "EVENT_HAS_ENROLLMENTS"
 
@@ -90,7 +90,7 @@ class OccurrenceEnded(Conflict):
 
 
 class OccurrenceCancelled(Conflict):
-    """The occurrence is cancelled; it gets no reminder."""
+    """The occurrence is cancelled."""
 
     code = "OCCURRENCE_CANCELLED"
 

@@ -55,7 +55,14 @@ def create_event(
 ) -> Event:
     """A new draft event with its occurrences: the explicit ``dates``, the rule in
     ``fields["recurrence"]`` expanded up to ``horizon_until``, or the single
-    ``starts_at``/``ends_at``. Raises EventRefTaken."""
+    ``starts_at``/``ends_at``. Raises MinAboveMax, EventRefTaken."""
+    refusal = lifecycle.capacity_refusal(
+        max_subscriptions=fields.get("max_subscriptions"),
+        min_subscriptions=fields.get("min_subscriptions"),
+        enrolled=0,
+    )
+    if refusal is not None:
+        raise refusal
     event = Event(
         organisation_id=organisation_id,
         status="draft",

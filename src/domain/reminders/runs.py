@@ -212,7 +212,9 @@ def pick_occurrence(
     if occurrence_id is not None:
         occurrence = get_occurrence(session, event=event, occurrence_id=occurrence_id)
         if occurrence.cancelled:
-            raise OccurrenceCancelled(id=occurrence_id)
+            raise OccurrenceCancelled(
+                "The occurrence is cancelled; it gets no reminder.", id=occurrence_id
+            )
         return occurrence
     upcoming = session.scalar(
         select(Occurrence)
