@@ -53,6 +53,12 @@ class EventNotDraft(Conflict):
     code = "EVENT_NOT_DRAFT"
 
 
+class SessionOccurrenceRemoved(Conflict):
+    """The change removes dates a session runs on; point the session at dates that stay first."""
+
+    code = "SESSION_OCCURRENCE_REMOVED"
+
+
 class EventAlreadyUnpublished(Conflict):
     """The event is not published."""
 

@@ -191,7 +191,8 @@ def promote_for_raised_capacity(session: Session, *, event: Event, now: datetime
 
 
 def unpublish_event(session: Session, *, event: Event, now: datetime) -> Event:
-    """Back to draft, and its sessions are no longer for sale (status inactive).
+    """Back to draft, and its sessions are no longer for sale (status inactive,
+    marked ``paused_by_unpublish`` so that publishing brings them back).
 
     Raises EventCancelled, EventCompleted, EventAlreadyUnpublished, EventHasEnrollments.
     """
@@ -201,10 +202,12 @@ def unpublish_event(session: Session, *, event: Event, now: datetime) -> Event:
     event.status = "draft"
     event.published_at = None
     event.updated_at = now
+    # Only the active ones are marked: publish brings back these, and a session
+    # the organiser had made inactive stays so.
     session.execute(
         update(EventSession)
-        .where(EventSession.event_id == event.id)
-        .values(status="inactive")
+        .where(EventSession.event_id == event.id, EventSession.status == "active")
+        .values(status="inactive", paused_by_unpublish=True)
         .execution_options(synchronize_session="fetch")
     )
     return event
@@ -331,6 +334,7 @@ def _copy_sessions(
                 starts_at=item.starts_at,
                 duration_minutes=item.duration_minutes,
                 occurrence_ids=ids,
+                paused_by_unpublish=item.paused_by_unpublish,
                 enrolled_count=0,
                 waitlisted_count=0,
                 created_at=now,
