@@ -76,6 +76,22 @@ def near_window(value: datetime) -> bool:
     return EARLIEST - timedelta(days=1) <= value < LATEST + timedelta(days=1)
 
 
+#: The words a boolean parameter takes, as pydantic reads ``bool`` (so a
+#: hand-read flag and a FastAPI one accept the same values and refuse the rest).
+TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
+FALSE_WORDS = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def flag_value(value: str) -> bool | None:
+    """The boolean a query or form value names, or None when it names none."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
 def echo(value: object, limit: int = 100) -> str:
     """``value`` made safe to store and show back in an error: bounded, and with
     any character text_problem refuses written as an escape (as repr does)."""

@@ -63,12 +63,8 @@ class EventCreate(Strict):
             raise ValueError("give one of dates, recurrence or starts_at/ends_at")
         if (self.starts_at is None) != (self.ends_at is None):
             raise ValueError("starts_at and ends_at go together")
-        if (
-            self.min_subscriptions is not None
-            and self.max_subscriptions is not None
-            and self.min_subscriptions > self.max_subscriptions
-        ):
-            raise ValueError("min_subscriptions cannot exceed max_subscriptions")
+        # min_subscriptions > max_subscriptions is the domain's rule (MIN_ABOVE_MAX,
+        # lifecycle.capacity_refusal), the same on create and on PATCH.
         return self
 
     @field_validator("ends_at")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,6 +135,11 @@ class EventSession(Base):
     duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: None: on every occurrence; else the list of occurrence ids (as strings).
     occurrence_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    #: Made inactive by the event's unpublish (not by the organiser): the next
+    #: publish makes it active again.
+    paused_by_unpublish: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -562,3 +562,69 @@ def test_a_run_for_an_event_cancelled_before_sending_mails_nobody(component_stac
         assert runs(session)[0].state == "cancelled"
         assert mails(session) == []
     assert component_stack.sink.messages == []
+
+
+def _short_notice_event(stack: Stack, key: str) -> dict[str, Any]:
+    """Reminder 30 minutes before the start, with the default 60-minute grace."""
+    return published_event(
+        stack,
+        key,
+        ref="soon",
+        starts_at=START.isoformat(),
+        ends_at=(START + timedelta(hours=3)).isoformat(),
+        reminder_before_minutes=30,
+    )
+
+
+def test_a_before_reminder_found_after_the_start_is_missed_not_sent(
+    component_stack: Stack,
+) -> None:
+    # Issue 14: found 40 minutes after its moment (within the grace), 10 after the start
+    key = component_stack.key()
+    event = _short_notice_event(component_stack, key)
+    with component_stack.db() as session:
+        seed_enrollments(
+            session, event["id"], [("ada", "Ada", "enrolled", START - timedelta(1), "event")]
+        )
+    assert produce_reminders(component_stack.settings, now=START + timedelta(minutes=10)) == 1
+    component_stack.drain()
+
+    with component_stack.db() as session:
+        (run,) = runs(session)
+        assert run.state == "missed"
+        assert run.note is not None and "after the occurrence started" in run.note
+        assert mails(session) == []
+    assert component_stack.sink.messages == []
+
+
+def test_a_before_run_delayed_past_the_start_sends_nothing(component_stack: Stack) -> None:
+    # Given a run recorded in time, whose worker only gets to it after the start
+    from rollcall.workers import mail_run
+
+    key = component_stack.key()
+    event = _short_notice_event(component_stack, key)
+    with component_stack.db() as session:
+        seed_enrollments(
+            session, event["id"], [("ada", "Ada", "enrolled", START - timedelta(1), "event")]
+        )
+        (run,) = record_due_reminders(
+            session, now=START - timedelta(minutes=30), grace=timedelta(hours=1)
+        )
+        assert run.state == "pending"
+
+    # When the run is sent one minute after the start
+    mail_run.send_reminder_run(
+        component_stack.sessions,
+        component_stack.settings,
+        component_stack.broker,
+        run.id,
+        now=lambda: START + timedelta(minutes=1),
+    )
+
+    # Then it is missed, with the reason recorded, and nobody is mailed
+    with component_stack.db() as session:
+        (recorded,) = runs(session)
+        assert recorded.state == "missed"
+        assert recorded.note is not None and "had started" in recorded.note
+        assert mails(session) == []
+    assert component_stack.sink.messages == []

@@ -90,6 +90,11 @@ TYPES = [
         ["2027-06-01 09:00 CEST", "2027-06-03 09:00 CEST", "2027-06-10 14:00 CEST"],
     ),
     (
+        "schedule: starts_on is a date too, as the README says (issue 14)",
+        rule("schedule", "2027-06-01T09:00", dates=["2027-06-03T09:00", "2027-06-10T14:00"]),
+        ["2027-06-01 09:00 CEST", "2027-06-03 09:00 CEST", "2027-06-10 14:00 CEST"],
+    ),
+    (
         "timeslots: two slots a day for two days",
         rule(
             "timeslots",

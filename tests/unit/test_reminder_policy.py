@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rollcall.config.settings import Settings
-from rollcall.domain.reminders.runs import reminder_moment, run_decision
+from rollcall.domain.reminders.runs import reminder_moment, run_decision, send_deadline
 from rollcall.workers.mail_delivery import retry_delay_ms
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
@@ -51,6 +51,23 @@ GRACE = timedelta(minutes=60)
 )
 def test_run_decision(now: datetime, expected: str) -> None:
     assert run_decision(START, now=now, grace=GRACE) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (START - timedelta(minutes=30), "send"),  # within the grace, before the start
+        (START - timedelta(microseconds=1), "send"),
+        (START, "missed"),  # within the grace, but the occurrence has started
+        (START + timedelta(minutes=10), "missed"),
+    ],
+)
+def test_a_before_reminder_is_never_sent_from_its_start_on(now: datetime, expected: str) -> None:
+    # Issue 14: due 40 minutes before the start, found late but within a 60-minute grace
+    due = START - timedelta(minutes=40)
+    deadline = send_deadline("before", starts_at=START)
+    assert run_decision(due, now=now, grace=GRACE, deadline=deadline) == expected
+    assert send_deadline("after", starts_at=START) is None
 
 
 @pytest.mark.parametrize(

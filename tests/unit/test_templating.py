@@ -92,3 +92,51 @@ def test_mail_html_is_escaped_and_its_text_and_subject_are_not() -> None:
     assert "O'Neil <img src=x onerror=alert(1)>" in mail.text
     assert "&lt;" not in mail.text
     assert mail.subject == "You are enrolled: Tom & Jerry <b>live</b>"
+
+
+MAIL_CONTEXT = {
+    "event": {
+        "id": "e",
+        "ref": "r",
+        "name": "Intro",
+        "description": "",
+        "type": "TRAINING",
+        "timezone": "Europe/Amsterdam",
+        "starts_at": "2031-03-01T09:00:00+00:00",
+        "ends_at": "2031-03-01T10:00:00+00:00",
+    },
+    "occurrence": {
+        "id": "o",
+        "starts_at": "2031-03-01T09:00:00+00:00",
+        "ends_at": "2031-03-01T10:00:00+00:00",
+    },
+    "attendee": {"ref": "a", "name": "Ada", "email": "a@x.org"},
+    "enrollment": {"id": "n", "status": "enrolled", "waitlist_position": 1},
+    "reason": "",
+    "other_dates": 0,
+    "attach_calendar": False,
+}
+
+
+def test_every_mail_has_its_own_subject() -> None:
+    # Issue 14: the event's cancellation and an attendee's own cancellation were
+    # both "Cancelled: <event>". Every template, rendered for the same event,
+    # must say which mail it is in its subject.
+    base = get_settings().templates_dir / "email"
+    names = sorted(p.name.removesuffix(".subject.txt") for p in base.glob("*.subject.txt"))
+    assert len(names) >= 9
+    subjects = {name: render_email(base.parent, name, MAIL_CONTEXT).subject for name in names}
+    by_subject: dict[str, list[str]] = {}
+    for name, subject in subjects.items():
+        by_subject.setdefault(subject, []).append(name)
+    assert {s: n for s, n in by_subject.items() if len(n) > 1} == {}
+
+
+@pytest.mark.parametrize(("other_dates", "said"), [(0, False), (2, True)])
+def test_the_date_cancelled_mail_speaks_of_other_dates_only_to_who_has_some(
+    other_dates: int, said: bool
+) -> None:
+    context = MAIL_CONTEXT | {"other_dates": other_dates}
+    mail = render_email(get_settings().templates_dir, "occurrence_cancelled", context)
+    assert ("other dates" in mail.text) is said
+    assert ("other dates" in mail.html) is said

@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.capacity import SeatRow
 from rollcall.domain.errors import DomainError
-from rollcall.domain.errors.enrollment import NotBookedPerDate, OccurrenceRequired
+from rollcall.domain.errors.enrollment import (
+    NotBookedPerDate,
+    OccurrenceAndSession,
+    OccurrenceRequired,
+)
 from rollcall.domain.errors.events import OccurrenceCancelled, OccurrenceNotFound, SessionNotFound
 from rollcall.models import Event, EventSession, Occurrence
 
@@ -38,6 +42,13 @@ def _uuid(value: str | uuid.UUID, error: type[DomainError]) -> uuid.UUID:
         raise error(id=value) from None
 
 
+def check_scope_names(occurrence_id: object | None, session_id: object | None) -> None:
+    """A request names at most one of an occurrence and a session (raises
+    OccurrenceAndSession): intake refuses it at once, a job again when applied."""
+    if occurrence_id is not None and session_id is not None:
+        raise OccurrenceAndSession(occurrence_id=str(occurrence_id), session_id=str(session_id))
+
+
 def resolve_scope(
     session: Session,
     *,
@@ -46,7 +57,8 @@ def resolve_scope(
     session_id: str | uuid.UUID | None = None,
 ) -> Scope:
     """The scope a request names. Raises OccurrenceNotFound, SessionNotFound,
-    OccurrenceCancelled, OccurrenceRequired or NotBookedPerDate."""
+    OccurrenceCancelled, OccurrenceRequired, NotBookedPerDate or OccurrenceAndSession."""
+    check_scope_names(occurrence_id, session_id)
     event_row = SeatRow(Event, event.id)
     if session_id is not None:
         sid = _uuid(session_id, SessionNotFound)
@@ -63,7 +75,9 @@ def resolve_scope(
         if occurrence is None or occurrence.event_id != event.id:
             raise OccurrenceNotFound(id=str(occurrence_id))
         if occurrence.cancelled:
-            raise OccurrenceCancelled(id=str(oid))
+            raise OccurrenceCancelled(
+                "The occurrence is cancelled; it takes no enrollments.", id=str(oid)
+            )
         row = SeatRow(Occurrence, oid, fallback=event.max_subscriptions)
         return Scope(f"occ:{oid}", oid, None, (row,))
     if event.booked_per_date:

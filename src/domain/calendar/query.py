@@ -3,7 +3,8 @@
 Pure: strings in (as the client sent them), a ``CalendarQuery`` out, or one of
 FromDateRequired, InvalidDate, InvalidDateRange, AfterWithoutFirst,
 BeforeWithoutLast, ConflictingPagination, InvalidCursor, InvalidPageSize,
-InvalidEventType.
+InvalidEventType, or Invalid (VALIDATION_ERROR, as FastAPI refuses a bad
+boolean elsewhere) for a ``bookmarked`` that is not a boolean.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from rollcall.domain.bounds import echo, moment_problem
+from rollcall.domain.bounds import echo, flag_value, moment_problem
 from rollcall.domain.calendar.cursor import CursorKey, decode_cursor
-from rollcall.domain.errors import InvalidDateRange
+from rollcall.domain.errors import Invalid, InvalidDateRange
 from rollcall.domain.errors.calendar import (
     AfterWithoutFirst,
     BeforeWithoutLast,
@@ -71,8 +72,13 @@ def _page_size(value: str, *, name: str, maximum: int) -> int:
     return size
 
 
-def _flag(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in ("1", "true", "yes")
+def _flag(value: str | None, *, name: str) -> bool:
+    if value is None:
+        return False
+    parsed = flag_value(value)
+    if parsed is None:
+        raise Invalid(f"{name}: expected true or false", parameter=name, value=echo(value, 64))
+    return parsed
 
 
 def parse_calendar_query(
@@ -126,5 +132,5 @@ def parse_calendar_query(
         size=size,
         backward=backward,
         cursor=cursor,
-        bookmarked_only=_flag(bookmarked),
+        bookmarked_only=_flag(bookmarked, name="bookmarked"),
     )

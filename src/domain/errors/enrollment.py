@@ -55,6 +55,12 @@ class OccurrenceRequired(Invalid):
     code = "OCCURRENCE_REQUIRED"
 
 
+class OccurrenceAndSession(Invalid):
+    """Name an occurrence_id or a session_id, not both: a session seat is not a seat in one date."""
+
+    code = "OCCURRENCE_AND_SESSION"
+
+
 class NotBookedPerDate(Invalid):
     """This event is booked as a whole; it takes no occurrence_id."""
 

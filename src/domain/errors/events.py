@@ -53,6 +53,12 @@ class EventNotDraft(Conflict):
     code = "EVENT_NOT_DRAFT"
 
 
+class SessionOccurrenceRemoved(Conflict):
+    """The change removes dates a session runs on; point the session at dates that stay first."""
+
+    code = "SESSION_OCCURRENCE_REMOVED"
+
+
 class EventAlreadyUnpublished(Conflict):
     """The event is not published."""
 
@@ -60,7 +66,7 @@ class EventAlreadyUnpublished(Conflict):
 
 
 class EventHasEnrollments(Conflict):
-    """Seats of this event are already taken or reserved."""
+    """The event has enrollments: seats taken (unpublish) or records kept (delete)."""
 
     code = "EVENT_HAS_ENROLLMENTS"
 
@@ -90,7 +96,7 @@ class OccurrenceEnded(Conflict):
 
 
 class OccurrenceCancelled(Conflict):
-    """The occurrence is cancelled; it gets no reminder."""
+    """The occurrence is cancelled."""
 
     code = "OCCURRENCE_CANCELLED"
 

@@ -91,7 +91,15 @@ def update_event(
     change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, EventRefTaken.
 
     Changing the timezone, rule or dates of a draft rebuilds its occurrences.
+    A field sent with the value it already has is no change: it is dropped
+    first, so re-sending a whole event (a draft-only field included, unchanged)
+    to a published event is accepted.
     """
+    changes = {
+        field: value
+        for field, value in changes.items()
+        if not _unchanged(session, event=event, field=field, value=value)
+    }
     _refuse_update(session, event=event, changes=changes)
     old_max = event.max_subscriptions
     dates = changes.pop("dates", None)
@@ -118,6 +126,20 @@ def update_event(
     )
     if raised:
         promote_for_raised_capacity(session, event=event, now=now)
+
+
+def _unchanged(session: Session, *, event: Event, field: str, value: Any) -> bool:
+    """Whether a PATCH field's value is what the event already has."""
+    if field == "dates":
+        if value is None or event.recurrence is not None:
+            return False
+        current = session.execute(
+            select(Occurrence.starts_at, Occurrence.ends_at)
+            .where(Occurrence.event_id == event.id, Occurrence.cancelled.is_(False))
+            .order_by(Occurrence.starts_at)
+        ).all()
+        return [tuple(span) for span in current] == sorted(tuple(span) for span in value)
+    return bool(getattr(event, field) == value)
 
 
 def _refuse_update(session: Session, *, event: Event, changes: dict[str, Any]) -> None:
@@ -169,7 +191,8 @@ def promote_for_raised_capacity(session: Session, *, event: Event, now: datetime
 
 
 def unpublish_event(session: Session, *, event: Event, now: datetime) -> Event:
-    """Back to draft, and its sessions are no longer for sale (status inactive).
+    """Back to draft, and its sessions are no longer for sale (status inactive,
+    marked ``paused_by_unpublish`` so that publishing brings them back).
 
     Raises EventCancelled, EventCompleted, EventAlreadyUnpublished, EventHasEnrollments.
     """
@@ -179,10 +202,12 @@ def unpublish_event(session: Session, *, event: Event, now: datetime) -> Event:
     event.status = "draft"
     event.published_at = None
     event.updated_at = now
+    # Only the active ones are marked: publish brings back these, and a session
+    # the organiser had made inactive stays so.
     session.execute(
         update(EventSession)
-        .where(EventSession.event_id == event.id)
-        .values(status="inactive")
+        .where(EventSession.event_id == event.id, EventSession.status == "active")
+        .values(status="inactive", paused_by_unpublish=True)
         .execution_options(synchronize_session="fetch")
     )
     return event
@@ -199,7 +224,9 @@ def delete_event(session: Session, *, event: Event) -> uuid.UUID:
     payments = session.scalar(
         select(func.count()).select_from(Payment).where(Payment.event_id == event.id)
     )
-    _raise_if(lifecycle.delete_refusal(event, enrollments=int(rows or 0) + int(payments or 0)))
+    _raise_if(
+        lifecycle.delete_refusal(event, enrollments=int(rows or 0), payments=int(payments or 0))
+    )
     event_id = event.id
     session.delete(event)
     session.flush()
@@ -307,6 +334,7 @@ def _copy_sessions(
                 starts_at=item.starts_at,
                 duration_minutes=item.duration_minutes,
                 occurrence_ids=ids,
+                paused_by_unpublish=item.paused_by_unpublish,
                 enrolled_count=0,
                 waitlisted_count=0,
                 created_at=now,

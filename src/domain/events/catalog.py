@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from rollcall.domain.events.occurrences import (
     refresh_event_span,
 )
 from rollcall.domain.events.recurrence import Span
-from rollcall.models import Event
+from rollcall.models import Event, EventSession
 
 
 def get_event(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Event:
@@ -55,7 +55,14 @@ def create_event(
 ) -> Event:
     """A new draft event with its occurrences: the explicit ``dates``, the rule in
     ``fields["recurrence"]`` expanded up to ``horizon_until``, or the single
-    ``starts_at``/``ends_at``. Raises EventRefTaken."""
+    ``starts_at``/``ends_at``. Raises MinAboveMax, EventRefTaken."""
+    refusal = lifecycle.capacity_refusal(
+        max_subscriptions=fields.get("max_subscriptions"),
+        min_subscriptions=fields.get("min_subscriptions"),
+        enrolled=0,
+    )
+    if refusal is not None:
+        raise refusal
     event = Event(
         organisation_id=organisation_id,
         status="draft",
@@ -86,10 +93,17 @@ def create_event(
 
 
 def publish_event(session: Session, *, event: Event, now: datetime) -> Event:
-    """Publish a draft. Raises EventCancelled, EventCompleted, EventAlreadyPublished."""
+    """Publish a draft, and make active again the sessions its unpublish made
+    inactive (only those). Raises EventCancelled, EventCompleted, EventAlreadyPublished."""
     refusal = lifecycle.publish_refusal(event)
     if refusal is not None:
         raise refusal
+    session.execute(
+        update(EventSession)
+        .where(EventSession.event_id == event.id, EventSession.paused_by_unpublish.is_(True))
+        .values(status="active", paused_by_unpublish=False)
+        .execution_options(synchronize_session="fetch")
+    )
     event.status = "published"
     event.published_at = now
     event.updated_at = now

@@ -15,7 +15,7 @@ from rollcall.domain.events.occurrences import EXPANSION_SLACK, expand_events
 from rollcall.domain.jobs.engine import handles
 from rollcall.domain.jobs.row_guard import SkippedRow, counting_skips
 from rollcall.domain.ops.mail import attendee_context, event_context, queue_email
-from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Job, Occurrence
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, EventSession, Job, Occurrence
 from rollcall.models.enrollment import ACTIVE_STATUSES
 
 NOTIFY_CANCELLATION = "notify_cancellation"
@@ -41,6 +41,40 @@ def cancellation_recipients(
     return list(
         session.scalars(select(Attendee).where(Attendee.id.in_(ids)).order_by(Attendee.ref))
     )
+
+
+def other_dates(
+    session: Session, *, event: Event, occurrence: Occurrence, now: datetime
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Per attendee with an active enrollment in the event, the other dates it
+    still has there besides ``occurrence``: not cancelled, not ended. A seat in
+    the event as a whole is a seat on each of its dates, a session's on the
+    dates it runs on, a per-date seat on its own date."""
+    live = set(
+        session.scalars(
+            select(Occurrence.id).where(
+                Occurrence.event_id == event.id,
+                Occurrence.cancelled.is_(False),
+                Occurrence.ends_at > now,
+                Occurrence.id != occurrence.id,
+            )
+        )
+    )
+    rows = session.execute(
+        select(Enrollment.attendee_id, Enrollment.occurrence_id, EventSession.occurrence_ids)
+        .outerjoin(EventSession, EventSession.id == Enrollment.session_id)
+        .where(Enrollment.event_id == event.id, Enrollment.status.in_(ACTIVE_STATUSES))
+    ).all()
+    out: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for attendee_id, occurrence_id, session_dates in rows:
+        if occurrence_id is not None:
+            dates = {occurrence_id}
+        elif session_dates is not None:
+            dates = {uuid.UUID(value) for value in session_dates}
+        else:
+            dates = live
+        out.setdefault(attendee_id, set()).update(dates & live)
+    return out
 
 
 def notify_cancellation(
@@ -81,6 +115,11 @@ def notify_cancellation(
             "ends_at": occurrence.ends_at.isoformat(),
         }
     )
+    others = (
+        {}
+        if occurrence is None
+        else other_dates(session, event=event, occurrence=occurrence, now=now)
+    )
     queued = 0
     for person in people:
         if keys[person.id] in already:
@@ -96,6 +135,7 @@ def notify_cancellation(
                 "occurrence": context_occurrence,
                 "attendee": attendee_context(person),
                 "reason": reason,
+                "other_dates": len(others.get(person.id, ())),
             },
             now=now,
             job_id=job_id,

@@ -90,22 +90,30 @@ def unpublish_refusal(event: Event, *, seats_taken: int) -> DomainError | None:
     if event.status == "draft":
         return EventAlreadyUnpublished()
     if seats_taken > 0:
-        return EventHasEnrollments(seats_taken=seats_taken)
+        return EventHasEnrollments(
+            "Seats of this event are taken or reserved; it cannot be unpublished.",
+            seats_taken=seats_taken,
+        )
     return None
 
 
-def delete_refusal(event: Event, *, enrollments: int) -> DomainError | None:
+def delete_refusal(event: Event, *, enrollments: int, payments: int = 0) -> DomainError | None:
     """Seed 001: only a draft, never completed or published, with no enrollments.
 
-    ``enrollments`` counts every enrollment row, ended ones too: deleting the
-    event would delete their history and payments.
+    ``enrollments`` counts every enrollment row, ended ones too, and ``payments``
+    every payment row (a removal keeps its payment): deleting the event would
+    delete that history. Neither is a seat taken, so the refusal says records.
     """
     if event.status == "completed":
         return EventCompleted()
     if event.status == "published":
         return EventIsPublished()
-    if enrollments > 0:
-        return EventHasEnrollments(enrollments=enrollments)
+    if enrollments > 0 or payments > 0:
+        return EventHasEnrollments(
+            "The event has enrollment or payment records; deleting it would erase them.",
+            enrollments=enrollments,
+            payments=payments,
+        )
     return None
 
 

@@ -18,10 +18,10 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from rollcall.domain.errors.events import OccurrenceNotFound
+from rollcall.domain.errors.events import OccurrenceNotFound, SessionOccurrenceRemoved
 from rollcall.domain.events import recurrence
 from rollcall.domain.jobs.row_guard import each_row
-from rollcall.models import Event, Occurrence
+from rollcall.models import Event, EventSession, Occurrence
 
 #: At most this many occurrences are made for one event in one expansion (a
 #: year of 48 daily timeslots fits); a rule starting decades ago is refused
@@ -134,7 +134,19 @@ def replace_occurrences(
     session: Session, *, event: Event, spans: Sequence[recurrence.Span] | None, until: datetime
 ) -> None:
     """Drop the event's occurrences and create them afresh from ``spans`` (explicit
-    dates) or from its rule. Only for drafts (the lifecycle rules see to that)."""
+    dates) or from its rule. Only for drafts (the lifecycle rules see to that).
+
+    Sessions on specific occurrences are carried along: each keeps the new
+    occurrence with the same start. A change that removes a date a session runs
+    on raises SessionOccurrenceRemoved (the caller's transaction rolls back), so
+    no session is left naming an occurrence that no longer exists.
+    """
+    old_start: dict[uuid.UUID, datetime] = {
+        occurrence_id: starts
+        for occurrence_id, starts in session.execute(
+            select(Occurrence.id, Occurrence.starts_at).where(Occurrence.event_id == event.id)
+        )
+    }
     session.execute(delete(Occurrence).where(Occurrence.event_id == event.id))
     event.expanded_until = None
     event.starts_at = event.ends_at = None
@@ -143,6 +155,35 @@ def replace_occurrences(
         refresh_event_span(session, event=event)
     else:
         expand_event_occurrences(session, event=event, until=until + EXPANSION_SLACK)
+    _carry_sessions(session, event=event, old_start=old_start)
+
+
+def _carry_sessions(
+    session: Session, *, event: Event, old_start: dict[uuid.UUID, datetime]
+) -> None:
+    """Point each session on specific occurrences at the new occurrences with the
+    same starts; raise SessionOccurrenceRemoved for the dates that have none."""
+    new_at: dict[datetime, uuid.UUID] = {
+        starts: occurrence_id
+        for starts, occurrence_id in session.execute(
+            select(Occurrence.starts_at, Occurrence.id).where(Occurrence.event_id == event.id)
+        )
+    }
+    removed: list[dict[str, Any]] = []
+    for part in session.scalars(
+        select(EventSession)
+        .where(EventSession.event_id == event.id, EventSession.occurrence_ids.is_not(None))
+        .order_by(EventSession.created_at, EventSession.id)
+    ):
+        starts = [old_start.get(uuid.UUID(value)) for value in part.occurrence_ids or []]
+        gone = [start for start in starts if start is None or start not in new_at]
+        if gone:
+            shown = sorted(start.isoformat() for start in gone if start is not None)
+            removed.append({"session_id": str(part.id), "name": part.name, "starts_at": shown})
+            continue
+        part.occurrence_ids = [str(new_at[start]) for start in starts if start is not None]
+    if removed:
+        raise SessionOccurrenceRemoved(sessions=removed)
 
 
 def refresh_event_span(session: Session, *, event: Event) -> None:

@@ -120,8 +120,10 @@ def _local_starts(
             yield starts_on, minutes
         return
     if kind == "schedule":
-        for value in rule.get("dates") or []:
-            local = _parse_local(value)
+        # starts_on is the first date of the schedule, as for every other type;
+        # a date listed again is one occurrence, not two.
+        starts = {starts_on, *(_parse_local(value) for value in rule.get("dates") or [])}
+        for local in sorted(starts):
             if lo <= local <= hi:
                 yield local, minutes
         return

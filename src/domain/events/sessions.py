@@ -82,6 +82,9 @@ def update_session(
         if field in ("name", "status") and value is None:
             continue
         setattr(item, field, value)
+    if changes.get("status") is not None:
+        # The organiser decided: the next publish leaves this session as set.
+        item.paused_by_unpublish = False
     session.flush()
     return item
 

@@ -54,12 +54,21 @@ def reminder_moment(
     return None
 
 
-def run_decision(due_at: datetime, *, now: datetime, grace: timedelta) -> Decision:
+def send_deadline(kind: str, *, starts_at: datetime) -> datetime | None:
+    """The moment from which a run of ``kind`` may no longer send: a "before"
+    reminder never goes out once its occurrence has started; None: no limit."""
+    return starts_at if kind == "before" else None
+
+
+def run_decision(
+    due_at: datetime, *, now: datetime, grace: timedelta, deadline: datetime | None = None
+) -> Decision:
     """``wait`` before the moment, ``send`` from the moment until ``grace``
-    after it (inclusive), ``missed`` later than that."""
+    after it (inclusive), ``missed`` later than that or from ``deadline`` on
+    (send_deadline: the occurrence's start, for a "before" reminder)."""
     if now < due_at:
         return "wait"
-    if now - due_at > grace:
+    if now - due_at > grace or (deadline is not None and now >= deadline):
         return "missed"
     return "send"
 
@@ -185,9 +194,11 @@ def _record_due_run(
     )
     if due_at is None:
         return None
-    decision = run_decision(due_at, now=now, grace=grace)
+    deadline = send_deadline(kind, starts_at=occurrence.starts_at)
+    decision = run_decision(due_at, now=now, grace=grace, deadline=deadline)
     if decision == "wait":
         return None
+    late = deadline is not None and now >= deadline
     return _record_run(
         session,
         occurrence=occurrence,
@@ -197,7 +208,12 @@ def _record_due_run(
         due_at=due_at,
         state="pending" if decision == "send" else "missed",
         now=now,
-        note=None if decision == "send" else f"found at {now.isoformat()}, past the grace",
+        note=(
+            None
+            if decision == "send"
+            else f"found at {now.isoformat()}, "
+            + ("after the occurrence started" if late else "past the grace")
+        ),
     )
 
 
@@ -212,7 +228,9 @@ def pick_occurrence(
     if occurrence_id is not None:
         occurrence = get_occurrence(session, event=event, occurrence_id=occurrence_id)
         if occurrence.cancelled:
-            raise OccurrenceCancelled(id=occurrence_id)
+            raise OccurrenceCancelled(
+                "The occurrence is cancelled; it gets no reminder.", id=occurrence_id
+            )
         return occurrence
     upcoming = session.scalar(
         select(Occurrence)
@@ -296,6 +314,13 @@ def prepare_reminder_run(
         # Cancelled between recording and sending: a reminder would mislead.
         run.state = "cancelled"
         run.note = "the event or occurrence was cancelled before the run was sent"
+        run.finished_at = now
+        return None
+    deadline = send_deadline(run.kind, starts_at=occurrence.starts_at)
+    if deadline is not None and now >= deadline:
+        # Delayed past the start (a backlog, a broker outage): too late to remind.
+        run.state = "missed"
+        run.note = f"the occurrence had started when the run came to send ({now.isoformat()})"
         run.finished_at = now
         return None
     template = reminder_template(run, occurrence)

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 
-from rollcall.domain.bounds import echo
+from rollcall.domain.access.scopes import check_scope_names
+from rollcall.domain.bounds import echo, flag_value
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
 from rollcall.domain.enrollment.jobs import CANCEL, ENROLL, REMOVE
 from rollcall.domain.enrollment.queries import list_event_enrollments
@@ -44,6 +45,7 @@ IdempotencyKey = Annotated[
 
 
 def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None) -> dict[str, str]:
+    check_scope_names(occurrence_id, session_id)
     scope: dict[str, str] = {}
     if occurrence_id is not None:
         scope["occurrence_id"] = str(occurrence_id)
@@ -165,12 +167,10 @@ def _flag(value: Any, default: bool) -> bool:
         return default
     if isinstance(value, bool):
         return value
-    lowered = str(value).strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise Invalid(f"atomic: expected true or false, got {value!r}")
+    parsed = flag_value(str(value))
+    if parsed is None:
+        raise Invalid(f"atomic: expected true or false, got {echo(value, 64)!r}")
+    return parsed
 
 
 def _optional_uuid(value: Any, name: str) -> uuid.UUID | None:

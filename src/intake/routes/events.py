@@ -28,7 +28,7 @@ from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
 from rollcall.intake.jobs_submit import accept_job
 from rollcall.intake.json_body import BoundedJsonRoute
-from rollcall.intake.schemas import EventCreate, EventOut, JobOut
+from rollcall.intake.schemas import EventCreate, EventOut, JobOut, Strict
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_of
@@ -48,7 +48,7 @@ class EventPage(Page):
     items: list[EventOut]
 
 
-class CopyIn(BaseModel):
+class CopyIn(Strict):
     ref: Ref | None = None
     name: Title | None = None
 
