@@ -34,7 +34,9 @@ from rollcall.messaging.broker import configure_broker
 DESCRIPTION = """
 Rollcall's intake API. Authenticate with `Authorization: Bearer <api key>`.
 Writes that touch enrollments are jobs: they answer **202** with the job and a
-`Location: /v1/jobs/{id}` header; poll it for the outcome. Every error has the
+`Location: /v1/jobs/{id}` header; poll it, with the credential that created the
+job, for the outcome. An attendee's end-user token (`rct_...`) enrolls and
+cancels for that attendee, as the calendar's calls to action say. Every error has the
 body `{"error": {"code", "message", "details"}}`; the codes are listed in the README.
 """
 

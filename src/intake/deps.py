@@ -12,6 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
+from rollcall.domain.access.attendee_tokens import (
+    EndUser,
+    authenticate_end_user,
+    is_end_user_token,
+)
 from rollcall.domain.access.keys import authenticate
 from rollcall.domain.errors.access import InsufficientScope
 from rollcall.models.db import sessions_of
@@ -58,10 +63,51 @@ def require(*scopes: str) -> Callable[[Caller], Caller]:
     return check
 
 
+#: Whoever calls a route that also takes an attendee's end-user token.
+Credential = Caller | EndUser
+
+
+def get_credential(
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Credential:
+    """An API key (Caller) or an attendee's end-user token (EndUser, ``rct_...``);
+    an unknown token is INVALID_TOKEN, an unknown key INVALID_API_KEY."""
+    plaintext = credentials.credentials if credentials else None
+    if not is_end_user_token(plaintext):
+        return get_caller(session, credentials)
+    user = authenticate_end_user(session, plaintext)
+    session.rollback()  # end the read transaction; routes open their own
+    return user
+
+
+def require_for_end_user(*scopes: str) -> Callable[[Credential], Credential]:
+    """Like ``require``, but an end-user token passes too: the route then acts
+    for that attendee only (domain.access.attendee_tokens)."""
+
+    def check(credential: Annotated[Credential, Depends(get_credential)]) -> Credential:
+        if isinstance(credential, Caller) and not credential.scopes.intersection(scopes):
+            raise InsufficientScope(required=list(scopes))
+        return credential
+
+    return check
+
+
+def creator_of(credential: Credential) -> dict[str, uuid.UUID]:
+    """The job columns that name the credential creating a job."""
+    if isinstance(credential, EndUser):
+        return {"created_by_token_id": credential.token_id}
+    return {"created_by_key_id": credential.api_key_id}
+
+
 #: The scopes that may read events; reading enrollments also lets in the
 #: client that enrolls (``students:write``).
 _READ_EVENTS = ("events:read", "events:write")
 EventReader = Annotated[Caller, Depends(require(*_READ_EVENTS))]
 EnrollmentReader = Annotated[Caller, Depends(require(*_READ_EVENTS, "students:write"))]
+#: Enrolling and cancelling: the upstream system's key, or the attendee's own token.
+StudentOrEndUser = Annotated[Credential, Depends(require_for_end_user("students:write"))]
+#: Reading a job: any credential (the domain decides, domain.jobs.engine.read_job).
+AnyCredential = Annotated[Credential, Depends(get_credential)]
 DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

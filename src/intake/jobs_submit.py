@@ -19,6 +19,7 @@ from rollcall.domain.enrollment.arrivals import stamp_arrival
 from rollcall.domain.enrollment.queries import current_result
 from rollcall.domain.jobs.engine import submit_job
 from rollcall.domain.jobs.outbox import take_pending
+from rollcall.intake.deps import Credential, creator_of
 from rollcall.intake.schemas import JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
@@ -34,6 +35,7 @@ def accept_job(
     type: str,
     payload: dict[str, Any],
     idempotency_key: str | None,
+    by: Credential,
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
 ) -> JobOut:
@@ -41,7 +43,8 @@ def accept_job(
 
     A job of an event takes its place in the event's line here: the stamp is
     read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
-    commits after a worker claimed the line."""
+    commits after a worker claimed the line. ``by``, the credential creating
+    the job, is stored on it: it may always read the job at its Location."""
     stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
     job, _created = submit_job(
         session,
@@ -53,6 +56,7 @@ def accept_job(
         progress_total=progress_total,
         now=stamp or utcnow(),
         request_id=request_id_var.get(),
+        **creator_of(by),
     )
     outbox_ids = take_pending(session)
     session.commit()

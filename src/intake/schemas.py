@@ -153,8 +153,18 @@ class AttendeeIn(Strict):
     locale: Locale | None = None
 
 
+class EnrollingAttendee(AttendeeIn):
+    """The attendee of a single enrollment. With an API key ``email`` is
+    required (the attendee is created or brought up to date); with the
+    attendee's own end-user token only ``ref`` is sent (the attendee as stored)."""
+
+    email: EmailStr | None = Field(  # type: ignore[assignment]
+        default=None, description="Required with an API key; not sent with an end-user token"
+    )
+
+
 class EnrollmentRequest(Strict):
-    attendee: AttendeeIn
+    attendee: EnrollingAttendee
     #: Events booked per date take an occurrence or a session; others neither.
     occurrence_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None

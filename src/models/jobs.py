@@ -38,6 +38,10 @@ class Job(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The credential that created the job, which may always read it: an API
+    #: key or an attendee's end-user token (none for the scheduler's jobs).
+    created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    created_by_token_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

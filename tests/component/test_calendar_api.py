@@ -205,6 +205,7 @@ def test_ctas_follow_seats_read_live(component_stack: Stack, ada: tuple[str, str
     register = entry["ctas"][0]
     assert register["href"] == f"/v1/events/{event['id']}/enrollments"
     assert register["body"] == {"attendee": {"ref": "ada"}}
+    assert register["scope"] == "AUTHENTICATED"  # the attendee's own token
 
     # When someone else takes the seat (a Core UPDATE of the counter)
     enroll(component_stack, key, "seat", "bob")
@@ -222,8 +223,10 @@ def test_ctas_follow_seats_read_live(component_stack: Stack, ada: tuple[str, str
     assert (entry["personal"], entry["enrollment_status"]) == (True, "waitlisted")
     cancel = entry["ctas"][0]
     assert cancel["action"] == "CANCEL_REGISTRATION"
-    assert cancel["method"] == "DELETE"
-    assert cancel["href"] == f"/v1/events/{event['id']}/enrollments/{entry['enrollment_id']}"
+    assert (cancel["method"], cancel["body"], cancel["scope"]) == ("POST", None, "AUTHENTICATED")
+    assert cancel["href"] == (
+        f"/v1/events/{event['id']}/enrollments/{entry['enrollment_id']}/cancel"
+    )
 
 
 def test_full_event_without_waiting_list_offers_only_the_bookmark(

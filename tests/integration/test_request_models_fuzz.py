@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rollcall.intake.app import create_app
+from rollcall.intake.schemas import AttendeeIn
 from tests.support.hostile import (
     HOSTILE_STRINGS,
     expand,
@@ -70,7 +71,10 @@ def _request_models() -> dict[str, tuple[dict[str, Any], list[tuple[str, str]]]]
             )
     # A bulk row is an AttendeeIn; the schema leaves rows open (a bad row is a
     # row error, not a refusal), so the strategy is told what a row should be.
+    # (Its schema comes from the model: the single enrollment's body has its own
+    # attendee model now, so AttendeeIn need not be among the components.)
     bulk = found["BulkEnrollmentRequest"][0]
+    bulk["$defs"] = {"AttendeeIn": AttendeeIn.model_json_schema()} | bulk["$defs"]
     bulk["properties"]["attendees"] = {
         "type": "array",
         "minItems": 1,

@@ -10,6 +10,8 @@ import pytest
 
 from rollcall.domain.calendar.cursor import decode_cursor, encode_cursor
 from rollcall.domain.calendar.policy import (
+    AUTHENTICATED,
+    CTA_ACTIONS,
     EnrollmentFacts,
     EventFacts,
     OccurrenceFacts,
@@ -20,6 +22,7 @@ from rollcall.domain.calendar.policy import (
 )
 from rollcall.domain.calendar.query import parse_calendar_query
 from rollcall.domain.errors import InvalidCursor
+from rollcall.models.calendar import AUTHENTICATED as TOKEN_SCOPE
 
 O1, O2, O3 = (uuid.UUID(int=i) for i in (1, 2, 3))
 S1 = uuid.UUID(int=10)
@@ -176,6 +179,47 @@ def _actions(**changes: Any) -> list[str]:
 )
 def test_calls_to_action(changes: dict[str, Any], actions: list[str]) -> None:
     assert _actions(**changes) == actions
+
+
+def _ctas(**changes: Any) -> dict[str, dict[str, Any]]:
+    base: dict[str, Any] = {
+        "entry_id": O1,
+        "event_id": O2,
+        "attendee_ref": "ada",
+        "enrollment_id": None,
+        "enrollment_status": None,
+        "bookmarked": False,
+        "cancelled": False,
+        "registration_open": True,
+        "started": False,
+        "seats": SeatState(10, 3, True),
+    }
+    return {cta["action"]: cta for cta in calls_to_action(**(base | changes))}
+
+
+def test_every_call_names_the_attendee_token_and_a_route_that_takes_it() -> None:
+    # The scope is the end-user token's (the credential that read the calendar)
+    assert AUTHENTICATED == TOKEN_SCOPE
+    offered = _ctas() | _ctas(enrollment_status="enrolled", enrollment_id=O3)
+    offered |= _ctas(seats=SeatState(3, 3, True))
+    assert set(offered) == set(CTA_ACTIONS)
+    assert {cta["scope"] for cta in offered.values()} == {AUTHENTICATED}
+    cancel = offered["CANCEL_REGISTRATION"]
+    assert (cancel["method"], cancel["href"], cancel["body"]) == (
+        "POST",
+        f"/v1/events/{O2}/enrollments/{O3}/cancel",
+        None,
+    )
+
+
+@pytest.mark.parametrize("action", ["REGISTER", "JOIN_WAITING_LIST"])
+def test_enrolling_on_an_event_booked_per_date_names_the_entry_s_date(action: str) -> None:
+    seats = SeatState(3, 3, True) if action == "JOIN_WAITING_LIST" else SeatState(3, 0, True)
+    whole = _ctas(seats=seats)[action]
+    per_date = _ctas(seats=seats, booked_per_date=True)[action]
+    assert whole["body"] == {"attendee": {"ref": "ada"}}
+    assert per_date["body"] == {"attendee": {"ref": "ada"}, "occurrence_id": str(O1)}
+    assert per_date["href"] == whole["href"] == f"/v1/events/{O2}/enrollments"
 
 
 # Cursors ----------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """End-user tokens: scope AUTHENTICATED, bound to one attendee, stored as SHA-256.
 
+The token also enrolls and cancels for its own attendee (what the calendar's
+calls to action do), and reads the jobs it created; it never acts for another
+attendee (``AttendeeMismatch``).
+
 Tokens start with ``rct_`` so a request can tell an end-user token from an API
 key (``rc_``): a valid API key on a calendar route is "forbidden" (it lacks the
 scope), anything else unknown is "unauthenticated".
@@ -16,9 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.access.keys import authenticate, hash_key
-from rollcall.domain.errors.access import InsufficientScope, InvalidApiKey, InvalidToken
+from rollcall.domain.errors import Invalid
+from rollcall.domain.errors.access import (
+    AttendeeMismatch,
+    InsufficientScope,
+    InvalidApiKey,
+    InvalidToken,
+)
 from rollcall.domain.errors.enrollment import AttendeeNotFound
-from rollcall.models import Attendee, AttendeeToken
+from rollcall.models import Attendee, AttendeeToken, Enrollment
 from rollcall.models.calendar import AUTHENTICATED
 
 TOKEN_PREFIX = "rct_"
@@ -89,3 +99,48 @@ def authenticate_end_user(session: Session, plaintext: str | None) -> EndUser:
     except InvalidApiKey:
         raise InvalidToken() from None
     raise InsufficientScope(required=[AUTHENTICATED])
+
+
+def is_end_user_token(plaintext: str | None) -> bool:
+    """Whether this credential is an end-user token (else: an API key, or nothing)."""
+    return bool(plaintext) and str(plaintext).startswith(TOKEN_PREFIX)
+
+
+#: The attendee details an enroll job carries; empty ones keep what is stored.
+_DETAILS = ("email", "name", "timezone", "locale")
+
+
+def own_attendee(user: EndUser, attendee: dict[str, object]) -> dict[str, object]:
+    """The enroll job's attendee when the end user enrolls: their own, as stored.
+
+    ``attendee`` is the body's: its ``ref`` must be the token's attendee
+    (AttendeeMismatch otherwise), and it carries no details: the upstream
+    system owns the attendee's name and email, so a token cannot change them
+    (Invalid if it tries). The details are sent empty, which keeps the stored ones.
+    """
+    if attendee.get("ref") != user.attendee_ref:
+        raise AttendeeMismatch(ref=attendee.get("ref"))
+    given = sorted(name for name in _DETAILS if attendee.get(name) not in (None, ""))
+    if given:
+        raise Invalid(
+            "an end-user token enrolls its attendee as stored: send only attendee.ref",
+            fields=given,
+        )
+    return {"ref": user.attendee_ref, "email": "", "name": "", "timezone": None, "locale": None}
+
+
+def check_own_enrollment(
+    session: Session, user: EndUser, *, event_id: uuid.UUID, enrollment_id: uuid.UUID
+) -> None:
+    """An end user cancels only their own enrollments: one of another attendee
+    is AttendeeMismatch. One that does not exist is left to the job, which
+    fails it with ENROLLMENT_NOT_FOUND, as it does for an API key."""
+    holder = session.scalar(
+        select(Enrollment.attendee_id).where(
+            Enrollment.id == enrollment_id,
+            Enrollment.event_id == event_id,
+            Enrollment.organisation_id == user.organisation_id,
+        )
+    )
+    if holder is not None and holder != user.attendee_id:
+        raise AttendeeMismatch(enrollment_id=str(enrollment_id))

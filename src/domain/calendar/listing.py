@@ -136,6 +136,7 @@ def _decorate(
             registration_open=open_by_event[row.event_id],
             started=row.starts_at <= now,
             seats=seats,
+            booked_per_date=bool(row.booked_per_date),
         )
         key = (row.starts_at, row.occurrence_id)
         items.append(

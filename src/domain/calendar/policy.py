@@ -14,6 +14,9 @@ from typing import Any
 from rollcall.domain.enrollment.seating import has_room
 
 ACTIVE = ("enrolled", "waitlisted")
+#: The scope of an attendee's end-user token, the credential every CTA names
+#: (models.calendar.AUTHENTICATED; this module stays free of the models).
+AUTHENTICATED = "AUTHENTICATED"
 #: When one attendee holds several enrollments covering one occurrence, the
 #: entry shows the strongest.
 _STRENGTH = {"enrolled": 2, "waitlisted": 1}
@@ -188,6 +191,10 @@ class SeatState:
     waiting_list: bool
 
 
+#: Every action ``calls_to_action`` can emit (a test follows each one literally).
+CTA_ACTIONS = ("REGISTER", "JOIN_WAITING_LIST", "CANCEL_REGISTRATION", "TOGGLE_BOOKMARK")
+
+
 def calls_to_action(
     *,
     entry_id: uuid.UUID,
@@ -200,6 +207,7 @@ def calls_to_action(
     registration_open: bool,
     started: bool,
     seats: SeatState,
+    booked_per_date: bool = False,
 ) -> list[dict[str, Any]]:
     """The CTAs this entry offers this attendee, each with the call it makes.
 
@@ -207,13 +215,22 @@ def calls_to_action(
     JOIN_WAITING_LIST: the same, but full and the event keeps a waiting list.
     CANCEL_REGISTRATION: enrolled or waitlisted (and not cancelled).
     TOGGLE_BOOKMARK: always.
+
+    Each call works sent exactly as given (``method``, ``href``, ``body``) with
+    the attendee's own end-user token (scope AUTHENTICATED), the credential
+    that read the calendar: the enrollment routes take it for its own
+    attendee. On an event booked per date the enrollment names the entry's
+    date (``occurrence_id``); the entry's id is that occurrence's id.
     """
     ctas: list[dict[str, Any]] = []
+    enroll_body: dict[str, Any] = {"attendee": {"ref": attendee_ref}}
+    if booked_per_date:
+        enroll_body["occurrence_id"] = str(entry_id)
     enroll_call = {
         "method": "POST",
         "href": f"/v1/events/{event_id}/enrollments",
-        "body": {"attendee": {"ref": attendee_ref}},
-        "scope": "students:write",
+        "body": enroll_body,
+        "scope": AUTHENTICATED,
     }
     if enrollment_status is None and registration_open and not started and not cancelled:
         if has_room(seats.capacity, seats.enrolled):
@@ -224,10 +241,10 @@ def calls_to_action(
         ctas.append(
             {
                 "action": "CANCEL_REGISTRATION",
-                "method": "DELETE",
-                "href": f"/v1/events/{event_id}/enrollments/{enrollment_id}",
+                "method": "POST",
+                "href": f"/v1/events/{event_id}/enrollments/{enrollment_id}/cancel",
                 "body": None,
-                "scope": "students:write",
+                "scope": AUTHENTICATED,
             }
         )
     ctas.append(
@@ -236,7 +253,7 @@ def calls_to_action(
             "method": "POST",
             "href": f"/v1/calendar/bookmarks/{entry_id}",
             "body": None,
-            "scope": "AUTHENTICATED",
+            "scope": AUTHENTICATED,
             "bookmarked": bookmarked,
         }
     )

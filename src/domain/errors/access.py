@@ -23,6 +23,12 @@ class InvalidToken(Unauthenticated):
     code = "INVALID_TOKEN"
 
 
+class AttendeeMismatch(Forbidden):
+    """An end-user token acts only for its own attendee."""
+
+    code = "ATTENDEE_MISMATCH"
+
+
 class OperatorOnly(Forbidden):
     """Queue-wide figures are for platform operators' keys."""
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from rollcall.config.logs import request_id_var
 from rollcall.domain.errors import DomainError, IdempotencyKeyReused, RollcallError
+from rollcall.domain.errors.access import InsufficientScope
 from rollcall.domain.errors.ops import JobDataError, JobNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
@@ -108,11 +109,15 @@ def submit_job(
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
     request_id: str | None = None,
+    created_by_key_id: uuid.UUID | None = None,
+    created_by_token_id: uuid.UUID | None = None,
 ) -> tuple[Job, bool]:
     """Record a job and its outbox message; returns (job, created).
 
     With an Idempotency-Key already used by this organisation for the same
-    request, the first job is returned and nothing is recorded.
+    request, the first job is returned and nothing is recorded. The creating
+    credential (an API key or an end-user token) is kept: it may always read
+    the job (``read_job``).
     """
     if idempotency_key is not None:
         existing = _job_by_key(session, organisation_id, idempotency_key)
@@ -130,6 +135,8 @@ def submit_job(
         errors=[],
         attempts=0,
         request_id=request_id,
+        created_by_key_id=created_by_key_id,
+        created_by_token_id=created_by_token_id,
         created_at=now,
     )
     try:
@@ -167,6 +174,37 @@ def get_job(session: Session, *, organisation_id: uuid.UUID, job_id: str) -> Job
     if job is None or job.organisation_id != organisation_id:
         raise JobNotFound(id=job_id)
     return job
+
+
+#: The scope that reads every job of the organisation.
+READ_JOBS = "jobs:read"
+
+
+def read_job(
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    job_id: str,
+    scopes: Iterable[str] = (),
+    key_id: uuid.UUID | None = None,
+    token_id: uuid.UUID | None = None,
+) -> Job:
+    """The job, if this credential may read it: any job of its organisation
+    with ``jobs:read`` (JobNotFound if there is none), and always the jobs it
+    created (the key id or end-user token id stored on the job). Without
+    ``jobs:read``, any other id, one that exists or not, is InsufficientScope:
+    such a credential learns nothing of the jobs it did not create."""
+    if READ_JOBS in set(scopes):
+        return get_job(session, organisation_id=organisation_id, job_id=job_id)
+    try:
+        job = get_job(session, organisation_id=organisation_id, job_id=job_id)
+    except JobNotFound:
+        raise InsufficientScope(required=[READ_JOBS]) from None
+    if key_id is not None and job.created_by_key_id == key_id:
+        return job
+    if token_id is not None and job.created_by_token_id == token_id:
+        return job
+    raise InsufficientScope(required=[READ_JOBS])
 
 
 def apply_job(

@@ -8,8 +8,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from rollcall.domain.access.attendee_tokens import EndUser, check_own_enrollment, own_attendee
 from rollcall.domain.access.scopes import check_scope_names
 from rollcall.domain.bounds import echo, flag_value
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
@@ -18,7 +20,14 @@ from rollcall.domain.enrollment.queries import list_event_enrollments
 from rollcall.domain.errors import Invalid
 from rollcall.domain.errors.enrollment import BulkTooLarge, EnrollmentNotFound
 from rollcall.domain.events.catalog import get_event
-from rollcall.intake.deps import AppSettings, Caller, DbSession, EnrollmentReader, require
+from rollcall.intake.deps import (
+    AppSettings,
+    Caller,
+    DbSession,
+    EnrollmentReader,
+    StudentOrEndUser,
+    require,
+)
 from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,
     EnrollmentOut,
@@ -54,6 +63,24 @@ def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None
     return scope
 
 
+def _with_email(body: EnrollmentRequest) -> dict[str, Any]:
+    """The attendee an API key sends: ``email`` is required, refused exactly as
+    the body's own validation refuses a missing field."""
+    attendee = body.attendee.model_dump()
+    if attendee["email"] is None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ("body", "attendee", "email"),
+                    "msg": "Field required",
+                    "input": {k: v for k, v in attendee.items() if v is not None},
+                }
+            ]
+        )
+    return attendee
+
+
 @router.post(
     "/{event_id}/enrollments",
     status_code=202,
@@ -63,23 +90,31 @@ def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None
 def post_enrollment(
     event_id: EventId,
     body: EnrollmentRequest,
-    caller: Student,
+    caller: StudentOrEndUser,
     session: DbSession,
     settings: AppSettings,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
+    """With an API key (students:write): the attendee is created or brought up
+    to date from the body (``email`` required). With an attendee's end-user
+    token: that attendee only, as stored (body ``{"attendee": {"ref"}}``)."""
+    if isinstance(caller, EndUser):
+        attendee = own_attendee(caller, body.attendee.model_dump())
+    else:
+        attendee = _with_email(body)
     session.begin()
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
     return accept_job(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=ENROLL,
         payload={
             "event_id": str(event.id),
-            "attendee": body.attendee.model_dump(),
+            "attendee": attendee,
             **_scope_payload(body.occurrence_id, body.session_id),
         },
         idempotency_key=idempotency_key,
@@ -241,6 +276,7 @@ async def post_bulk_enrollment(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=BULK_ENROLL,
         payload={
@@ -279,6 +315,7 @@ def delete_attendee(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=REMOVE,
         payload={
@@ -301,7 +338,7 @@ def delete_attendee(
 def post_cancel(
     event_id: EventId,
     enrollment_id: Ref,
-    caller: Student,
+    caller: StudentOrEndUser,
     session: DbSession,
     settings: AppSettings,
     response: Response,
@@ -313,10 +350,13 @@ def post_cancel(
         raise EnrollmentNotFound(id=enrollment_id) from None
     session.begin()
     event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    if isinstance(caller, EndUser):  # an attendee cancels only their own enrollment
+        check_own_enrollment(session, caller, event_id=event.id, enrollment_id=parsed)
     return accept_job(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=CANCEL,
         payload={"event_id": str(event.id), "enrollment_id": str(parsed)},

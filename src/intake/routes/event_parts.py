@@ -103,6 +103,7 @@ def post_cancel_occurrence(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=NOTIFY_CANCELLATION,
         payload={

@@ -213,6 +213,7 @@ def post_cancel(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=NOTIFY_CANCELLATION,
         payload={

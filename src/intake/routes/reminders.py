@@ -55,6 +55,7 @@ def post_reminder(
         session,
         settings,
         response,
+        by=caller,
         organisation_id=caller.organisation_id,
         type=REMINDER,
         payload={"event_id": str(event.id), "occurrence_id": str(occurrence.id)},
