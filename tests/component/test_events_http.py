@@ -88,7 +88,6 @@ def test_create_validation(component_stack: Stack) -> None:
         base | {"description": "d" * 2501},
         base | {"timezone": "Mars/Olympus"},
         base | {"recurrence": DAILY, "dates": []},
-        base | {"min_subscriptions": 5, "max_subscriptions": 4},
         base | {"recurrence": DAILY | {"type": "hourly"}},
         base | {"recurrence": DAILY | {"ends": {"type": "after"}}},
         base | {"recurrence": {"type": "timeslots", "starts_on": "2030-01-01T00:00:00"}},
