@@ -14,8 +14,9 @@ import base64
 import hmac
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from rollcall.domain.bounds import INT32_MAX, INT32_MIN, near_window
 from rollcall.domain.errors import InvalidCursor
@@ -38,6 +39,26 @@ def encode_cursor(moment: datetime, *rest: int | uuid.UUID) -> str:
     """The cursor after a row whose sort key is (moment, *rest); rest ends with its id."""
     fields = [moment.isoformat(), *(v if isinstance(v, int) else str(v) for v in rest)]
     return to_text(json.dumps(fields, separators=(",", ":")).encode())
+
+
+class _Created(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+Row = TypeVar("Row", bound=_Created)
+
+
+def page_of(rows: Sequence[Row], limit: int) -> tuple[list[Row], str | None]:
+    """One page from ``limit + 1`` rows read in (created_at, id) order: the
+    first ``limit``, and the cursor after the last of them if more followed."""
+    page = list(rows[:limit])
+    if len(rows) <= limit:
+        return page, None
+    return page, encode_cursor(page[-1].created_at, page[-1].id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

@@ -27,6 +27,7 @@ from rollcall.intake.routes import (
     health,
     jobs,
     metrics,
+    offers,
     reminders,
 )
 from rollcall.messaging.broker import configure_broker
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         events,
         event_parts,
+        offers,
         enrollments,
         attendees,
         attendee_tokens,

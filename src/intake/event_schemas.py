@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rollcall.intake.fields import (
+    ContentIds,
     Count,
     Day,
     Description,
@@ -20,6 +21,7 @@ from rollcall.intake.fields import (
     LocalMoment,
     Reason,
     Ref,
+    ScoreThreshold,
     TimeZoneName,
     Title,
 )
@@ -107,8 +109,28 @@ class TrainersIn(_Strict):
     refs: list[Ref] = Field(default_factory=list, max_length=200)
 
 
-#: PATCH fields that have no "unset" value: null is refused, not stored.
-NOT_NULLABLE = frozenset({"name", "type", "description", "timezone", "waiting_list"})
+def check_one_offer(body: BaseModel) -> None:
+    """An event names its offer by ``offer_id`` or by ``offer_ref``, not both."""
+    if getattr(body, "offer_id", None) is not None and getattr(body, "offer_ref", None) is not None:
+        raise ValueError("give offer_id or offer_ref, not both")
+
+
+#: PATCH fields that have no "unset" value: null is refused, not stored (an
+#: access list is emptied with []).
+NOT_NULLABLE = frozenset(
+    {
+        "name",
+        "type",
+        "description",
+        "timezone",
+        "waiting_list",
+        "access_trainings",
+        "access_courses",
+        "access_external_contents",
+        "access_scorms",
+        "access_videos",
+    }
+)
 
 
 class EventPatch(_Strict):
@@ -130,12 +152,23 @@ class EventPatch(_Strict):
     reminder_after_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
     recurrence: RecurrenceIn | None = None
     dates: list[DateSpanIn] | None = Field(default=None, max_length=1000)
+    #: Another offer (by id or ref), or null for none.
+    offer_id: uuid.UUID | None = None
+    offer_ref: Ref | None = None
+    access_trainings: ContentIds | None = None
+    access_courses: ContentIds | None = None
+    access_external_contents: ContentIds | None = None
+    access_scorms: ContentIds | None = None
+    access_videos: ContentIds | None = None
+    certificate_id: uuid.UUID | None = None
+    score_threshold: ScoreThreshold | None = None
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
         for name in sorted(NOT_NULLABLE & self.model_fields_set):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
+        check_one_offer(self)
         return self
 
     def changes(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ Refusals are pydantic errors, so they reach the client as VALIDATION_ERROR
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import annotated_types
-from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, NaiveDatetime
+from pydantic import AfterValidator, AwareDatetime, Field, GetJsonSchemaHandler, NaiveDatetime
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
@@ -140,3 +141,10 @@ IdempotencyKeyText = Annotated[str, Text(200, min_length=1)]
 CursorText = Annotated[str, Text(500)]
 
 Count = Annotated[int, Int32(ge=0)]
+
+#: Most ids one content access list (``access_trainings``, ...) may hold.
+MAX_CONTENT_IDS = 200
+#: Ids of upstream contents an enrollment unlocks: UUIDs, at most MAX_CONTENT_IDS.
+ContentIds = Annotated[list[uuid.UUID], Field(max_length=MAX_CONTENT_IDS)]
+#: A passing score, as a percentage: 0..100, finite.
+ScoreThreshold = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]

@@ -9,8 +9,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from rollcall.intake.event_schemas import DateSpanIn, LocalTime, RecurrenceIn, TrainersIn
+from rollcall.domain.events.content import content_of
+from rollcall.intake.event_schemas import (
+    DateSpanIn,
+    LocalTime,
+    RecurrenceIn,
+    TrainersIn,
+    check_one_offer,
+)
 from rollcall.intake.fields import (
+    ContentIds,
     Count,
     Description,
     Instant,
@@ -18,6 +26,7 @@ from rollcall.intake.fields import (
     Locale,
     PersonName,
     Ref,
+    ScoreThreshold,
     TimeZoneName,
     Title,
 )
@@ -55,6 +64,17 @@ class EventCreate(Strict):
     dates: list[DateSpanIn] | None = Field(default=None, max_length=1000)
     recurrence: RecurrenceIn | None = None
     trainers: TrainersIn | None = None
+    #: The offer the event belongs to, by id or by ref (not both).
+    offer_id: uuid.UUID | None = None
+    offer_ref: Ref | None = None
+    #: Content access (ids of upstream contents) and completion (seed 000).
+    access_trainings: ContentIds = Field(default_factory=list)
+    access_courses: ContentIds = Field(default_factory=list)
+    access_external_contents: ContentIds = Field(default_factory=list)
+    access_scorms: ContentIds = Field(default_factory=list)
+    access_videos: ContentIds = Field(default_factory=list)
+    certificate_id: uuid.UUID | None = None
+    score_threshold: ScoreThreshold | None = None
 
     @model_validator(mode="after")
     def _one_way_to_date(self) -> EventCreate:
@@ -65,6 +85,7 @@ class EventCreate(Strict):
             raise ValueError("starts_at and ends_at go together")
         # min_subscriptions > max_subscriptions is the domain's rule (MIN_ABOVE_MAX,
         # lifecycle.capacity_refusal), the same on create and on PATCH.
+        check_one_offer(self)
         return self
 
     @field_validator("ends_at")
@@ -79,6 +100,7 @@ class EventCreate(Strict):
 class EventOut(BaseModel):
     id: uuid.UUID
     ref: str | None
+    offer_id: uuid.UUID | None
     type: str
     name: str
     description: str
@@ -107,6 +129,13 @@ class EventOut(BaseModel):
     published_at: datetime | None = None
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    access_trainings: list[uuid.UUID] = Field(default_factory=list)
+    access_courses: list[uuid.UUID] = Field(default_factory=list)
+    access_external_contents: list[uuid.UUID] = Field(default_factory=list)
+    access_scorms: list[uuid.UUID] = Field(default_factory=list)
+    access_videos: list[uuid.UUID] = Field(default_factory=list)
+    certificate_id: uuid.UUID | None = None
+    score_threshold: float | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -114,6 +143,7 @@ class EventOut(BaseModel):
         return cls(
             id=event.id,
             ref=event.ref,
+            offer_id=event.offer_id,
             type=event.type,
             name=event.name,
             description=event.description,
@@ -142,6 +172,7 @@ class EventOut(BaseModel):
             published_at=event.published_at,
             completed_at=event.completed_at,
             cancelled_at=event.cancelled_at,
+            **content_of(event),
         )
 
 

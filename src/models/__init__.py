@@ -6,6 +6,7 @@ from rollcall.models.enrollment import Enrollment, Payment
 from rollcall.models.events import Event, EventSession, Occurrence, Trainer
 from rollcall.models.jobs import Job, OutboxMessage
 from rollcall.models.mail import EmailMessage
+from rollcall.models.offers import Offer
 from rollcall.models.people import Attendee
 from rollcall.models.reminders import ReminderRun
 from rollcall.models.tenancy import ApiKey, Organisation
@@ -23,6 +24,7 @@ __all__ = [
     "EventSession",
     "Job",
     "Occurrence",
+    "Offer",
     "Organisation",
     "OutboxMessage",
     "Payment",

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,6 +36,18 @@ EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 EventStatus = Literal["draft", "published", "completed"]
 EVENT_STATUSES: tuple[EventStatus, ...] = get_args(EventStatus)
 SessionStatus = Literal["active", "inactive"]
+
+#: The upstream contents an enrollment unlocks (seed 000), one list of ids per kind.
+ACCESS_FIELDS = (
+    "access_trainings",
+    "access_courses",
+    "access_external_contents",
+    "access_scorms",
+    "access_videos",
+)
+#: What the upstream platform needs to unlock and complete an enrollment: the
+#: lists above, the certificate to issue and the score that passes.
+CONTENT_FIELDS = (*ACCESS_FIELDS, "certificate_id", "score_threshold")
 
 
 class Event(Base):
@@ -48,6 +62,10 @@ class Event(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: The offer the event belongs to (seed 000), or None.
+    offer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("offers.id"), nullable=True, index=True
+    )
     type: Mapped[str] = mapped_column(String(16), default="TRAINING")
     name: Mapped[str] = mapped_column(String(75))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -75,6 +93,15 @@ class Event(Base):
     #: The occurrences are expanded up to here (exclusive); None: never expanded.
     expanded_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Content access (ids of upstream contents, as strings) and completion settings.
+    access_trainings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_courses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_external_contents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_scorms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_videos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    certificate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    #: The passing score, a percentage (0..100).
+    score_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,7 +31,12 @@ def test_every_route_hides_other_organisations_resources(component_stack: Stack)
         f"/v1/events/{event['id']}/sessions", headers=auth, json={"name": "Part 1", "capacity": 5}
     )
     assert session.status_code == 201, session.text
+    offer = component_stack.client.post(
+        "/v1/offers", headers=auth, json={"title": "Acme offer", "ref": "acme-only-offer"}
+    )
+    assert offer.status_code == 201, offer.text
     values = {
+        "offer_id": offer.json()["id"],
         "event_id": event["id"],
         "occurrence_id": occurrences.json()["items"][0]["id"],
         "session_id": session.json()["id"],

@@ -9,6 +9,8 @@ accepted, and their jobs succeed.
 
 from __future__ import annotations
 
+import uuid
+
 from tests.support.factories import job, published_event
 from tests.support.hostile_cases import (
     BIG,
@@ -51,6 +53,16 @@ def body_cases(event_id: str, session_id: str, occurrence_id: str) -> list[Case]
             ("booking_start", YEAR_9999),
             ("registration_end", "2201-01-01T00:00:00Z"),
             ("registration_end", "1969-12-31T23:59:59Z"),
+            ("offer_ref", NUL),
+            ("offer_id", NUL),
+            ("access_trainings", [NUL]),
+            ("access_courses", [BIG]),
+            ("access_videos", [str(uuid.UUID(int=n)) for n in range(10_000)]),
+            ("access_scorms", "x" * 10_000),
+            ("certificate_id", CRLF),
+            ("score_threshold", 2**63),
+            ("score_threshold", 10**400),
+            ("min_subscriptions", 2**63),
         ]
     ]
     cases += [
@@ -147,6 +159,36 @@ def body_cases(event_id: str, session_id: str, occurrence_id: str) -> list[Case]
         Case("patch capacity 2**31", "PATCH", base, *bad, json={"max_subscriptions": BIG}),
         Case("patch closing year 1", "PATCH", base, *bad, json={"registration_end": YEAR_1}),
         Case("patch zone 10k", "PATCH", base, *bad, json={"timezone": LONG_ZONE}),
+        Case("patch access NUL", "PATCH", base, *bad, json={"access_external_contents": [NUL]}),
+        Case("patch score 2**63", "PATCH", base, *bad, json={"score_threshold": 2**63}),
+        Case("patch offer ref NUL", "PATCH", base, *bad, json={"offer_ref": NUL}),
+        Case(
+            "score NaN",
+            "POST",
+            "/v1/events",
+            *bad,
+            **raw(b'{"name": "x", "type": "TRAINING", "score_threshold": NaN}'),
+        ),
+        Case(
+            "score 1e400",
+            "POST",
+            "/v1/events",
+            *bad,
+            **raw(b'{"name": "x", "type": "TRAINING", "score_threshold": 1e400}'),
+        ),
+        Case("offer title NUL", "POST", "/v1/offers", *bad, json={"title": NUL}),
+        Case("offer title CR/LF", "POST", "/v1/offers", *bad, json={"title": CRLF}),
+        Case("offer ref NUL", "POST", "/v1/offers", *bad, json={"title": "O", "ref": NUL}),
+        Case(
+            "offer description 10k",
+            "POST",
+            "/v1/offers",
+            *bad,
+            json={"title": "O", "description": "d" * 10_000},
+        ),
+        Case("offer title 2**63", "POST", "/v1/offers", *bad, json={"title": 2**63}),
+        Case("offer patch NUL", "PATCH", "/v1/offers/of", *bad, json={"title": NUL}),
+        Case("offer patch 10k ref", "PATCH", "/v1/offers/of", *bad, json={"ref": "r" * 10_000}),
         Case("copy ref NUL", "POST", f"{base}/copy", *bad, json={"ref": NUL}),
         Case("copy name CR/LF", "POST", f"{base}/copy", *bad, json={"name": CRLF}),
         Case("session name NUL", "POST", f"{base}/sessions", *bad, json={"name": NUL}),
@@ -241,6 +283,8 @@ def test_hostile_bodies_get_a_422_on_every_route(real_stack: Stack) -> None:
         dates=[{"starts_at": "2031-03-01T09:00:00Z", "ends_at": "2031-03-01T12:00:00Z"}],
     )
     auth = real_stack.auth(key)
+    offer = real_stack.client.post("/v1/offers", json={"title": "O", "ref": "of"}, headers=auth)
+    assert offer.status_code == 201, offer.text
     occurrence = real_stack.client.get("/v1/events/ev/occurrences", headers=auth)
     session = real_stack.client.post("/v1/events/ev/sessions", json={"name": "S"}, headers=auth)
 

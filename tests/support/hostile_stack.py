@@ -59,9 +59,13 @@ def pg_api_stack(
 
 
 def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
-    """Create and publish a target event; its path parameters by name."""
+    """Create and publish a target event in an offer; its path parameters by name."""
     auth = stack.auth(key)
-    created = stack.client.post("/v1/events", json=TARGET_EVENT | {"ref": ref}, headers=auth)
+    offer = stack.client.post("/v1/offers", json={"title": "Target", "ref": ref}, headers=auth)
+    assert offer.status_code == 201, offer.text
+    created = stack.client.post(
+        "/v1/events", json=TARGET_EVENT | {"ref": ref, "offer_ref": ref}, headers=auth
+    )
     assert created.status_code == 201, created.text
     event_id = created.json()["id"]
     published = stack.client.post(f"/v1/events/{event_id}/publish", headers=auth)
@@ -73,6 +77,7 @@ def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
     )
     assert made.status_code == 201, made.text
     return {
+        "offer_id": ref,
         "event_id": ref,
         "occurrence_id": occurrence_id,
         "session_id": made.json()["id"],

@@ -15,6 +15,7 @@ from rollcall.domain.access.scopes import resolve_scope
 from rollcall.domain.enrollment.bulk.rows import enroll_rows
 from rollcall.domain.enrollment.group_line import QueuedJob
 from rollcall.domain.errors import DomainError
+from rollcall.domain.events.content import content_of
 from rollcall.models import Event
 
 #: (status, result, errors) of one job.
@@ -39,6 +40,7 @@ def enroll_jobs(
     other in order, since scopes can share seats (a session seat is also an
     event seat) and a later request must not take one first."""
     outcomes: dict[uuid.UUID, Outcome] = {}
+    content = content_of(event)
     for (occurrence_id, session_id), run in itertools.groupby(jobs, key=_scope_of):
         members = list(run)
         try:
@@ -73,6 +75,7 @@ def enroll_jobs(
                     "attendee_ref": placed.attendee_ref,
                     "status": placed.status,
                     "waitlist_position": placed.waitlist_position,
+                    "content": content,
                 },
                 [],
             )

@@ -129,3 +129,24 @@ class RecurrenceTooLarge(Invalid):
     """The rule makes too many occurrences at once; start it later or make it sparser."""
 
     code = "RECURRENCE_TOO_LARGE"
+
+
+# Offers (seed 000: an offer groups events) -------------------------------------
+
+
+class OfferNotFound(NotFound):
+    """Offer not found."""
+
+    code = "OFFER_NOT_FOUND"
+
+
+class OfferRefTaken(Conflict):
+    """Another offer of this organisation already has this ref."""
+
+    code = "OFFER_REF_TAKEN"
+
+
+class OfferHasEvents(Conflict):
+    """The offer still holds events; delete them or move them to another offer first."""
+
+    code = "OFFER_HAS_EVENTS"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
 from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
+from rollcall.domain.events.content import stored_content
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -26,9 +27,11 @@ from rollcall.domain.events.occurrences import (
     refresh_event_span,
     replace_occurrences,
 )
+from rollcall.domain.events.offers import link_offer
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
 from rollcall.models.enrollment import ACTIVE_STATUSES
+from rollcall.models.events import ACCESS_FIELDS, CONTENT_FIELDS
 
 #: Copied by ``copy_event``; everything else starts afresh on the copy.
 COPIED_FIELDS = (
@@ -48,6 +51,8 @@ COPIED_FIELDS = (
     "recurrence",
     "booked_per_date",
     "settings",
+    "offer_id",
+    *CONTENT_FIELDS,
 )
 
 
@@ -88,9 +93,11 @@ def update_event(
     horizon_until: datetime,
 ) -> None:
     """Apply a PATCH. Raises the lifecycle refusal of the first field that may not
-    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, EventRefTaken.
+    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, OfferNotFound,
+    EventRefTaken.
 
-    Changing the timezone, rule or dates of a draft rebuilds its occurrences.
+    Changing the timezone, rule or dates of a draft rebuilds its occurrences;
+    ``offer_id`` or ``offer_ref`` moves the event to that offer (null: to none).
     A field sent with the value it already has is no change: it is dropped
     first, so re-sending a whole event (a draft-only field included, unchanged)
     to a published event is accepted.
@@ -101,6 +108,8 @@ def update_event(
         if not _unchanged(session, event=event, field=field, value=value)
     }
     _refuse_update(session, event=event, changes=changes)
+    link_offer(session, organisation_id=event.organisation_id, fields=changes)
+    stored_content(changes)
     old_max = event.max_subscriptions
     dates = changes.pop("dates", None)
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
@@ -265,6 +274,8 @@ def _new_draft(
     """The copy's event row, flushed (a taken ref raises EventRefTaken)."""
     fields = {name_: getattr(event, name_) for name_ in COPIED_FIELDS}
     fields["settings"] = dict(event.settings or {})
+    for list_field in ACCESS_FIELDS:
+        fields[list_field] = list(fields[list_field] or [])
     if name is not None:
         fields["name"] = name
     copy = Event(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rollcall.domain.errors.events import EventNotFound, EventRefTaken
 from rollcall.domain.events import lifecycle
+from rollcall.domain.events.content import stored_content
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -20,6 +21,7 @@ from rollcall.domain.events.occurrences import (
     occurrence_rows,
     refresh_event_span,
 )
+from rollcall.domain.events.offers import link_offer
 from rollcall.domain.events.recurrence import Span
 from rollcall.models import Event, EventSession
 
@@ -55,7 +57,8 @@ def create_event(
 ) -> Event:
     """A new draft event with its occurrences: the explicit ``dates``, the rule in
     ``fields["recurrence"]`` expanded up to ``horizon_until``, or the single
-    ``starts_at``/``ends_at``. Raises MinAboveMax, EventRefTaken."""
+    ``starts_at``/``ends_at``; in the offer ``fields`` name by ``offer_id`` or
+    ``offer_ref``. Raises MinAboveMax, OfferNotFound, EventRefTaken."""
     refusal = lifecycle.capacity_refusal(
         max_subscriptions=fields.get("max_subscriptions"),
         min_subscriptions=fields.get("min_subscriptions"),
@@ -63,6 +66,8 @@ def create_event(
     )
     if refusal is not None:
         raise refusal
+    link_offer(session, organisation_id=organisation_id, fields=fields)
+    stored_content(fields)
     event = Event(
         organisation_id=organisation_id,
         status="draft",
@@ -119,14 +124,18 @@ def list_events(
     cancelled: bool | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    offer_id: uuid.UUID | None = None,
     after: tuple[datetime, uuid.UUID] | None = None,
     limit: int = 50,
 ) -> list[Event]:
     """The organisation's events, oldest created first, keyset-paginated.
 
-    With a date range, only events whose [starts_at, ends_at] overlaps [start, end).
+    With a date range, only events whose [starts_at, ends_at] overlaps [start, end);
+    with ``offer_id``, only the offer's.
     """
     query = select(Event).where(Event.organisation_id == organisation_id)
+    if offer_id is not None:
+        query = query.where(Event.offer_id == offer_id)
     if status is not None:
         query = query.where(Event.status == status)
     if type is not None:

@@ -22,7 +22,7 @@ from rollcall.domain.events.catalog import create_event, get_event, list_events,
 from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
 from rollcall.domain.jobs.outbox import take_pending
-from rollcall.domain.pagination import decode_cursor, encode_cursor
+from rollcall.domain.pagination import decode_cursor, page_of
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
@@ -31,6 +31,7 @@ from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.schemas import EventCreate, EventOut, JobOut, Strict
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
+from rollcall.models import Event
 from rollcall.models.db import sessions_of
 from rollcall.models.events import EventStatus, EventType
 
@@ -44,10 +45,6 @@ From = Annotated[Instant | None, Query(alias="from", description="Range start (w
 To = Annotated[Instant | None, Query(alias="to", description="Range end, exclusive")]
 
 
-class EventPage(Page):
-    items: list[EventOut]
-
-
 class CopyIn(Strict):
     ref: Ref | None = None
     name: Title | None = None
@@ -55,6 +52,16 @@ class CopyIn(Strict):
 
 class Deleted(BaseModel):
     event_id: str
+
+
+class EventPage(Page):
+    items: list[EventOut]
+
+
+def event_page(events: list[Event], limit: int) -> EventPage:
+    """A page of events read ``limit + 1`` at a time (see domain.pagination.page_of)."""
+    items, next_cursor = page_of(events, limit)
+    return EventPage(items=[EventOut.of(e) for e in items], next_cursor=next_cursor)
 
 
 def horizon(settings: Settings) -> datetime:
@@ -111,13 +118,7 @@ def get_events(
         after=decode_cursor(cursor),
         limit=limit + 1,
     )
-    more = len(events) > limit
-    events = events[:limit]
-    last = events[-1] if more else None
-    return EventPage(
-        items=[EventOut.of(e) for e in events],
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
-    )
+    return event_page(events, limit)
 
 
 @router.get("/{event_id}", response_model=EventOut, summary="Show an event")

@@ -27,6 +27,7 @@ from rollcall.domain.enrollment.bulk.rows import ChunkOutcome, enroll_rows, mark
 from rollcall.domain.errors import DomainError, RollcallError
 from rollcall.domain.errors.enrollment import BulkRowsFailed
 from rollcall.domain.errors.events import EventNotFound
+from rollcall.domain.events.content import content_of
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.models import Event, Job
@@ -133,6 +134,7 @@ def run_atomic(
                 "enrolled": outcome.enrolled,
                 "waitlisted": outcome.waitlisted,
                 "failed": 0,
+                "content": content_of(event),
             }
             job.errors = []
             job.finished_at = now()
@@ -247,6 +249,7 @@ def run_chunk(
             )
             result["event_id"] = str(event.id)
             result["atomic"] = False
+            result["content"] = content_of(event)
             result["enrolled"] += chunk.enrolled
             result["waitlisted"] += chunk.waitlisted
             result["failed"] += len(chunk.errors)
