@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import func, select
 
 from rollcall.models import Enrollment, Job, migrate
-from rollcall.models.db import dispose_all
 from tests.support.factories import published_event
 from tests.support.faults import LiveStack, WorkerProcess, recovery_tick, wait_until
 from tests.support.http import client_port, error_of
@@ -51,7 +50,21 @@ def cluster() -> Iterator[PrivateCluster]:
 
 
 def fill_slots(url: str) -> list[psycopg.Connection[object]]:
-    """Open connections until the server refuses one with 53300; keep them."""
+    """End every other session (the API's pooled connections: its pool then
+    finds them dead at checkout), then open connections until the server
+    refuses one with 53300; keep them. A backend exits a moment after it is
+    told to, so wait for that first: the slot it frees would go to whoever
+    asks next."""
+    others = (
+        "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+    )
+    with psycopg.connect(url, autocommit=True) as probe:
+        probe.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        wait_until(
+            lambda: probe.execute(f"SELECT count(*) {others}").fetchone() == (0,),
+            timeout=30,
+            what="the server's other sessions gone",
+        )
     held: list[psycopg.Connection[object]] = []
     while True:
         try:
@@ -100,8 +113,7 @@ def test_too_many_clients_answers_503_and_loses_no_booking(
         published_event(stack, key, ref="full", max_subscriptions=BOOKINGS * 2)
         port = client_port(stack.client.get("/v1/events/full", headers=stack.auth(key)))
 
-        # Given a server whose every connection slot is taken (the API's pool emptied first)
-        dispose_all()
+        # Given a server whose every connection slot is taken (the API's sessions ended first)
         held = fill_slots(cluster.url)
         try:
             # When bookings and reads arrive, each answers 503 with the JSON body,
@@ -138,8 +150,8 @@ def test_too_many_clients_answers_503_and_loses_no_booking(
                 else:
                     accepted.append(json.loads(body)["id"])
             assert accepted, "no booking was accepted with two free slots"
-            dispose_all()
-            held += fill_slots(cluster.url)
+            release(held)
+            held = fill_slots(cluster.url)
             worker = WorkerProcess(stack.settings, tmp_path / "worker.log").start(threads=4)
             try:
                 wait_until(
