@@ -52,15 +52,26 @@ def dev(host: str, port: int, redis_port: int, smtp_port: int, var_dir: Path) ->
     sys.exit(run_dev(stack))
 
 
+def _size_pool(threads: int) -> None:
+    """DATABASE_POOL_SIZE for this process and the ones it starts, from its
+    threads (models.db.pool_size_for), unless the environment sets it. Before
+    the settings are built: they read it."""
+    from rollcall.models.db import pool_size_for
+
+    os.environ.setdefault("DATABASE_POOL_SIZE", str(pool_size_for(threads)))
+    get_settings.cache_clear()
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True)
-@with_settings
-def api(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Run the intake API (uvicorn)."""
+def api(host: str, port: int, workers: int) -> None:
+    """Run the intake API (uvicorn): ``--workers`` processes of WEB_THREADS threads."""
     import uvicorn
 
+    _size_pool(get_settings().web_threads)
+    settings = get_settings()
     # These settings are for the logs only: uvicorn calls create_app() bare in
     # each of its processes, which builds the app's settings there.
     configure_logging(settings.log_level, settings.log_json)
@@ -81,6 +92,7 @@ def api(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
 def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
     """Run Dramatiq workers for every Rollcall actor."""
+    _size_pool(threads)
     args = [
         sys.executable,
         "-m",
@@ -98,11 +110,12 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
 
 
 @main.command()
-@with_settings
-def scheduler(settings: Settings) -> None:
+def scheduler() -> None:
     """Run the scheduler (leader election through Redis; extra ones stand by)."""
     import rollcall.scheduler.main
 
+    _size_pool(rollcall.scheduler.main.PRODUCER_THREADS)
+    settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     rollcall.scheduler.main.main(settings)
 

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     #: How long a request waits for a free pooled connection before it is told
     #: the database is unavailable (SQLAlchemy's pool_timeout).
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    #: Connections this process's pool holds at most (none beyond: max_overflow
+    #: 0). ``rollcall api|worker|scheduler`` set it from the process's threads
+    #: (models.db.pool_size_for); unset, a pool keeps 10 and opens up to 20 more.
+    database_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    #: PostgreSQL is reached through PgBouncer in transaction mode (README,
+    #: Database connections): no prepared statements, no startup options.
+    database_pgbouncer: bool = Field(default=False)
+    #: Threads of each web process that run the (synchronous) routes: the size
+    #: of uvicorn's threadpool (anyio's default limiter), so of its pool too.
+    web_threads: int = Field(default=16, ge=1, le=1000)
     redis_url: str = Field(default="redis://127.0.0.1:6380/0")
     smtp_url: str = Field(default="smtp://127.0.0.1:1025")
     mail_from: str = Field(default="Rollcall <no-reply@rollcall.localhost>")

@@ -7,6 +7,10 @@ uses reaches them from ``app.state.settings``; the broker is made from them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 
 import rollcall.intake.ops.routes
@@ -42,9 +46,27 @@ body `{"error": {"code", "message", "details"}}`; the codes are listed in the RE
 """
 
 
+def _route_threads(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Bound uvicorn's threadpool (anyio's default limiter, which runs every
+    synchronous route and dependency) to WEB_THREADS: the process then never
+    wants more database connections than its pool holds (models.db.pool_size_for)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="Rollcall", version=__version__, description=DESCRIPTION)
     settings = settings or get_settings()
+    app = FastAPI(
+        title="Rollcall",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_route_threads(settings.web_threads),
+    )
     app.state.settings = settings
     configure_broker(settings)
     install_error_handlers(app)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rollcall.domain import errors
 from rollcall.domain.bounds import echo
+from rollcall.models.db import is_database_unavailable
 
 logger = logging.getLogger("rollcall.intake")
 
@@ -68,19 +69,6 @@ def internal_error_response(exc: BaseException) -> JSONResponse:
     on the line), told to the client as INTERNAL_ERROR without its text."""
     logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
     return error_response(errors.InternalError())
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether a database error means "down, unreachable, overloaded or cut off"
-    (worth retrying later) rather than a bug: connection failures, a statement
-    or the pool timing out, a connection lost mid-request."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free
-        return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
-        )
-    return False
 
 
 def _problem(problem: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from rollcall.domain.jobs.actor_names import QUEUE_OF
 from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
+from rollcall.models.db import is_database_unavailable
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -99,17 +100,33 @@ def dispatch(
 ) -> int:
     """Send these outbox rows if still unsent; returns how many went out.
 
-    Never raises on a broker failure: the rows stay for the relay.
+    Called after the commit that recorded the rows, so it never raises on a
+    broker failure, nor on the database being unavailable ("too many
+    clients", a restart): the work is accepted and the rows stay for the relay.
+    A row sent but not marked is sent again by the relay; its job applies once.
     """
     ids = list(ids)
     if not ids:
         return 0
-    with factory() as session:
-        rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None))
-        ).all()
+    try:
+        with factory() as session:
+            rows = session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None)
+                )
+            ).all()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        logger.warning("database unavailable; %d outbox row(s) left for the relay", len(ids))
+        return 0
     sent, _broker_failed = _send_rows(broker, rows)
-    _mark_sent(factory, sent, now)
+    try:
+        _mark_sent(factory, sent, now)
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        logger.warning("database unavailable; %d sent outbox row(s) left unmarked", len(sent))
     return len(sent)
 
 

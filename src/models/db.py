@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 from weakref import WeakSet
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,14 +25,48 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+#: A pool whose process did not size it (tools, tests, a bare ``dramatiq``
+#: command): this many kept, and as many more opened for a burst.
+UNSIZED_POOL = 10
+UNSIZED_OVERFLOW = 20
+
+
+def pool_size_for(threads: int) -> int:
+    """The one pool-size formula: each thread that may hold a connection at once
+    gets one, plus one for the process's own background work (the worker's
+    outbox-ack flusher, the web process's health and metrics reads). The
+    ``rollcall api|worker|scheduler`` commands set DATABASE_POOL_SIZE with it
+    (README, Database connections)."""
+    return threads + 1
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "down, unreachable, overloaded or cut off"
+    (worth retrying later) rather than a bug: connection failures ("too many
+    clients" included), a statement or the pool timing out, a connection lost
+    mid-request."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return False
+
+
 @dataclass(frozen=True)
 class DatabaseTimeouts:
     """Bounds on how long a caller waits for PostgreSQL, so a database that is
-    down or stuck turns into a prompt error instead of a hung request."""
+    down or stuck turns into a prompt error instead of a hung request, and on
+    how many connections the process's pool holds (``pool_size``; None: unsized)."""
 
     connect_seconds: int = 5
     statement_ms: int = 30_000
     pool_seconds: float = 5.0
+    pool_size: int | None = None
+    #: Behind PgBouncer in transaction mode: no server-side prepared statements
+    #: and no startup options (set statement_timeout on the role instead).
+    pgbouncer: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
@@ -38,6 +74,8 @@ class DatabaseTimeouts:
             connect_seconds=settings.database_connect_timeout_seconds,
             statement_ms=settings.database_statement_timeout_ms,
             pool_seconds=settings.database_pool_timeout_seconds,
+            pool_size=settings.database_pool_size,
+            pgbouncer=settings.database_pgbouncer,
         )
 
 
@@ -52,20 +90,58 @@ def make_engine(url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs:
         )
         _sqlite_serialised_writes(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # No pre-ping (a round trip per checkout): _drop_dead_on_checkout instead.
+    kwargs.setdefault("pool_pre_ping", False)
+    if timeouts is not None and timeouts.pool_size is not None:
+        # Sized to the process's threads: the pool never opens more than it needs.
+        kwargs.setdefault("pool_size", timeouts.pool_size)
+        kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_size", UNSIZED_POOL)
+    kwargs.setdefault("max_overflow", UNSIZED_OVERFLOW)
     if timeouts is not None:
         kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
         connect_args: dict[str, Any] = {"connect_timeout": timeouts.connect_seconds}
-        if timeouts.statement_ms:
+        if timeouts.pgbouncer:
+            # PgBouncer in transaction mode hands each transaction any server
+            # connection: a statement prepared on one is unknown on the next.
+            connect_args["prepare_threshold"] = None
+        elif timeouts.statement_ms:
             # Sent as a startup option, so it holds from the first statement of
             # every pooled connection, whoever opens a transaction on it.
             given = make_url(url).query.get("options")
             options = f"-c statement_timeout={timeouts.statement_ms}"
             connect_args["options"] = f"{given} {options}" if isinstance(given, str) else options
         kwargs["connect_args"] = connect_args | kwargs.get("connect_args", {})
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        event.listen(engine, "checkout", _drop_dead_on_checkout)
+    return engine
+
+
+def _drop_dead_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip.
+
+    An idle connection has nothing to read: Rollcall uses no LISTEN, and
+    notices only come in answer to a statement. When PostgreSQL restarts or
+    cuts the session, the server's goodbye (or EOF) makes the socket readable;
+    libpq and psycopg only find out on the next statement. So a readable socket
+    (or a connection psycopg already knows is broken) raises DisconnectionError:
+    SQLAlchemy's pool then discards it and checks out another (opening a new one
+    if need be; three tries). A server that dies after the check is caught on
+    use: SQLAlchemy invalidates the pool on a disconnect error, the request
+    answers 503 and a worker retries its message.
+    """
+    if getattr(dbapi_connection, "broken", False) or getattr(dbapi_connection, "closed", False):
+        raise sa_exc.DisconnectionError("connection closed")
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except (OSError, ValueError) as exc:
+        raise sa_exc.DisconnectionError("connection socket gone") from exc
+    if readable:
+        raise sa_exc.DisconnectionError("the server closed the connection")
 
 
 def _sqlite_serialised_writes(engine: Engine) -> None:

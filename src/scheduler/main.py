@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from rollcall.config.settings import Settings
@@ -24,6 +25,10 @@ from rollcall.scheduler.leader import Leadership
 from rollcall.scheduler.ticks import ticking
 
 logger = logging.getLogger("rollcall.scheduler")
+
+#: Producers that may run at once (APScheduler's thread pool): the scheduler's
+#: database pool is sized to it (models.db.pool_size_for).
+PRODUCER_THREADS = 4
 
 #: (producer, seconds between ticks). Each producer is idempotent per tick.
 PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
@@ -42,7 +47,9 @@ def producer_intervals(settings: Settings) -> list[tuple[Callable[[Settings], An
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler = BackgroundScheduler(
+        timezone="UTC", executors={"default": ThreadPoolExecutor(PRODUCER_THREADS)}
+    )
     for producer, seconds in producer_intervals(settings):
         scheduler.add_job(
             ticking(producer, every_seconds=seconds),

@@ -77,12 +77,14 @@ class PrivateCluster:
             unavailable("a private PostgreSQL cluster (initdb)", exc)
         return self
 
-    def start(self) -> None:
-        """Start and wait until it accepts connections (pg_ctl -w)."""
+    def start(self, **settings: str | int) -> None:
+        """Start and wait until it accepts connections (pg_ctl -w); ``settings``
+        are server settings (``max_connections=8``)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c full_page_writes=off"
         )
+        options += "".join(f" -c {name}={value}" for name, value in settings.items())
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",

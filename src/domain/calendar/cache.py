@@ -200,20 +200,51 @@ def refresh_calendar(
     miss the other's row. (SQLite serialises writers with BEGIN IMMEDIATE.)
     """
     whole = set(event_ids)
-    touched = whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs}
-    if touched and conn.dialect.name == "postgresql":
-        conn.execute(
-            select(Event.id)
-            .where(Event.id.in_(sorted(touched)))
-            .order_by(Event.id)
-            .with_for_update()
-        )
+    _lock_events(conn, whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs})
     written = 0
     for chunk in _chunks(whole):
         conn.execute(delete(entries).where(entries.c.event_id.in_(chunk)))
         written += _insert(conn, compute_rows(conn, event_ids=chunk))
     written += _refresh_occurrences(conn, occurrences, whole=whole)
     written += _refresh_attendees(conn, pairs, whole=whole)
+    return written
+
+
+def _lock_events(conn: Connection, event_ids: Collection[uuid.UUID]) -> None:
+    """On PostgreSQL, lock the events' rows in id order (see ``refresh_calendar``)."""
+    if event_ids and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(Event.id)
+            .where(Event.id.in_(sorted(event_ids)))
+            .order_by(Event.id)
+            .with_for_update()
+        )
+
+
+def add_new_occurrences(
+    conn: Connection, occurrences: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> int:
+    """Write the cache rows of occurrences just inserted with Core (expansion,
+    explicit dates), which the flush listener (domain.calendar.sync) cannot see.
+    Returns rows written.
+
+    Set-wise: one read of the source tables per chunk of events, filtered to
+    these occurrences, and one COPY. Nothing is deleted first: the ids are new,
+    so no cache row can name them; an id whose insert was skipped (ON CONFLICT
+    on an existing date) matches no occurrence and yields no row. Rows of the
+    events' other occurrences do not change: each row depends only on its own
+    occurrence and the event's people. The events are locked first, as
+    ``refresh_calendar`` does, so an enrollment committed beside the expansion
+    cannot miss the new dates (nor the expansion miss the enrollment).
+    """
+    by_event: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for event_id, occ_id in occurrences:
+        by_event[event_id].add(occ_id)
+    _lock_events(conn, by_event)
+    written = 0
+    for chunk in _chunks(by_event):
+        wanted = set().union(*(by_event[event_id] for event_id in chunk))
+        written += _insert(conn, compute_rows(conn, event_ids=chunk, occurrence_ids=wanted))
     return written
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from rollcall.domain.calendar.cache import add_new_occurrences
 from rollcall.domain.errors.events import OccurrenceNotFound, SessionOccurrenceRemoved
 from rollcall.domain.events import recurrence
 from rollcall.domain.jobs.row_guard import each_row
@@ -55,8 +56,9 @@ def occurrence_rows(event_id: uuid.UUID, spans: Sequence[recurrence.Span]) -> li
 
 
 def insert_occurrences(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert occurrence rows, skipping any (event_id, starts_at) already there;
-    returns how many were new."""
+    """Insert occurrence rows, skipping any (event_id, starts_at) already there,
+    and write their calendar rows in the same transaction (the flush listener
+    does not see Core inserts); returns how many were new."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -66,13 +68,17 @@ def insert_occurrences(session: Session, rows: list[dict[str, Any]]) -> int:
     )
     if dialect != "postgresql":
         # sqlite3's executemany sums the rowcount of the rows it really inserted.
-        return int(session.execute(statement, rows).rowcount)  # type: ignore[attr-defined]
-    # psycopg's batched executemany reports no rowcount, and RETURNING costs more
-    # than counting the event's rows (an index range) before and after.
-    event_ids = list({row["event_id"] for row in rows})
-    before = _count(session, event_ids)
-    session.execute(statement, rows)
-    return _count(session, event_ids) - before
+        created = int(session.execute(statement, rows).rowcount)  # type: ignore[attr-defined]
+    else:
+        # psycopg's batched executemany reports no rowcount, and RETURNING costs more
+        # than counting the event's rows (an index range) before and after.
+        event_ids = list({row["event_id"] for row in rows})
+        before = _count(session, event_ids)
+        session.execute(statement, rows)
+        created = _count(session, event_ids) - before
+    if created:
+        add_new_occurrences(session.connection(), [(row["event_id"], row["id"]) for row in rows])
+    return created
 
 
 def _count(session: Session, event_ids: list[uuid.UUID]) -> int:
