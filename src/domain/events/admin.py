@@ -148,6 +148,9 @@ def _unchanged(session: Session, *, event: Event, field: str, value: Any) -> boo
             .order_by(Occurrence.starts_at)
         ).all()
         return [tuple(span) for span in current] == sorted(tuple(span) for span in value)
+    if field not in Event.__table__.columns:
+        # An instruction, not a column (offer_ref names the offer to move to).
+        return False
     return bool(getattr(event, field) == value)
 
 
