@@ -71,9 +71,8 @@ def test_a_removal_never_overtakes_the_confirmation_of_a_bulk_enrollment(
 
             # Then each got both mails, the confirmation first
             assert all(job(stack, key, r)["status"] == "succeeded" for r in removals)
-            confirmed, removed = "You are enrolled: Intro to Rollcall", (
-                "You were removed from Intro to Rollcall"
-            )
+            confirmed = "You are enrolled: Intro to Rollcall"
+            removed = "You were removed from Intro to Rollcall"
             got = subjects_by_recipient(smtp_sink)
             assert sorted(got) == sorted(f"{r}@example.org" for r in refs)
             out_of_order = {who: s for who, s in got.items() if s != [confirmed, removed]}
