@@ -31,6 +31,7 @@ WAITLISTED = "You are on the waiting list: Intro to Rollcall"
 PROMOTED = "A seat is yours: Intro to Rollcall"
 REMOVED = "You were removed from Intro to Rollcall"
 CANCELLED = "Cancelled: Intro to Rollcall"
+DATE_CANCELLED = "Date cancelled: Intro to Rollcall, 01 March 2027"
 
 
 def apply_jobs(stack: Stack) -> None:
@@ -129,6 +130,18 @@ def event_cancelled(stack: Stack, key: str) -> dict[str, list[str]]:
     return {"ada": [CONFIRMED, CANCELLED]}
 
 
+def occurrence_cancelled(stack: Stack, key: str) -> dict[str, list[str]]:
+    enroll(stack, key, "order", "ada")
+    apply_jobs(stack)
+    occurrences = stack.client.get("/v1/events/order/occurrences", headers=stack.auth(key))
+    occurrence = occurrences.json()["items"][0]["id"]
+    response = stack.client.post(
+        f"/v1/events/order/occurrences/{occurrence}/cancel", json={}, headers=stack.auth(key)
+    )
+    assert response.status_code == 202, response.text
+    return {"ada": [CONFIRMED, DATE_CANCELLED]}
+
+
 def re_enrolled(stack: Stack, key: str) -> dict[str, list[str]]:
     enroll(stack, key, "order", "ada")
     apply_jobs(stack)
@@ -143,6 +156,7 @@ CASES: list[Callable[[Stack, str], dict[str, list[str]]]] = [
     cancelled,
     promoted,
     event_cancelled,
+    occurrence_cancelled,
     re_enrolled,
 ]
 
@@ -153,7 +167,15 @@ def test_mails_leave_in_the_order_of_their_changes(
 ) -> None:
     component_stack.stop()  # this test hands the messages out itself
     key = component_stack.key()
-    published_event(component_stack, key, ref="order", max_subscriptions=1, waiting_list=True)
+    published_event(
+        component_stack,
+        key,
+        ref="order",
+        max_subscriptions=1,
+        waiting_list=True,
+        starts_at="2027-03-01T10:00:00+01:00",
+        ends_at="2027-03-01T12:00:00+01:00",
+    )
     expected = case(component_stack, key)
     apply_jobs(component_stack)
 
