@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rollcall.models.base import Base, UTCDateTime, new_id
@@ -60,6 +60,10 @@ class Enrollment(Base):
     job_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The order key (models.mail.next_order_key) of the set-wise placement that
+    #: wrote this row, whose mail the mail worker writes after commit: until that
+    #: mail row exists, the attendee's later mails for the event wait for it.
+    mail_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     attendee: Mapped[Attendee] = relationship(lazy="joined")
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    String,
+    Text,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rollcall.models.base import Base, UTCDateTime, new_id
 
 EmailState = Literal["queued", "sending", "sent", "retrying", "failed"]
 EMAIL_STATES: tuple[EmailState, ...] = get_args(EmailState)
+#: The states of a mail not yet out: it holds back the later mails of its
+#: attendee and event (workers.mail_delivery.in_order).
+UNSENT_STATES: tuple[EmailState, ...] = ("queued", "sending", "retrying")
+
+#: Order keys of the changes that cause mail (PostgreSQL; see next_order_key).
+MAIL_ORDER = Sequence("mail_order_seq", metadata=Base.metadata)
 
 
 class EmailMessage(Base):
@@ -28,6 +46,8 @@ class EmailMessage(Base):
             postgresql_where=text("state IN ('sending', 'retrying')"),
             sqlite_where=text("state IN ('sending', 'retrying')"),
         ),
+        # The order check of every claim: the earlier mails of one attendee and event.
+        Index("ix_email_messages_order", "attendee_id", "event_id", "order_key"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -52,3 +72,23 @@ class EmailMessage(Base):
     #: Last state change. For a ``sending`` mail it starts the sender's lease
     #: (MAIL_LEASE_SECONDS): past it, the mail may be claimed and sent again.
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Ordered mail (issue 14): the attendee and event it is about, and the order
+    #: key of the change that caused it (next_order_key, taken in that change's
+    #: transaction after its locks). A mail with a key leaves only after every
+    #: mail of its attendee and event with a smaller key. None: unordered (reminders).
+    attendee_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    order_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+def next_order_key(session: Session) -> int:
+    """The order key of the change in this transaction. Take it after the
+    change's locks (the seat counters, the enrollment row): two changes of one
+    attendee's enrollment in one scope then get keys in their commit order.
+
+    PostgreSQL: a sequence value. SQLite (development, component tests): the
+    clock in nanoseconds; SQLite runs one writing transaction at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(select(MAIL_ORDER.next_value())) or 0)
+    return time.time_ns()

@@ -31,7 +31,7 @@ from rollcall.domain.jobs.engine import apply_job
 from rollcall.messaging.broker import configure_broker, get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_of
-from rollcall.workers.mail_delivery import deliver_email, retry_delay_ms
+from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
 from rollcall.workers.smtp import TransientMailError
 
@@ -98,6 +98,12 @@ def send_email(email_id: str) -> None:
         now=utcnow,
         last_attempt=retries >= MAIL_MAX_RETRIES,
     )
+    if outcome.state == "blocked" and message is not None:
+        # An earlier mail of this attendee and event is not out yet: wait for
+        # it. Not a failure: undo the retry Dramatiq is about to count, so
+        # waiting never uses up MAIL_MAX_RETRIES.
+        message.options["retries"] = retries - 1
+        raise dramatiq.Retry(f"mail {email_id}: waiting for an earlier mail", delay=ORDER_WAIT_MS)
     if outcome.state == "retrying":
         # The settings' backoff (base x 2^(attempt-1), capped), not Dramatiq's default.
         raise dramatiq.Retry(

@@ -7,6 +7,11 @@ claim is a lease (``MAIL_LEASE_SECONDS``, from ``updated_at``): a sender that
 dies between the send and the record leaves that one mail ``sending``, and
 past the lease it is claimed and sent again. That mail may then arrive twice
 (with the same Message-ID); no mail is lost.
+
+Order: a mail with an order key is claimed only once every earlier mail of
+its attendee and event is out (``in_order``). One that may not go yet is put
+aside as ``retrying`` without an attempt counted, and tried again after
+``ORDER_WAIT_MS``.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
-from rollcall.models import EmailMessage
+from rollcall.models import EmailMessage, Enrollment
+from rollcall.models.mail import UNSENT_STATES
 from rollcall.workers.mail_ics import occurrence_ics
 from rollcall.workers.mail_render import render_email
 from rollcall.workers.smtp import (
@@ -72,6 +78,46 @@ def claimable_before(cutoff: Any) -> ColumnElement[bool]:
     ``cutoff`` (a datetime, or a bind parameter for a prepared statement)."""
     m = EmailMessage
     return or_(m.state == "queued", and_(m.state == "sending", m.updated_at < cutoff))
+
+
+#: How long a mail waits for the earlier mails of its attendee and event.
+ORDER_WAIT_MS = 500
+
+
+def in_order() -> ColumnElement[bool]:
+    """Whether a mail may leave now as far as order goes (correlated to the
+    ``email_messages`` row being claimed): it has no order key, or every
+    earlier mail of its attendee and event is out, i.e.
+
+    - no mail of theirs with a smaller key is queued, sending or retrying; and
+    - no enrollment of theirs in the event was placed set-wise with a smaller
+      key whose mail the mail worker has not written yet (``mail_key`` with no
+      mail row of that key: domain.enrollment.placement_mails).
+
+    Both are probes of ix_email_messages_order (and ix_enrollments_attendee)
+    over the few rows of one attendee. Sent or failed mails hold nothing back.
+    """
+    m = EmailMessage
+    earlier = aliased(EmailMessage)
+    placed = aliased(EmailMessage)
+    e = Enrollment
+    mail_waiting = exists().where(
+        earlier.attendee_id == m.attendee_id,
+        earlier.event_id == m.event_id,
+        earlier.order_key < m.order_key,
+        earlier.state.in_(UNSENT_STATES),
+    )
+    mail_unwritten = exists().where(
+        e.attendee_id == m.attendee_id,
+        e.event_id == m.event_id,
+        e.mail_key < m.order_key,
+        ~exists().where(
+            placed.attendee_id == e.attendee_id,
+            placed.event_id == e.event_id,
+            placed.order_key == e.mail_key,
+        ),
+    )
+    return or_(m.order_key.is_(None), and_(~mail_waiting, ~mail_unwritten))
 
 
 def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
@@ -179,6 +225,13 @@ def deliver_email(
         mail = session.get(EmailMessage, email_id, with_for_update=True)
         if mail is None or not may_claim(mail, settings, now()):
             return Outcome(mail.state if mail else "missing")
+        if mail.order_key is not None and not _may_leave(session, email_id):
+            # An earlier mail of this attendee and event is not out yet: wait
+            # (``retrying``, so the stalled-mail producer finds it if its
+            # message is lost), no attempt counted.
+            mail.state = "retrying"
+            mail.updated_at = now()
+            return Outcome("blocked", mail.attempts)
         claimed = claim(mail, settings, now())
     try:
         message = compose(settings, claimed, now=now())
@@ -189,6 +242,11 @@ def deliver_email(
         return Outcome(state, claimed.attempts, str(exc))
     record_outcome(factory, email_id, state="sent", error=None, now=now())
     return Outcome("sent", claimed.attempts)
+
+
+def _may_leave(session: Session, email_id: uuid.UUID) -> bool:
+    query = select(EmailMessage.id).where(EmailMessage.id == email_id, in_order())
+    return session.scalar(query) is not None
 
 
 def record_outcome(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.models import EmailMessage
-from rollcall.workers.mail_delivery import claimable_before
+from rollcall.workers.mail_delivery import claimable_before, in_order
 
 _table = cast(Table, EmailMessage.__table__)
 _m = _table.c
@@ -41,6 +41,10 @@ _uuid = EmailMessage.id.type
 _time = EmailMessage.updated_at.type
 _DONE = bindparam("done_id", type_=_uuid)
 _NEXT = bindparam("next_id", type_=_uuid)
+
+#: Whether the mail to claim may leave now (workers.mail_delivery.in_order);
+#: one that may not is put aside (``retrying``, no attempt counted).
+_IN_ORDER = in_order()
 
 #: The mail just sent and its outcome (``done_*``), the mail to claim next
 #: (``next_*``); either id may be None.
@@ -55,9 +59,12 @@ _STEP = (
     .values(
         state=case(
             (_m.id == _DONE, bindparam("done_state", type_=String)),
-            else_=literal("sending"),
+            (_IN_ORDER, literal("sending")),
+            else_=literal("retrying"),
         ),
-        attempts=case((_m.id == _DONE, _m.attempts), else_=_m.attempts + 1),
+        attempts=case(
+            (_m.id == _DONE, _m.attempts), (_IN_ORDER, _m.attempts + 1), else_=_m.attempts
+        ),
         last_error=case(
             (_m.id == _DONE, bindparam("done_error", type_=Text)),
             else_=_m.last_error,
@@ -72,8 +79,11 @@ _STEP = (
         ),
         updated_at=bindparam("now", type_=_time),
     )
-    .returning(_m.id, _m.attempts)
+    .returning(_m.id, _m.attempts, _m.state)
 )
+
+#: What ``step`` says of the mail it was to claim.
+CLAIM_BLOCKED = -1
 
 
 class Ledger:
@@ -98,7 +108,9 @@ class Ledger:
     ) -> int | None:
         """Record ``done`` (id, state, error) and claim ``next_id``; returns the
         claimed mail's attempt number, None if it is not claimable (another
-        sender holds it, or it is no longer waiting)."""
+        sender holds it, or it is no longer waiting), CLAIM_BLOCKED if an
+        earlier mail of its attendee and event is not out yet (it is now
+        ``retrying``: the caller hands it to ``send_email``)."""
         done_id, done_state, done_error = done if done is not None else (None, None, None)
         params = {
             "done_id": done_id,
@@ -115,7 +127,10 @@ class Ledger:
         else:
             with self.connection.begin():
                 rows = self.connection.execute(_STEP, params).all()
-        return next((int(attempts) for row_id, attempts in rows if row_id == next_id), None)
+        for row_id, attempts, state in rows:
+            if row_id == next_id:
+                return int(attempts) if state == "sending" else CLAIM_BLOCKED
+        return None
 
     def close(self) -> None:
         self.connection.close()

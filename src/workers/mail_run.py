@@ -10,10 +10,13 @@ once its lease is over, so it may arrive twice, never not at all), and every
 mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``
 past their lease are claimed like queued ones.
 
-A 4xx reply hands that mail to the ``send_email`` actor with exponential
-backoff; a 5xx reply fails it with the server's reply kept. When the
-connection itself cannot be had twice in a row, the run actor is retried
-later (TransientMailError); the rest is still ``queued``.
+A mail whose attendee and event have an earlier mail not out yet is put
+aside (``retrying``, workers.mail_delivery.in_order) and handed to
+``send_email`` after ``ORDER_WAIT_MS``. A 4xx reply hands that mail to the
+``send_email`` actor with exponential backoff; a 5xx reply fails it with the
+server's reply kept. When the connection itself cannot be had twice in a
+row, the run actor is retried later (TransientMailError); the rest is still
+``queued``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from rollcall.domain.reminders.runs import finish_reminder_run, prepare_reminder
 from rollcall.models import EmailMessage
 from rollcall.models.sql_lists import among
 from rollcall.workers.mail_delivery import (
+    ORDER_WAIT_MS,
     UNRENDERABLE,
     Claimed,
     claimable,
@@ -48,7 +52,7 @@ from rollcall.workers.mail_delivery import (
     retry_delay_ms,
     state_after,
 )
-from rollcall.workers.mail_ledger import Ledger
+from rollcall.workers.mail_ledger import CLAIM_BLOCKED, Ledger
 from rollcall.workers.smtp import (
     ConnectionMailError,
     PermanentMailError,
@@ -65,6 +69,8 @@ class RunReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    #: (mail id, delay in ms) for send_email: refused transiently, or put aside
+    #: until an earlier mail of its attendee and event is out.
     retry_ids: list[tuple[uuid.UUID, int]] = field(default_factory=list)
 
     def count(self, state: str) -> None:
@@ -224,15 +230,17 @@ async def _send_batches(
             for index, mail in enumerate(window):
                 attempts = _record_and_claim(ledger, done, mail, report, now())
                 done = None
-                if attempts is None:
+                if attempts is None or attempts == CLAIM_BLOCKED:
                     composed[index].cancel()
+                    if attempts == CLAIM_BLOCKED:
+                        report.retry_ids.append((mail.id, ORDER_WAIT_MS))
                     continue
                 state, error, disconnected = await _send_one(
                     connection, composed[index], attempts, settings
                 )
                 done = (mail.id, state, error)
                 if state == "retrying":
-                    report.retry_ids.append((mail.id, attempts))
+                    report.retry_ids.append((mail.id, retry_delay_ms(settings, attempts)))
                 if disconnected:
                     broken += 1
                     if broken >= 2:
@@ -278,17 +286,18 @@ def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any
 
 
 def _schedule_retries(broker: dramatiq.Broker, settings: Settings, report: RunReport) -> None:
-    """Hand each transiently refused mail to send_email, delayed by its backoff.
+    """Hand each transiently refused mail to send_email, delayed by its
+    backoff, and each mail put aside for order, delayed by ORDER_WAIT_MS.
 
     If the broker is down the mail stays ``retrying`` and the scheduler's
     stalled-mail producer enqueues it later."""
     if not report.retry_ids:
         return
     actor = broker.get_actor(actor_names.SEND_EMAIL)
-    for mail_id, attempts in report.retry_ids:
+    for mail_id, delay in report.retry_ids:
         try:
             message = actor.message_with_options(args=(str(mail_id),))
-            broker.enqueue(message, delay=retry_delay_ms(settings, attempts))
+            broker.enqueue(message, delay=delay)
         except Exception:
             logger.warning("could not enqueue the retry of mail %s", mail_id, exc_info=True)
     report.retry_ids.clear()

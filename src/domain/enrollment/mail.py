@@ -76,4 +76,5 @@ def queue_enrollment_mail(
         ),
         now=now,
         job_id=job_id,
+        about=(attendee.id, event.id),
     )

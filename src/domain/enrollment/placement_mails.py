@@ -68,6 +68,8 @@ def prepare_placement_mails(session: Session, items: Iterable[Item], *, now: dat
             Enrollment.job_id,
             Enrollment.event_id,
             Enrollment.occurrence_id,
+            Enrollment.attendee_id,
+            Enrollment.mail_key,
             Attendee.ref,
             Attendee.name,
             Attendee.email,
@@ -114,4 +116,8 @@ def _mail_row(row: Any, item: Item, shown: dict[str, Any], now: datetime) -> dic
         "state": "queued",
         "attempts": 0,
         "created_at": now,
+        # In the order of the placement, not of this write (models.mail.next_order_key).
+        "attendee_id": row.attendee_id,
+        "event_id": row.event_id,
+        "order_key": row.mail_key,
     }

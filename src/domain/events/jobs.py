@@ -140,6 +140,7 @@ def notify_cancellation(
             now=now,
             job_id=job_id,
             dedupe_key=keys[person.id],
+            about=(person.id, event.id),
         )
         queued += 1
     return {"recipients": len(people), "notified": queued, "already_notified": len(people) - queued}

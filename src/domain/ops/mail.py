@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import Attendee, EmailMessage, Event
+from rollcall.models.mail import next_order_key
 
 
 def queue_email(
@@ -25,7 +26,11 @@ def queue_email(
     now: datetime,
     job_id: uuid.UUID | None = None,
     dedupe_key: str | None = None,
+    about: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> EmailMessage:
+    """Queue one mail. ``about`` (attendee id, event id) orders it: it leaves
+    after every earlier mail of that attendee and event (models.mail.next_order_key;
+    call this after the change's locks)."""
     message = EmailMessage(
         organisation_id=organisation_id,
         template=template,
@@ -38,6 +43,9 @@ def queue_email(
         attempts=0,
         created_at=now,
     )
+    if about is not None:
+        message.attendee_id, message.event_id = about
+        message.order_key = next_order_key(session)
     session.add(message)
     session.flush()
     add_message(session, actor=actor_names.SEND_EMAIL, args=[str(message.id)], now=now)

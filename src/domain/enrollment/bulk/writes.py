@@ -23,6 +23,7 @@ from rollcall.domain.enrollment.waitlist import manual_payment_row
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import Enrollment, Event, Payment
 from rollcall.models.bulk_insert import insert_rows
+from rollcall.models.mail import next_order_key
 
 #: Above this many new waiting rows, exclude them by count, not by an id list.
 _ID_LIST_LIMIT = 1_000
@@ -70,7 +71,14 @@ def insert_enrollments(
     planned = _plan(seated, waiting, people=people, requested_at=requested_at, job_id=job_id)
     if not planned:
         return {}
-    insert_rows(session, Enrollment, _enrollment_rows(planned, event=event, scope=scope, now=now))
+    # After the seat counters' locks: this placement's mails come before those
+    # of any later change of these enrollments (models.mail.next_order_key).
+    mail_key = next_order_key(session)
+    insert_rows(
+        session,
+        Enrollment,
+        _enrollment_rows(planned, event=event, scope=scope, now=now, mail_key=mail_key),
+    )
     positions = _waitlist_positions(
         session,
         event=event,
@@ -121,7 +129,7 @@ def _plan(
 
 
 def _enrollment_rows(
-    planned: Sequence[_Planned], *, event: Event, scope: Scope, now: datetime
+    planned: Sequence[_Planned], *, event: Event, scope: Scope, now: datetime, mail_key: int
 ) -> Iterator[dict[str, Any]]:
     """The enrollment rows, generated while COPY sends them."""
     org, event_id = event.organisation_id, event.id
@@ -141,6 +149,7 @@ def _enrollment_rows(
             "job_id": p.job_id,
             "created_at": now,
             "updated_at": now,
+            "mail_key": mail_key,
         }
 
 
