@@ -30,7 +30,8 @@ CONFIRMED = "You are enrolled: Intro to Rollcall"
 WAITLISTED = "You are on the waiting list: Intro to Rollcall"
 PROMOTED = "A seat is yours: Intro to Rollcall"
 REMOVED = "You were removed from Intro to Rollcall"
-CANCELLED = "Cancelled: Intro to Rollcall"
+ENROLLMENT_CANCELLED = "Enrollment cancelled: Intro to Rollcall"
+EVENT_CANCELLED = "Cancelled: Intro to Rollcall"
 DATE_CANCELLED = "Date cancelled: Intro to Rollcall, 01 March 2027"
 
 
@@ -109,7 +110,7 @@ def cancelled(stack: Stack, key: str) -> dict[str, list[str]]:
         f"/v1/events/order/enrollments/{enrollment}/cancel", headers=stack.auth(key)
     )
     assert response.status_code == 202, response.text
-    return {"ada": [CONFIRMED, CANCELLED]}
+    return {"ada": [CONFIRMED, ENROLLMENT_CANCELLED]}
 
 
 def promoted(stack: Stack, key: str) -> dict[str, list[str]]:
@@ -127,7 +128,7 @@ def event_cancelled(stack: Stack, key: str) -> dict[str, list[str]]:
         "/v1/events/order/cancel", json={"reason": "ill"}, headers=stack.auth(key)
     )
     assert response.status_code == 202, response.text
-    return {"ada": [CONFIRMED, CANCELLED]}
+    return {"ada": [CONFIRMED, EVENT_CANCELLED]}
 
 
 def occurrence_cancelled(stack: Stack, key: str) -> dict[str, list[str]]:

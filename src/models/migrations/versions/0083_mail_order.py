@@ -1,7 +1,7 @@
 """issue 14: mail order: order keys on mails and set-wise placements
 
-Revision ID: 0080
-Revises: 0070
+Revision ID: 0083
+Revises: 0082
 
 Mails of one attendee and event leave in the order of the changes that caused
 them (workers.mail_delivery.in_order). Existing rows get no key: they are
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0080"
-down_revision = "0070"
+revision = "0083"
+down_revision = "0082"
 branch_labels = None
 depends_on = None
 
