@@ -278,6 +278,9 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
         event_id = _dated_event(session, org_id, "Plain COPY", rows)
     people = _people(factory, org_id, "p", rows)
     now = utcnow()
+    # The mail as bytes, composed from a real confirmation the worker wrote in
+    # the bulk side's warm-up (not timed); every plain row carries its context.
+    sample_context, sample = _sample_mail(factory, settings)
     enrollments, payments, mails, messages = [], [], [], []
     for i, person in enumerate(people):
         enrollment_id, mail_id = uuid.uuid4(), uuid.uuid4()
@@ -305,7 +308,6 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
                 "created_at": now,
             }
         )
-        context = {"event_name": "Plain COPY", "attendee_name": person["name"]}
         mails.append(
             {
                 "id": mail_id,
@@ -313,7 +315,7 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
                 "event_id": event_id,
                 "attendee_id": person["id"],
                 "template": "enrollment_confirmed",
-                "context": context,
+                "context": sample_context,
                 "to_address": person["email"],
                 "to_name": person["name"],
                 "state": "queued",
@@ -325,8 +327,6 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
                 "updated_at": now,
             }
         )
-    # The mails as bytes, composed from one real confirmation (not timed).
-    sample = _sample_mail(factory, settings)
     for person in people:
         messages.append(sample.__class__(sample.sender, (person["email"],), sample.data))
     started = time.perf_counter()
@@ -345,11 +345,16 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
     return time.perf_counter() - started
 
 
-def _sample_mail(factory: sessionmaker[Session], settings: Settings) -> Any:
-    """One confirmation the worker sent in the warm-up, composed and flattened."""
+def _sample_mail(factory: sessionmaker[Session], settings: Settings) -> tuple[dict[str, Any], Any]:
+    """One confirmation the worker wrote (it names its job), its context and
+    the message composed and flattened."""
     with factory() as session:
         row = session.scalars(
-            select(EmailMessage).where(EmailMessage.template == "enrollment_confirmed").limit(1)
+            select(EmailMessage)
+            .where(
+                EmailMessage.template == "enrollment_confirmed", EmailMessage.job_id.is_not(None)
+            )
+            .limit(1)
         ).one()
         claimed = Claimed(
             id=row.id,
@@ -361,7 +366,7 @@ def _sample_mail(factory: sessionmaker[Session], settings: Settings) -> Any:
             message_id=row.message_id or f"<{row.id}@bench>",
             attempts=1,
         )
-    return flatten(compose(settings, claimed, now=utcnow()))
+    return dict(row.context), flatten(compose(settings, claimed, now=utcnow()))
 
 
 async def _send_all(smtp_url: str, messages: list[Any]) -> None:
