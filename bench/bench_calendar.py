@@ -180,7 +180,8 @@ def _wrk(port: int, script: Path, seconds: int) -> float:
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw error answers:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
+    if match is None or float(match.group(1)) == 0:
+        raise RuntimeError(f"wrk completed no request in {seconds}s:\n{out}")
     return float(match.group(1))
 
 
