@@ -1,31 +1,50 @@
-"""Calendar pages: API requests/second against a constant page, and deep-page cost.
+"""Calendar pages through real uvicorn under concurrent load, against a
+constant route of the same app, and the page query's cost by depth.
 
 Seeds an organisation with ``BENCH_CAL_ORG_ENTRIES`` public calendar entries
 (default 100,000) and one attendee with ``BENCH_CAL_PERSONAL`` personal ones
-(default 10,000), then measures, in the same run:
+(default 10,000) in a scratch PostgreSQL database (bench.harness), then
+measures, sides alternating after a warm-up each:
 
-1. requests/second of ``GET /v1/calendar?first=50&after=...`` on pages spread over
-   the calendar, against the same app answering a constant, pre-built page of 50
-   entries through the same authentication and response model (goal >= 0.5);
+1. requests/second of ``GET /v1/calendar?first=50&after=...`` (pages spread
+   over the calendar, the attendee's token in the Authorization header)
+   through uvicorn started as ``rollcall api`` starts it (INFO logs, JSON
+   lines), loaded by ``wrk`` with ``BENCH_CAL_CONNECTIONS`` connections (32)
+   for ``BENCH_CAL_SECONDS`` (5) per round, against the same app's constant
+   route answering a page of 50 as bytes (``bench.calendar_app``).
+   Goal (issue 19): >= 0.7.
 2. the page query's cost (``list_calendar``) for page 1 against page 150
    (goal: within 1.5x, i.e. the cost does not grow with the cursor's depth).
 
-``BENCH_DATABASE_URL`` picks the database (its schema is DROPPED and recreated
-on PostgreSQL); by default a SQLite file in a temporary directory.
-``python -m bench bench_calendar``.
+Needs ``wrk`` (Debian: ``apt install wrk``). ``python -m bench bench_calendar``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.harness import (
+    alternate,
+    free_port,
+    load_average,
+    ratio_line,
+    scratch_database,
+    service_env,
+    spread,
+    wait_for_port,
+)
 
 PAGE = 50
 DEEP_PAGE = 150
@@ -38,23 +57,6 @@ def _sizes() -> tuple[int, int, int]:
     personal = int(os.environ.get("BENCH_CAL_PERSONAL", "10000"))
     requests = int(os.environ.get("BENCH_CAL_REQUESTS", "300"))
     return org, personal, requests
-
-
-def _database() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        from tests.support.services import reset_postgres
-
-        if url.startswith("postgres"):
-            reset_postgres(url)
-            return url
-        raise SystemExit("BENCH_DATABASE_URL must be PostgreSQL (SQLite is the default)")
-    from rollcall.models import migrate
-
-    path = Path(tempfile.mkdtemp(prefix="bench-calendar-")) / "bench.db"
-    url = f"sqlite:///{path}"
-    migrate.upgrade(url)
-    return url
 
 
 def _seed(url: str, org_entries: int, personal: int) -> tuple[uuid.UUID, uuid.UUID]:
@@ -155,26 +157,58 @@ def _timed(fn: Any, repeat: int) -> list[float]:
     return samples
 
 
+WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Authorization"] = "Bearer %s"})
+end
+"""
+
+
+def _wrk(port: int, script: Path, seconds: int) -> float:
+    """Requests per second wrk reached (non-2xx answers make it fail)."""
+    connections = os.environ.get("BENCH_CAL_CONNECTIONS", "32")
+    target = f"http://127.0.0.1:{port}/"
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), target],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw error answers:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None or float(match.group(1)) == 0:
+        raise RuntimeError(f"wrk completed no request in {seconds}s:\n{out}")
+    return float(match.group(1))
+
+
 def main() -> None:
-    org_entries, personal, requests = _sizes()
-    url = _database()
-    os.environ["DATABASE_URL"] = url
-    os.environ["REDIS_URL"] = "stub://"
-    from fastapi import Depends, Response
-    from fastapi.testclient import TestClient
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_calendar needs wrk (Debian: apt install wrk)")
+    org_entries, personal, _requests = _sizes()
+    seconds = int(os.environ.get("BENCH_CAL_SECONDS", "5"))
+    print(load_average())
+    with scratch_database("calendar") as url:
+        _measure(url, org_entries, personal, seconds)
+    print(load_average())
+
+
+def _measure(url: str, org_entries: int, personal: int, seconds: int) -> None:
     from sqlalchemy import func, select
 
-    from rollcall.config.settings import get_settings
+    from rollcall.config.settings import Settings
     from rollcall.domain.access.attendee_tokens import (
         EndUser,
         authenticate_end_user,
         create_attendee_token,
     )
+    from rollcall.domain.calendar.cursor import encode_cursor
     from rollcall.domain.calendar.listing import list_calendar
-    from rollcall.domain.calendar.query import parse_calendar_query
-    from rollcall.intake.app import create_app
-    from rollcall.intake.calendar_schemas import CalendarOut, calendar_json
-    from rollcall.intake.routes.calendar import end_user
+    from rollcall.domain.calendar.query import CalendarQuery
+    from rollcall.intake.calendar_schemas import calendar_json
     from rollcall.models import Attendee, CalendarEntry
     from rollcall.models.db import sessions_for, transaction
 
@@ -183,18 +217,15 @@ def main() -> None:
     factory = sessions_for(url)
     with factory() as session:
         rows = session.scalar(select(func.count()).select_from(CalendarEntry))
-    print(f"seeded {rows} cache rows in {time.perf_counter() - started:.1f}s ({url.split(':')[0]})")
+    print(f"seeded {rows} cache rows in {time.perf_counter() - started:.1f}s")
     with transaction(factory) as session:
         attendee = session.get(Attendee, attendee_id)
         assert attendee is not None
         _token, plaintext = create_attendee_token(session, attendee=attendee, now=NOW)
-    settings = get_settings()
-    secret = settings.calendar_cursor_secret
+    secret = Settings(database_url=url, redis_url="stub://").calendar_cursor_secret
 
-    def query(cursor: Any) -> Any:
-        return parse_calendar_query(
-            from_date="2030-01-01", first=str(PAGE), secret=secret
-        ).__class__(
+    def query(cursor: Any) -> CalendarQuery:
+        return CalendarQuery(
             from_date=datetime(2030, 1, 1, tzinfo=UTC),
             to_date=None,
             types=(),
@@ -216,76 +247,71 @@ def main() -> None:
             session, user=user, query=query(cursors[10]), now=NOW, secret=secret
         )
 
-    # 2. Query cost: page 1 against page 150, median of interleaved rounds.
+    # 2. Query cost: page 1 against page 150, interleaved rounds.
     first_costs: list[float] = []
     deep_costs: list[float] = []
     with factory() as session:
-        for _ in range(max(requests // 10, 10)):
-            first_costs += _timed(
-                lambda: list_calendar(
-                    session, user=user, query=query(None), now=NOW, secret=secret
-                ),
-                1,
-            )
-            deep_costs += _timed(
-                lambda: list_calendar(
-                    session,
-                    user=user,
-                    query=query(cursors[DEEP_PAGE - 1]),
-                    now=NOW,
-                    secret=secret,
-                ),
-                1,
-            )
+        for _ in range(30):
+            for cursor, costs in ((None, first_costs), (cursors[DEEP_PAGE - 1], deep_costs)):
+                began = time.perf_counter()
+                list_calendar(session, user=user, query=query(cursor), now=NOW, secret=secret)
+                costs.append(time.perf_counter() - began)
 
-    # 1. API requests/second against the same app answering a constant page.
-    app = create_app(settings)
-
-    def constant() -> Any:
-        # Serialised per request, as the real route does (not cached bytes).
-        return Response(calendar_json(constant_page), media_type="application/json")
-
-    # Same authentication (the end-user token lookup) and response model as the
-    # real route; only the page itself is constant.
-    app.add_api_route(
-        "/bench/constant-page",
-        constant,
-        methods=["GET"],
-        response_model=CalendarOut,
-        dependencies=[Depends(end_user)],
-    )
-
-    from rollcall.domain.calendar.cursor import encode_cursor
-
-    links = [
-        {"fromDate": "2030-01-01", "first": PAGE}
-        | ({"after": encode_cursor(cursor, secret=secret)} if cursor else {})
+    # 1. Real uvicorn, loaded by wrk: the calendar route against the constant one.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
+    (workdir / "page.json").write_bytes(calendar_json(constant_page))
+    queries = [
+        f"fromDate=2030-01-01&first={PAGE}"
+        + (f"&after={encode_cursor(cursor, secret=secret)}" if cursor else "")
         for cursor in cursors
     ]
-    headers = {"Authorization": f"Bearer {plaintext}"}
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
-    api: list[float] = []
-    base: list[float] = []
-    with TestClient(app) as client:
-        for i in range(requests):
-            params = links[i % len(links)]
-            api += _timed(lambda p=params: client.get("/v1/calendar", params=p, headers=headers), 1)
-            base += _timed(
-                lambda p=params: client.get("/bench/constant-page", params=p, headers=headers), 1
-            )
-        for path in ("/v1/calendar", "/bench/constant-page"):
-            reply = client.get(path, params=links[-1], headers=headers)
-            assert reply.status_code == 200 and len(reply.json()["entries"]) == PAGE, path
-    api_rps = len(api) / sum(api)
-    base_rps = len(base) / sum(base)
+    scripts = {}
+    for name, path in (("calendar", "/v1/calendar"), ("constant", "/bench/constant")):
+        listed = ", ".join(f'"{path}?{q}"' for q in queries)
+        scripts[name] = workdir / f"{name}.lua"
+        scripts[name].write_text(WRK_SCRIPT % (listed, plaintext))
+    port = free_port()
+    env = {
+        **service_env(url, "stub://", "smtp://127.0.0.1:1"),
+        "BENCH_CONSTANT_PAGE": str(workdir / "page.json"),
+        "CALENDAR_CURSOR_SECRET": secret,
+    }
+    with (workdir / "api.log").open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.calendar_app", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    try:
+        wait_for_port(port, server, "uvicorn")
+        rates: dict[str, list[float]] = {}
+
+        def side(name: str) -> Callable[[], float]:
+            def run() -> float:
+                rate = _wrk(port, scripts[name], seconds)
+                rates.setdefault(name, []).append(rate)
+                return 1 / rate  # seconds per request: alternate() wants seconds
+
+            return run
+
+        times = alternate({"constant": side("constant"), "calendar": side("calendar")})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     first_ms = statistics.median(first_costs) * 1000
     deep_ms = statistics.median(deep_costs) * 1000
-    print(f"calendar API         {api_rps:8.1f} req/s")
-    print(f"constant page (base) {base_rps:8.1f} req/s")
-    print(f"ratio api/base       {api_rps / base_rps:8.2f}   (goal >= 0.5)")
-    print(f"page 1 query         {first_ms:8.2f} ms (median)")
-    print(f"page {DEEP_PAGE} query       {deep_ms:8.2f} ms (median)")
+    connections = os.environ.get("BENCH_CAL_CONNECTIONS", "32")
+    print(f"uvicorn + wrk, {connections} connections, {seconds}s per round:")
+    print(f"  constant route: {spread(rates['constant'][1:])} req/s")
+    print(f"  calendar page : {spread(rates['calendar'][1:])} req/s")
+    # Throughput ratio = constant seconds-per-request over calendar's.
+    print(ratio_line("  calendar / constant req/s", times["constant"], times["calendar"], ">= 0.7"))
+    print(f"page 1 query   {first_ms:8.2f} ms (median)")
+    print(f"page {DEEP_PAGE} query {deep_ms:8.2f} ms (median)")
     print(f"ratio page {DEEP_PAGE}/page 1 {deep_ms / first_ms:8.2f}   (goal <= 1.5)")
+    print(f"api log: {workdir / 'api.log'}")
 
 
 if __name__ == "__main__":

