@@ -19,19 +19,29 @@ def wait_until(
     every: float = 0.1,
     meanwhile: Callable[[], object] | None = None,
     log: Path | Callable[[], str] | None = None,
+    ignoring: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Poll ``condition`` every ``every`` seconds until it returns something
     true, and return that. ``meanwhile`` runs between polls (a scheduler tick,
     say). After ``timeout`` seconds the test fails, saying ``what`` it waited
-    for, with the tail of ``log`` (a file, or a function giving text) if given."""
+    for, with the tail of ``log`` (a file, or a function giving text) if given.
+    A poll that raises one of ``ignoring`` (a server still starting) counts as
+    not yet."""
     deadline = time.monotonic() + timeout
-    while not (found := condition()):
+    while not (found := _poll(condition, ignoring)):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{_tail(log)}")
         if meanwhile is not None:
             meanwhile()
         time.sleep(every)
     return found
+
+
+def _poll(condition: Callable[[], T], ignoring: tuple[type[BaseException], ...]) -> T | None:
+    try:
+        return condition()
+    except ignoring:
+        return None
 
 
 def _tail(log: Path | Callable[[], str] | None, chars: int = 3000) -> str:
