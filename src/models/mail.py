@@ -26,10 +26,10 @@ from rollcall.models.base import Base, UTCDateTime, new_id
 EmailState = Literal["queued", "sending", "sent", "retrying", "failed", "expired"]
 EMAIL_STATES: tuple[EmailState, ...] = get_args(EmailState)
 #: The states a mail ends in: nothing sends it again. ``expired``: its
-#: ``not_after`` passed before it could go (workers.mail_delivery.claimable_before).
+#: ``not_after`` passed before it could go (domain.ops.mail_claims.claimable_before).
 FINAL_STATES: tuple[EmailState, ...] = ("sent", "failed", "expired")
 #: The states of a mail not yet out: it holds back the later mails of its
-#: attendee and event (workers.mail_delivery.in_order).
+#: attendee and event (domain.ops.mail_claims.in_order).
 UNSENT_STATES: tuple[EmailState, ...] = ("queued", "sending", "retrying")
 
 #: Order keys of the changes that cause mail (PostgreSQL; see next_order_key).

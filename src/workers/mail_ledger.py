@@ -42,7 +42,7 @@ _time = EmailMessage.updated_at.type
 _DONE = bindparam("done_id", type_=_uuid)
 _NEXT = bindparam("next_id", type_=_uuid)
 
-#: Whether the mail to claim may leave now (workers.mail_delivery.in_order);
+#: Whether the mail to claim may leave now (domain.ops.mail_claims.in_order);
 #: one that may not is put aside (``retrying``, no attempt counted).
 _NOW = bindparam("now", type_=_time)
 _IN_ORDER = in_order(_NOW)

@@ -10,10 +10,10 @@ once its lease is over, so it may arrive twice, never not at all), and every
 mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``
 past their lease are claimed like queued ones. A mail whose send deadline
 (``not_after``) comes before it is claimed is never sent: it ends ``expired``
-when the run ends (workers.mail_delivery.claimable_before).
+when the run ends (domain.ops.mail_claims.claimable_before).
 
 A mail whose attendee and event have an earlier mail not out yet is put
-aside (``retrying``, workers.mail_delivery.in_order) and handed to
+aside (``retrying``, domain.ops.mail_claims.in_order) and handed to
 ``send_email`` after ``ORDER_WAIT_MS``. A 4xx reply hands that mail to the
 ``send_email`` actor with exponential backoff; a 5xx reply fails it with the
 server's reply kept. When the connection itself cannot be had twice in a

@@ -5,7 +5,7 @@ Revises: 0083
 
 A before-reminder written before its occurrence's start must never leave
 after it: the mail carries the run's send deadline, and a mail past it is
-never claimed (workers.mail_delivery.claimable_before) and ends ``expired``.
+never claimed (domain.ops.mail_claims.claimable_before) and ends ``expired``.
 Existing rows get none: they keep their old behaviour.
 """
 
