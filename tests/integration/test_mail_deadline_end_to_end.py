@@ -31,10 +31,10 @@ def test_a_reminder_retried_past_the_start_expires_and_is_never_sent(
     live: LiveStack, redis_server: RedisServer, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     with live(redis_url=redis_server.url) as stack:
-        # Given an event starting in 12 seconds with a reminder a minute before
+        # Given an event starting in 20 seconds with a reminder a minute before
         # (due already), two people enrolled, and a server that refuses with 451
         key = stack.key(operator=True)
-        start = (utcnow() + timedelta(seconds=12)).replace(microsecond=0)
+        start = (utcnow() + timedelta(seconds=20)).replace(microsecond=0)
         event = published_event(
             stack,
             key,
