@@ -49,10 +49,8 @@ def status_for(error: errors.RollcallError) -> int:
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
+    """The one error body: every key always there, ``details`` ``{}`` when none."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def error_response(exc: errors.RollcallError) -> JSONResponse:
@@ -61,7 +59,9 @@ def error_response(exc: errors.RollcallError) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, errors.Unavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return JSONResponse({"error": exc.as_dict()}, status_code=status_for(exc), headers=headers)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers
+    )
 
 
 def internal_error_response(exc: BaseException) -> JSONResponse:

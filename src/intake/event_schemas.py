@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rollcall.intake.fields import (
     ContentIds,
@@ -285,6 +285,12 @@ def session_fields(body: SessionIn | SessionPatch, *, only_set: bool) -> dict[st
 
 
 class SessionOut(BaseModel):
+    """A session as the API shows it, read from the row's attributes
+    (``occurrences`` from ``occurrence_ids``); tests/unit/test_out_models.py
+    checks that every column is shown or deliberately left out."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     event_id: uuid.UUID
     name: str
@@ -292,28 +298,19 @@ class SessionOut(BaseModel):
     status: str
     starts_at: str | None
     duration_minutes: int | None
-    occurrences: dict[str, Any]
+    occurrences: dict[str, Any] = Field(validation_alias="occurrence_ids")
     enrolled_count: int
     waitlisted_count: int
 
+    @field_validator("occurrences", mode="before")
+    @classmethod
+    def _occurrences(cls, ids: list[str] | None) -> dict[str, Any]:
+        # None: the session is on every date of its event.
+        return {"type": "all", "ids": []} if ids is None else {"type": "specific", "ids": ids}
+
     @classmethod
     def of(cls, item: EventSession) -> SessionOut:
-        return cls(
-            id=item.id,
-            event_id=item.event_id,
-            name=item.name,
-            capacity=item.capacity,
-            status=item.status,
-            starts_at=item.starts_at,
-            duration_minutes=item.duration_minutes,
-            occurrences=(
-                {"type": "all", "ids": []}
-                if item.occurrence_ids is None
-                else {"type": "specific", "ids": item.occurrence_ids}
-            ),
-            enrolled_count=item.enrolled_count,
-            waitlisted_count=item.waitlisted_count,
-        )
+        return cls.model_validate(item, from_attributes=True)
 
 
 class TrainerOut(BaseModel):

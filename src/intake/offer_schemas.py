@@ -45,6 +45,12 @@ class OfferPatch(BaseModel):
 
 
 class OfferOut(BaseModel):
+    """An offer as the API shows it: read from the row's attributes, so every
+    field here is the column of that name (tests/unit/test_out_models.py
+    checks that every column is shown or deliberately left out)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     ref: str | None
     title: str
@@ -54,14 +60,7 @@ class OfferOut(BaseModel):
 
     @classmethod
     def of(cls, offer: Offer) -> OfferOut:
-        return cls(
-            id=offer.id,
-            ref=offer.ref,
-            title=offer.title,
-            description=offer.description,
-            created_at=offer.created_at,
-            updated_at=offer.updated_at,
-        )
+        return cls.model_validate(offer, from_attributes=True)
 
 
 class OfferPage(Page):

@@ -23,10 +23,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rollcall.models.base import Base, UTCDateTime, new_id
 
-EmailState = Literal["queued", "sending", "sent", "retrying", "failed"]
+EmailState = Literal["queued", "sending", "sent", "retrying", "failed", "expired"]
 EMAIL_STATES: tuple[EmailState, ...] = get_args(EmailState)
+#: The states a mail ends in: nothing sends it again. ``expired``: its
+#: ``not_after`` passed before it could go (domain.ops.mail_claims.claimable_before).
+FINAL_STATES: tuple[EmailState, ...] = ("sent", "failed", "expired")
 #: The states of a mail not yet out: it holds back the later mails of its
-#: attendee and event (workers.mail_delivery.in_order).
+#: attendee and event (domain.ops.mail_claims.in_order).
 UNSENT_STATES: tuple[EmailState, ...] = ("queued", "sending", "retrying")
 
 #: Order keys of the changes that cause mail (PostgreSQL; see next_order_key).
@@ -79,6 +82,10 @@ class EmailMessage(Base):
     attendee_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     event_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     order_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The moment from which this mail may no longer be sent (a "before"
+    #: reminder's occurrence start, domain.reminders.runs.send_deadline); past
+    #: it the mail is never claimed and ends ``expired``. None: no deadline.
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 def next_order_key(session: Session) -> int:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message, take_pending
-from rollcall.domain.reminders.runs import record_due_reminders
+from rollcall.domain.ops.mail_claims import RETRY_CLAIMS, claimable_before, expire_mail
+from rollcall.domain.reminders.runs import finish_reminder_run, record_due_reminders
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage, ReminderRun
@@ -65,6 +66,8 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
       between claim and record. It goes back to ``queued`` with a note, as it
       may have reached the server once already;
     - mail ``retrying`` past its longest backoff (its retry message was lost);
+    - but mail past its send deadline (``not_after``) is made ``expired``
+      instead, never handed over (domain.ops.mail_claims.claimable_before);
     - runs ``sending`` with queued mail, started 30 minutes ago and none of
       whose mails moved in 30 minutes (their run message gave up).
 
@@ -77,9 +80,12 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
     retry_cutoff = now - timedelta(milliseconds=settings.mail_retry_max_ms) - timedelta(minutes=5)
     with transaction(factory) as session:
         m = EmailMessage
+        # Past its send deadline, a stalled mail is never handed over again:
+        # it ends expired (a before-reminder whose occurrence has started).
+        overdue = expire_mail(session, true(), cutoff=lease_cutoff, now=now)
         expired = session.scalars(
             update(m)
-            .where(m.state == "sending", m.updated_at < lease_cutoff)
+            .where(m.state == "sending", claimable_before(lease_cutoff, now))
             .values(state="queued", updated_at=now, last_error=LEASE_EXPIRED)
             .returning(m.id)
             .execution_options(synchronize_session=False)
@@ -87,11 +93,21 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
         # Its next look at a mail still waiting is one longest backoff away.
         retrying = session.scalars(
             update(m)
-            .where(m.state == "retrying", m.updated_at < retry_cutoff)
+            .where(
+                m.state == "retrying",
+                m.updated_at < retry_cutoff,
+                claimable_before(lease_cutoff, now, states=RETRY_CLAIMS),
+            )
             .values(updated_at=now)
             .returning(m.id)
             .execution_options(synchronize_session=False)
         ).all()
+        # A run whose last waiting mails just expired has nothing left to send.
+        for run_id in set(
+            session.scalars(select(m.run_id).where(m.id.in_(overdue), m.run_id.is_not(None)))
+        ):
+            if run_id is not None:
+                finish_reminder_run(session, run_id=run_id, now=now)
         waiting = (
             select(func.count())
             .select_from(m)
@@ -118,9 +134,14 @@ def requeue_stalled_mail(settings: Settings, now: datetime | None = None) -> int
         outbox_ids = take_pending(session)
     dispatch(factory, get_broker(), outbox_ids, now=now)
     total = len(expired) + len(retrying) + len(run_ids)
-    if total:
+    if total or overdue:
         logger.info(
             "requeued stalled mail",
-            extra={"lease_expired": len(expired), "retrying": len(retrying), "runs": len(run_ids)},
+            extra={
+                "lease_expired": len(expired),
+                "retrying": len(retrying),
+                "runs": len(run_ids),
+                "past_deadline": len(overdue),
+            },
         )
     return total

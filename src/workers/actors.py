@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import OperationalError
 
 # Imported to register their job handlers (enrollment, event management, ad-hoc reminder).
@@ -52,8 +51,9 @@ if not logging.getLogger().handlers:
     # the worker logs JSON lines like the web process, with job and request ids.
     configure_logging(_settings.log_level, _settings.log_json)
 
-#: A backstop only: settings.mail_max_attempts (counted on the row) fails a
-#: mail first; this keeps a message from looping if the row cannot be updated.
+#: A backstop for a TransientMailError raised out of send_email. A refused
+#: mail's retries are counted on its row instead (settings.mail_max_attempts
+#: makes its last attempt ``failed``, and then nothing retries it).
 MAIL_MAX_RETRIES = 50
 
 
@@ -76,8 +76,21 @@ def process_job(job_id: str) -> None:
         dispatch(factory, get_broker(), outbox_ids, now=utcnow())
 
 
+class WaitForEarlierMail(dramatiq.Retry):
+    """An earlier mail of this attendee and event is not out yet: try again
+    after ORDER_WAIT_MS. Not a failure, and no attempt: the wait ends when the
+    earlier mail is sent, failed or expired."""
+
+
 def _mail_retry_when(retries: int, exc: BaseException) -> bool:
-    return isinstance(exc, TransientMailError | dramatiq.Retry) and retries < MAIL_MAX_RETRIES
+    """Dramatiq's retry decision for send_email (its ``retry_when`` option,
+    which takes precedence over max_retries): a Retry we raised (an order
+    wait, or a refusal with attempts left on the row) is always retried, as
+    the row bounds it; Dramatiq's count, which order waits also raise, never
+    cuts a mail short."""
+    if isinstance(exc, dramatiq.Retry):
+        return True
+    return isinstance(exc, TransientMailError) and retries < MAIL_MAX_RETRIES
 
 
 @dramatiq.actor(
@@ -89,21 +102,15 @@ def _mail_retry_when(retries: int, exc: BaseException) -> bool:
 )
 def send_email(email_id: str) -> None:
     settings = _settings
-    message = CurrentMessage.get_current_message()
-    retries = message.options.get("retries", 0) if message else 0
+    # The row counts the attempts (settings.mail_max_attempts decides the
+    # last one); Dramatiq's count of redeliveries includes the order waits.
     outcome = deliver_email(
-        sessions_of(settings),
-        settings,
-        uuid.UUID(email_id),
-        now=utcnow,
-        last_attempt=retries >= MAIL_MAX_RETRIES,
+        sessions_of(settings), settings, uuid.UUID(email_id), now=utcnow, last_attempt=False
     )
-    if outcome.state == "blocked" and message is not None:
-        # An earlier mail of this attendee and event is not out yet: wait for
-        # it. Not a failure: undo the retry Dramatiq is about to count, so
-        # waiting never uses up MAIL_MAX_RETRIES.
-        message.options["retries"] = retries - 1
-        raise dramatiq.Retry(f"mail {email_id}: waiting for an earlier mail", delay=ORDER_WAIT_MS)
+    if outcome.state == "blocked":
+        raise WaitForEarlierMail(
+            f"mail {email_id}: waiting for an earlier mail", delay=ORDER_WAIT_MS
+        )
     if outcome.state == "retrying":
         # The settings' backoff (base x 2^(attempt-1), capped), not Dramatiq's default.
         raise dramatiq.Retry(

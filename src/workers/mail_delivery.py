@@ -1,6 +1,9 @@
 """Delivering one EmailMessage row: claim, render, send, record the outcome.
 
-States: ``queued`` -> ``sending`` -> ``sent`` | ``retrying`` | ``failed``.
+States: ``queued`` -> ``sending`` -> ``sent`` | ``retrying`` | ``failed``; and
+``expired``: a mail with a send deadline (``not_after``, a before-reminder's
+occurrence start) that could not be claimed before it is never sent
+(``claimable_before``, the one place that decides what may be claimed).
 A mail is claimed (``sending``, attempts + 1) in a committed transaction
 before any byte goes to SMTP, so two workers never send the same row. The
 claim is a lease (``MAIL_LEASE_SECONDS``, from ``updated_at``): a sender that
@@ -24,13 +27,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    select,
+)
+from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
-from rollcall.models import EmailMessage, Enrollment
-from rollcall.models.mail import UNSENT_STATES
+from rollcall.domain.ops.mail_claims import (
+    RETRY_CLAIMS,
+    claimable_before,
+    expirable_before,
+    expire_mail,
+    in_order,
+)
+from rollcall.models import EmailMessage
 from rollcall.workers.mail_ics import occurrence_ics
 from rollcall.workers.mail_render import mail_locale, render_email
 from rollcall.workers.smtp import (
@@ -73,67 +86,13 @@ def lease_cutoff(settings: Settings, now: datetime) -> datetime:
     return now - timedelta(seconds=settings.mail_lease_seconds)
 
 
-def claimable_before(cutoff: Any) -> ColumnElement[bool]:
-    """Mail a run may claim: queued, or sending with its lease taken before
-    ``cutoff`` (a datetime, or a bind parameter for a prepared statement)."""
-    m = EmailMessage
-    return or_(m.state == "queued", and_(m.state == "sending", m.updated_at < cutoff))
-
-
 #: How long a mail waits for the earlier mails of its attendee and event.
 ORDER_WAIT_MS = 500
 
 
-def in_order() -> ColumnElement[bool]:
-    """Whether a mail may leave now as far as order goes (correlated to the
-    ``email_messages`` row being claimed): it has no order key, or every
-    earlier mail of its attendee and event is out, i.e.
-
-    - no mail of theirs with a smaller key is queued, sending or retrying; and
-    - no enrollment of theirs in the event was placed set-wise with a smaller
-      key whose mail the mail worker has not written yet (``mail_key`` with no
-      mail row of that key: domain.enrollment.placement_mails).
-
-    Both are probes of ix_email_messages_order (and ix_enrollments_attendee)
-    over the few rows of one attendee. Sent or failed mails hold nothing back.
-    """
-    m = EmailMessage
-    earlier = aliased(EmailMessage)
-    placed = aliased(EmailMessage)
-    e = Enrollment
-    mail_waiting = exists().where(
-        earlier.attendee_id == m.attendee_id,
-        earlier.event_id == m.event_id,
-        earlier.order_key < m.order_key,
-        earlier.state.in_(UNSENT_STATES),
-    )
-    mail_unwritten = exists().where(
-        e.attendee_id == m.attendee_id,
-        e.event_id == m.event_id,
-        e.mail_key < m.order_key,
-        ~exists().where(
-            placed.attendee_id == e.attendee_id,
-            placed.event_id == e.event_id,
-            placed.order_key == e.mail_key,
-        ),
-    )
-    return or_(m.order_key.is_(None), and_(~mail_waiting, ~mail_unwritten))
-
-
 def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
-    """Mail a run may claim at ``now``: queued, or sending past its lease."""
-    return claimable_before(lease_cutoff(settings, now))
-
-
-def may_claim(mail: EmailMessage, settings: Settings, now: datetime) -> bool:
-    """Whether ``send_email`` may claim this mail: waiting, or its lease is over."""
-    if mail.state in ("queued", "retrying"):
-        return True
-    return (
-        mail.state == "sending"
-        and mail.updated_at is not None
-        and mail.updated_at < lease_cutoff(settings, now)
-    )
+    """Mail a run may claim at ``now`` (claimable_before, with the lease)."""
+    return claimable_before(lease_cutoff(settings, now), now)
 
 
 def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:
@@ -224,9 +183,17 @@ def deliver_email(
     """
     with factory() as session, session.begin():
         mail = session.get(EmailMessage, email_id, with_for_update=True)
-        if mail is None or not may_claim(mail, settings, now()):
-            return Outcome(mail.state if mail else "missing")
-        if mail.order_key is not None and not _may_leave(session, email_id):
+        if mail is None:
+            return Outcome("missing")
+        at = now()
+        cutoff = lease_cutoff(settings, at)
+        verdict = _verdict(session, email_id, cutoff, at)
+        if verdict == "expire":
+            expire_mail(session, EmailMessage.id == email_id, cutoff=cutoff, now=at)
+            return Outcome("expired", mail.attempts)
+        if verdict != "claim":
+            return Outcome(mail.state)
+        if mail.order_key is not None and not _may_leave(session, email_id, at):
             # An earlier mail of this attendee and event is not out yet: wait
             # (``retrying``, so the stalled-mail producer finds it if its
             # message is lost), no attempt counted.
@@ -245,8 +212,19 @@ def deliver_email(
     return Outcome("sent", claimed.attempts)
 
 
-def _may_leave(session: Session, email_id: uuid.UUID) -> bool:
-    query = select(EmailMessage.id).where(EmailMessage.id == email_id, in_order())
+def _verdict(session: Session, email_id: uuid.UUID, cutoff: datetime, now: datetime) -> str:
+    """``claim``, ``expire`` or ``leave`` (held by another sender, or done):
+    claimable_before decides, as it does for a run's claims and the requeue."""
+    decide = case(
+        (claimable_before(cutoff, now, states=RETRY_CLAIMS), "claim"),
+        (expirable_before(cutoff, now), "expire"),
+        else_="leave",
+    )
+    return str(session.scalar(select(decide).where(EmailMessage.id == email_id)))
+
+
+def _may_leave(session: Session, email_id: uuid.UUID, now: datetime) -> bool:
+    query = select(EmailMessage.id).where(EmailMessage.id == email_id, in_order(now))
     return session.scalar(query) is not None
 
 

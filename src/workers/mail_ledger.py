@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
+from rollcall.domain.ops.mail_claims import claimable_before, in_order
 from rollcall.models import EmailMessage
-from rollcall.workers.mail_delivery import claimable_before, in_order
 
 _table = cast(Table, EmailMessage.__table__)
 _m = _table.c
@@ -42,9 +42,10 @@ _time = EmailMessage.updated_at.type
 _DONE = bindparam("done_id", type_=_uuid)
 _NEXT = bindparam("next_id", type_=_uuid)
 
-#: Whether the mail to claim may leave now (workers.mail_delivery.in_order);
+#: Whether the mail to claim may leave now (domain.ops.mail_claims.in_order);
 #: one that may not is put aside (``retrying``, no attempt counted).
-_IN_ORDER = in_order()
+_NOW = bindparam("now", type_=_time)
+_IN_ORDER = in_order(_NOW)
 
 #: The mail just sent and its outcome (``done_*``), the mail to claim next
 #: (``next_*``); either id may be None.
@@ -53,7 +54,7 @@ _STEP = (
     .where(
         or_(
             _m.id == _DONE,
-            and_(_m.id == _NEXT, claimable_before(bindparam("lease_cutoff", type_=_time))),
+            and_(_m.id == _NEXT, claimable_before(bindparam("lease_cutoff", type_=_time), _NOW)),
         )
     )
     .values(
@@ -77,7 +78,7 @@ _STEP = (
             (_m.id == _NEXT, bindparam("next_message_id", type_=String)),
             else_=_m.message_id,
         ),
-        updated_at=bindparam("now", type_=_time),
+        updated_at=_NOW,
     )
     .returning(_m.id, _m.attempts, _m.state)
 )
@@ -108,7 +109,8 @@ class Ledger:
     ) -> int | None:
         """Record ``done`` (id, state, error) and claim ``next_id``; returns the
         claimed mail's attempt number, None if it is not claimable (another
-        sender holds it, or it is no longer waiting), CLAIM_BLOCKED if an
+        sender holds it, it is no longer waiting, or its send deadline has
+        come: the run expires it at its end), CLAIM_BLOCKED if an
         earlier mail of its attendee and event is not out yet (it is now
         ``retrying``: the caller hands it to ``send_email``)."""
         done_id, done_state, done_error = done if done is not None else (None, None, None)

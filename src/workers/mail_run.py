@@ -8,10 +8,12 @@ transaction that records the previous mail's outcome. So a sender holds at
 most one mail it has not recorded: a crash affects that one mail (sent again
 once its lease is over, so it may arrive twice, never not at all), and every
 mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``
-past their lease are claimed like queued ones.
+past their lease are claimed like queued ones. A mail whose send deadline
+(``not_after``) comes before it is claimed is never sent: it ends ``expired``
+when the run ends (domain.ops.mail_claims.claimable_before).
 
 A mail whose attendee and event have an earlier mail not out yet is put
-aside (``retrying``, workers.mail_delivery.in_order) and handed to
+aside (``retrying``, domain.ops.mail_claims.in_order) and handed to
 ``send_email`` after ``ORDER_WAIT_MS``. A 4xx reply hands that mail to the
 ``send_email`` actor with exponential backoff; a 5xx reply fails it with the
 server's reply kept. When the connection itself cannot be had twice in a
@@ -39,6 +41,7 @@ from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
 from rollcall.domain.enrollment.placement_mails import prepare_placement_mails
 from rollcall.domain.jobs import actor_names
+from rollcall.domain.ops.mail_claims import expire_mail
 from rollcall.domain.reminders.runs import finish_reminder_run, prepare_reminder_run
 from rollcall.models import EmailMessage
 from rollcall.models.sql_lists import among
@@ -48,6 +51,7 @@ from rollcall.workers.mail_delivery import (
     Claimed,
     claimable,
     compose,
+    lease_cutoff,
     message_id_for,
     retry_delay_ms,
     state_after,
@@ -69,6 +73,7 @@ class RunReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    expired: int = 0
     #: (mail id, delay in ms) for send_email: refused transiently, or put aside
     #: until an earlier mail of its attendee and event is out.
     retry_ids: list[tuple[uuid.UUID, int]] = field(default_factory=list)
@@ -102,7 +107,11 @@ def send_reminder_run(
     finally:
         _schedule_retries(broker, settings, report)
     with factory() as session, session.begin():
-        finish_reminder_run(session, run_id=run_id, now=now())
+        # Mails whose send deadline came during the run (a long run, a slow
+        # server) were not claimed: they end expired, and the run can finish.
+        at = now()
+        report.expired = len(expire_mail(session, which, cutoff=lease_cutoff(settings, at), now=at))
+        finish_reminder_run(session, run_id=run_id, now=at)
     logger.info(
         "reminder run sent",
         extra={
@@ -110,6 +119,7 @@ def send_reminder_run(
             "sent": report.sent,
             "failed": report.failed,
             "retrying": report.retrying,
+            "expired": report.expired,
         },
     )
     return report

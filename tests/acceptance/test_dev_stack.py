@@ -6,27 +6,15 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.services import free_port, read_eml
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def wait_until(predicate: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():  # type: ignore[operator]
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_rollcall_dev_enrolls_and_mails(tmp_path: Path) -> None:
@@ -53,7 +41,13 @@ def test_rollcall_dev_enrolls_and_mails(tmp_path: Path) -> None:
     )
     api = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: httpx.get(f"{api}/readyz").status_code == 200)
+        wait_until(
+            lambda: httpx.get(f"{api}/readyz").status_code == 200,
+            timeout=60,
+            what="rollcall dev ready",
+            every=0.2,
+            ignoring=(httpx.HTTPError,),
+        )
         key = (var / "dev-api-key").read_text().strip()
         auth = {"Authorization": f"Bearer {key}"}
 
@@ -86,14 +80,20 @@ def test_rollcall_dev_enrolls_and_mails(tmp_path: Path) -> None:
             lambda: (
                 httpx.get(f"{api}{location}", headers=auth).json()["status"] != "queued"
                 and httpx.get(f"{api}{location}", headers=auth).json()["status"] != "running"
-            )
+            ),
+            timeout=60,
+            what="the job finished",
+            every=0.2,
+            ignoring=(httpx.HTTPError,),
         )
 
         # Then the job succeeded, the seat is taken and the mail is in var/mail
         assert httpx.get(f"{api}{location}", headers=auth).json()["status"] == "succeeded"
         event = httpx.get(f"{api}/v1/events/intro-2027", headers=auth).json()
         assert (event["enrolled_count"], event["spots_available"]) == (1, 24)
-        wait_until(lambda: any((var / "mail").glob("*.eml")))
+        wait_until(
+            lambda: any((var / "mail").glob("*.eml")), timeout=60, what="the mail", every=0.2
+        )
         (eml,) = (var / "mail").glob("*.eml")
         mail = read_eml(eml)
         assert mail["Subject"] == "You are enrolled: Intro to Rollcall"

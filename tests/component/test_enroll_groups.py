@@ -21,7 +21,14 @@ from rollcall.domain.enrollment.waitlist import waitlist_position
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.models import EmailMessage, Enrollment, OutboxMessage
 from rollcall.models.db import transaction
-from tests.support.enroll_groups import T0, crash_on, database, jobs, new_event, submit
+from tests.support.enroll_groups import (
+    T0,
+    crash_in_the_middle,
+    database,
+    jobs,
+    new_event,
+    submit,
+)
 
 db = database("sqlite")
 
@@ -135,16 +142,9 @@ def test_refusals_stay_with_their_jobs(db: sessionmaker[Session]) -> None:
 def test_a_job_that_crashes_the_group_fails_alone(
     db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given three queued jobs, the middle one crashing whatever applies it
-    org, event = new_event(db, seats=5)
-    ids = submit(db, org, event, ["ada", "bad", "cy"])
-    crash_on(monkeypatch, "bad")
-
-    # When each message is handled
-    apply_job(db, ids[0], now=lambda: T0)
-    with pytest.raises(RuntimeError, match="boom"):
-        apply_job(db, ids[1], now=lambda: T0)
-    apply_job(db, ids[2], now=lambda: T0)
+    # Given three queued jobs, the middle one crashing whatever applies it,
+    # when each message is handled in turn
+    ids = crash_in_the_middle(db, monkeypatch, seats=5, order=(0, 1, 2), now=T0)
 
     # Then the good jobs succeeded; the bad one, tried in ada's group and by
     # its own message, is left for Dramatiq's retry

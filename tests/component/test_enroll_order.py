@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.models import Enrollment, EventSession, Job
 from rollcall.models.db import transaction
-from tests.support.enroll_groups import T0, crash_on, database, jobs, new_event, submit
+from tests.support.enroll_groups import (
+    T0,
+    crash_in_the_middle,
+    database,
+    jobs,
+    new_event,
+    submit,
+)
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
 
@@ -89,16 +96,9 @@ def test_a_young_jobs_message_applies_the_older_groups_first(
 def test_a_crash_in_the_group_keeps_everyone_elses_turn(
     db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given one seat, and three queued jobs whose middle one crashes
-    org, event = new_event(db, seats=1)
-    ids = submit(db, org, event, ["ada", "bad", "cy"])
-    crash_on(monkeypatch, "bad")
-
-    # When the messages are taken youngest first
-    apply_job(db, ids[2], now=lambda: LATER)
-    with pytest.raises(RuntimeError, match="boom"):
-        apply_job(db, ids[1], now=lambda: LATER)
-    apply_job(db, ids[0], now=lambda: LATER)
+    # Given one seat, and three queued jobs whose middle one crashes, when
+    # the messages are taken youngest first
+    ids = crash_in_the_middle(db, monkeypatch, seats=1, order=(2, 1, 0), now=LATER)
 
     # Then the seat is still ada's, who asked first, and cy waits first in
     # line; the bad job alone is left to its message's retry

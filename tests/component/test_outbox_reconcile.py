@@ -17,9 +17,9 @@ from rollcall.messaging.outbox_reconcile import reconcile
 from rollcall.models import OutboxMessage
 from rollcall.models.db import transaction
 from tests.support.factories import enroll, published_event
-from tests.support.faults import wait_until
 from tests.support.outbox import AGE, NOW, OLD, add_row, rows
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 
 def test_without_a_redis_broker_age_alone_decides(component_stack: Stack) -> None:

@@ -26,9 +26,9 @@ from tests.support.faults import (
     settled,
     succeeded_jobs,
     wait_recovered,
-    wait_until,
 )
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

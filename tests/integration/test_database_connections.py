@@ -24,11 +24,12 @@ from sqlalchemy import func, select
 
 from rollcall.models import Enrollment, Job, migrate
 from tests.support.factories import published_event
-from tests.support.faults import LiveStack, WorkerProcess, recovery_tick, wait_until
+from tests.support.faults import LiveStack, WorkerProcess, recovery_tick
 from tests.support.http import client_port, error_of
 from tests.support.pg_cluster import PrivateCluster
 from tests.support.services import RedisServer, SmtpSink
 from tests.support.stack import live_api
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

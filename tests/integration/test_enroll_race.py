@@ -10,7 +10,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from rollcall.models.jobs import FINAL_JOB_STATUSES
 from tests.support.factories import published_event
 from tests.support.services import stop_process_group
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 PROCESSES, THREADS = 4, 8
 SEATS, REQUESTS = 50, 400
@@ -105,19 +105,18 @@ def submit(stack: Stack, event: uuid.UUID, jobs: list[tuple[str, dict[str, Any]]
 
 
 def wait_until_done(stack: Stack, job_ids: list[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
     wanted = [uuid.UUID(j) for j in job_ids]
-    while True:
+
+    def all_final() -> bool:
         with stack.db() as session:
             done = session.scalar(
                 select(func.count())
                 .select_from(Job)
                 .where(Job.id.in_(wanted), Job.status.in_(FINAL_JOB_STATUSES))
             )
-        if done == len(wanted):
-            return
-        assert time.monotonic() < deadline, f"only {done}/{len(wanted)} jobs finished"
-        time.sleep(0.2)
+        return done == len(wanted)
+
+    wait_until(all_final, timeout=timeout, what=f"{len(wanted)} jobs finished", every=0.2)
 
 
 def enroll_payload(ref: str) -> tuple[str, dict[str, Any]]:

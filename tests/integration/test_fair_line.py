@@ -41,6 +41,7 @@ from tests.integration.test_enroll_race import (
 from tests.support.enroll_groups import new_event, submit
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 SEATS, REQUESTS, ROUNDS = 50, 400, 3
 #: Client threads posting at once, each over its own connection.
@@ -298,13 +299,6 @@ def lock_waiters(url: str, kind: str | None = None) -> int:
     return int(found)
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
-
-
 def in_thread(target: Callable[[], object]) -> Callable[[], object]:
     """Run target in a thread; the returned call joins it and re-raises."""
     outcome: dict[str, Any] = {}
@@ -340,9 +334,16 @@ def test_a_worker_waiting_for_the_event_keeps_its_older_jobs_turn(postgres_url: 
 
     # When eve's message and then ada's reach two workers, which both wait
     join_eve = in_thread(lambda: apply_job(db, ids[4], now=utcnow))
-    wait_until(lambda: lock_waiters(postgres_url) == 1, "eve's worker waits")
+    wait_until(
+        lambda: lock_waiters(postgres_url) == 1, timeout=30, what="eve's worker waits", every=0.02
+    )
     join_ada = in_thread(lambda: apply_job(db, ids[0], now=utcnow))
-    wait_until(lambda: lock_waiters(postgres_url) == 2, "ada's worker waits too")
+    wait_until(
+        lambda: lock_waiters(postgres_url) == 2,
+        timeout=30,
+        what="ada's worker waits too",
+        every=0.02,
+    )
     holder.rollback()
     holder.close()
     join_eve()
@@ -399,7 +400,12 @@ def test_a_request_stamped_first_is_served_first_though_it_commits_last(
             status = session.scalar(select(Job.status).where(Job.id == uuid.UUID(bob)))
         return status != "queued" or lock_waiters(stack.settings.database_url, "advisory") > 0
 
-    wait_until(bob_done_or_worker_waits, "bob's job is applied or waits for ada's")
+    wait_until(
+        bob_done_or_worker_waits,
+        timeout=30,
+        what="bob's job is applied or waits for ada's",
+        every=0.02,
+    )
     release.set()
     ada = str(join_ada())
     wait_until_done(stack, [ada, bob])

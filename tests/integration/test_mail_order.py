@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.factories import job, published_event
-from tests.support.faults import LiveStack, WorkerProcess, wait_until
+from tests.support.faults import LiveStack, WorkerProcess
 from tests.support.services import RedisServer, SmtpSink
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

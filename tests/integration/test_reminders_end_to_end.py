@@ -24,6 +24,7 @@ from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.factories import create_event, enroll, published_event
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 MOMENT = START - timedelta(minutes=1440)
@@ -149,15 +150,6 @@ def leader_pid(stack: Stack) -> int | None:
     return int(value.decode().split(":")[1]) if value else None
 
 
-def wait_until(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.fixture
 def schedulers(real_stack: Stack, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     processes: list[subprocess.Popen[bytes]] = []
@@ -190,7 +182,7 @@ def test_two_schedulers_one_leads_standby_takes_over_after_a_kill(
     # When two scheduler processes run at once
     schedulers.append(scheduler_process(real_stack, log))
     schedulers.append(scheduler_process(real_stack, log))
-    assert wait_until(lambda: leader_pid(real_stack) is not None, 30), log.read_text()
+    wait_until(lambda: leader_pid(real_stack) is not None, timeout=30, what="a leader", log=log)
     real_stack.sink.wait_for(2, timeout=30)
     real_stack.drain()
 
@@ -226,7 +218,9 @@ def test_two_schedulers_one_leads_standby_takes_over_after_a_kill(
     published = real_stack.client.post("/v1/events/second/publish", headers=real_stack.auth(key))
     assert published.status_code == 200
     (standby,) = pids - {leader}
-    assert wait_until(lambda: leader_pid(real_stack) == standby, 60), log.read_text()
+    wait_until(
+        lambda: leader_pid(real_stack) == standby, timeout=60, what="the standby leading", log=log
+    )
     took_over_in = time.monotonic() - started
     schedulers.append(scheduler_process(real_stack, log))  # the restarted one stands by
 

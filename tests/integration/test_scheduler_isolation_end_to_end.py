@@ -13,11 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -30,6 +28,7 @@ from tests.support.odd_rows import move_to_year_1
 from tests.support.reminders import seed_enrollments
 from tests.support.services import stop_process_group
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -61,16 +60,6 @@ def processes(real_stack: Stack) -> Iterator[list[subprocess.Popen[bytes]]]:
     yield started
     for process in started:
         stop_process_group(process)
-
-
-def wait_until(predicate: Any, timeout: float, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"condition not met in {timeout} s; processes said:\n{log.read_text()[-6000:]}")
 
 
 def scrape(stack: Stack, key: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -129,12 +118,18 @@ def test_a_year_1_event_beside_a_normal_one(
     processes.append(start(real_stack, log, "rollcall", "scheduler"))
 
     # Then the normal reminder arrives, before the event starts
-    wait_until(lambda: real_stack.sink.messages, 90, log)
+    wait_until(lambda: real_stack.sink.messages, timeout=90, what="a mail", every=0.2, log=log)
     arrived = utcnow()
     assert arrived < starts_at
     # ... and, two reminder ticks later (each skipping the year-1 row), it is
     # still the only mail: sent once
-    wait_until(lambda: skipped_rows(real_stack, operator) >= 2, 150, log)
+    wait_until(
+        lambda: skipped_rows(real_stack, operator) >= 2,
+        timeout=150,
+        what="two odd rows skipped",
+        every=0.2,
+        log=log,
+    )
     assert [
         (m["To"].addresses[0].addr_spec, m["Subject"].startswith("Reminder"))
         for m in real_stack.sink.messages

@@ -32,10 +32,10 @@ from tests.support.faults import (
     settled,
     succeeded_jobs,
     wait_recovered,
-    wait_until,
 )
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.services import RedisServer, SmtpSink
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

@@ -17,7 +17,7 @@ import rollcall.domain.enrollment.jobs  # noqa: F401  (registers the enroll runn
 from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.enrollment.bulk import rows as bulk_rows
 from rollcall.domain.events.catalog import create_event, publish_event
-from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.engine import apply_job, submit_job
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.models import Job
 from rollcall.models.db import dispose_all, sessions_for, transaction
@@ -109,3 +109,27 @@ def crash_on(monkeypatch: pytest.MonkeyPatch, ref: str) -> None:
         return original(session, **kwargs)
 
     monkeypatch.setattr("rollcall.domain.enrollment.group_outcomes.enroll_rows", crashing)
+
+
+def crash_in_the_middle(
+    db: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    seats: int,
+    order: tuple[int, int, int],
+    now: datetime,
+) -> list[uuid.UUID]:
+    """Three queued jobs, for ada, bad and cy, bad's crashing whatever applies it
+    (``crash_on``); their messages handled in ``order`` (indices into the three),
+    bad's own raising ``RuntimeError("boom")``. Returns the job ids in the
+    ada, bad, cy order."""
+    org, event = new_event(db, seats=seats)
+    ids = submit(db, org, event, ["ada", "bad", "cy"])
+    crash_on(monkeypatch, "bad")
+    for index in order:
+        if index == 1:
+            with pytest.raises(RuntimeError, match="boom"):
+                apply_job(db, ids[index], now=lambda: now)
+        else:
+            apply_job(db, ids[index], now=lambda: now)
+    return ids

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from rollcall.intake.app import create_app
 from rollcall.models import EmailMessage, Job, OutboxMessage
 from tests.support.services import LiveServer, SmtpSink, free_port, stop_process_group
 from tests.support.stack import Stack, bind_broker, configure, unique_namespace
+from tests.support.waiting import wait_until
 
 #: Short enough for tests, far from zero: the recovery settings every fault
 #: test gives the test process (the scheduler's producers) and its workers.
@@ -147,25 +147,6 @@ class WorkerProcess:
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
-def wait_until(
-    condition: Callable[[], bool],
-    *,
-    timeout: float,
-    what: str,
-    every: float = 0.1,
-    meanwhile: Callable[[], object] | None = None,
-) -> None:
-    """Poll ``condition`` until it holds; ``meanwhile`` runs between polls (a
-    scheduler tick, say). Fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        if meanwhile is not None:
-            meanwhile()
-        time.sleep(every)
 
 
 def recovery_tick(settings: Settings) -> None:

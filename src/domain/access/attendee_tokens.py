@@ -28,6 +28,7 @@ from rollcall.domain.errors.access import (
     InvalidToken,
 )
 from rollcall.domain.errors.enrollment import AttendeeNotFound
+from rollcall.domain.lookup import by_id_or_ref
 from rollcall.models import Attendee, AttendeeToken, Enrollment
 from rollcall.models.calendar import AUTHENTICATED
 
@@ -46,13 +47,9 @@ class EndUser:
 
 def get_attendee(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Attendee:
     """The organisation's attendee with this ref (or id); raises AttendeeNotFound."""
-    query = select(Attendee).where(Attendee.organisation_id == organisation_id)
-    attendee = session.scalar(query.where(Attendee.ref == id_or_ref))
-    if attendee is None:
-        try:
-            attendee = session.scalar(query.where(Attendee.id == uuid.UUID(id_or_ref)))
-        except ValueError:
-            attendee = None
+    attendee = by_id_or_ref(
+        session, Attendee, organisation_id=organisation_id, id_or_ref=id_or_ref, ref_first=True
+    )
     if attendee is None:
         raise AttendeeNotFound(ref=id_or_ref)
     return attendee

@@ -23,6 +23,7 @@ from rollcall.domain.events.occurrences import (
 )
 from rollcall.domain.events.offers import link_offer
 from rollcall.domain.events.recurrence import Span
+from rollcall.domain.lookup import by_id_or_ref
 from rollcall.models import Event, EventSession
 
 
@@ -31,16 +32,7 @@ def get_event(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -
 
     Another organisation's event is "not found", never "forbidden".
     """
-    try:
-        event_id: uuid.UUID | None = uuid.UUID(id_or_ref)
-    except ValueError:
-        event_id = None
-    query = select(Event).where(Event.organisation_id == organisation_id)
-    event = None
-    if event_id is not None:
-        event = session.scalar(query.where(Event.id == event_id))
-    if event is None:
-        event = session.scalar(query.where(Event.ref == id_or_ref))
+    event = by_id_or_ref(session, Event, organisation_id=organisation_id, id_or_ref=id_or_ref)
     if event is None:
         raise EventNotFound(id=id_or_ref)
     return event

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollcall.domain.errors.events import OfferHasEvents, OfferNotFound, OfferRefTaken
+from rollcall.domain.lookup import by_id_or_ref
 from rollcall.models import Event, Offer
 
 
@@ -22,16 +23,7 @@ def get_offer(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -
 
     Another organisation's offer is "not found". Raises OfferNotFound.
     """
-    try:
-        offer_id: uuid.UUID | None = uuid.UUID(id_or_ref)
-    except ValueError:
-        offer_id = None
-    query = select(Offer).where(Offer.organisation_id == organisation_id)
-    offer = None
-    if offer_id is not None:
-        offer = session.scalar(query.where(Offer.id == offer_id))
-    if offer is None:
-        offer = session.scalar(query.where(Offer.ref == id_or_ref))
+    offer = by_id_or_ref(session, Offer, organisation_id=organisation_id, id_or_ref=id_or_ref)
     if offer is None:
         raise OfferNotFound(id=id_or_ref)
     return offer

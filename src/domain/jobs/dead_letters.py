@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.jobs import actor_names
 from rollcall.models import EmailMessage, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
+from rollcall.models.mail import FINAL_STATES
 
 DEAD_LETTERED = "JOB_DEAD_LETTERED"
 
@@ -50,7 +51,7 @@ def mark_dead_lettered(
         return True
     if actor == actor_names.SEND_EMAIL:
         mail = session.get(EmailMessage, row_id, with_for_update=True)
-        if mail is None or mail.state in ("sent", "failed"):
+        if mail is None or mail.state in FINAL_STATES:
             return False
         mail.state = "failed"
         mail.last_error = error[-500:]

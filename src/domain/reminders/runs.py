@@ -330,7 +330,9 @@ def prepare_reminder_run(
     already = set(
         session.scalars(select(EmailMessage.dedupe_key).where(EmailMessage.run_id == run.id))
     )
-    rows = _mail_rows(session, run, template=template, shared=shared, already=already, now=now)
+    rows = _mail_rows(
+        session, run, template=template, shared=shared, already=already, now=now, deadline=deadline
+    )
     for start in range(0, len(rows), 1000):
         session.execute(insert(EmailMessage), rows[start : start + 1000])
     run.state = "sending"
@@ -373,8 +375,11 @@ def _mail_rows(
     shared: dict[str, Any],
     already: set[str | None],
     now: datetime,
+    deadline: datetime | None,
 ) -> list[dict[str, Any]]:
-    """A queued EmailMessage row per recipient not mailed yet by this run."""
+    """A queued EmailMessage row per recipient not mailed yet by this run, with
+    the run's send deadline as each mail's ``not_after``: a mail that cannot go
+    before it (a long run, a retry, a requeue) is never sent."""
     rows: list[dict[str, Any]] = []
     for attendee in session.scalars(recipients_query(run)):
         key = dedupe_key(run.id, attendee.id)
@@ -395,6 +400,7 @@ def _mail_rows(
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
+                "not_after": deadline,
             }
         )
     return rows
