@@ -144,3 +144,28 @@ def test_many_mails_in_three_languages_compile_each_template_once_per_language(
         ]
         * 3
     )
+
+
+def test_an_organisation_overrides_one_language_or_all(tmp_path: Path) -> None:
+    # Given acme's own Dutch subject, and its own footer layout for every language
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    acme = templates / "email" / "org" / "acme"
+    (acme / "nl").mkdir(parents=True)
+    (acme / "nl" / "enrollment_confirmed.subject.txt").write_text(
+        "Acme: welkom bij {{ event.name }}"
+    )
+    (acme / "_layout.html.j2").write_text("<html>{% block body %}{% endblock %}ACME</html>")
+
+    def render(locale: str, organisation: str = "acme") -> tuple[str, str]:
+        mail = render_email(
+            templates, "enrollment_confirmed", CONTEXT, organisation_id=organisation, locale=locale
+        )
+        return mail.subject, mail.html
+
+    # Then a Dutch attendee gets acme's Dutch subject, a German one the shipped German
+    assert render("nl-BE")[0] == "Acme: welkom bij Intro"
+    assert render("de")[0] == "Sie sind angemeldet: Intro"
+    # And acme's layout is every language's; another organisation keeps the shipped one
+    assert render("nl")[1].endswith("ACME</html>") and render("de")[1].endswith("ACME</html>")
+    assert '<html lang="de">' in render("de", organisation="globex")[1]
