@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rollcall.domain.bounds import echo
 from rollcall.domain.enrollment.queries import Listed
+from rollcall.domain.errors import Invalid, code_for_problem
 from rollcall.intake.schemas import AttendeeIn, Strict
 
 
@@ -48,17 +49,20 @@ def split_rows(
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
             message = f"{where}: {first.get('msg', 'invalid')}"
-            invalid.append(_row_error(number, shown_ref, message))
+            code = code_for_problem(first.get("type"))
+            invalid.append(_row_error(number, shown_ref, message, code))
             continue
         valid.append({"row": number, **person.model_dump()})
     return valid, invalid
 
 
-def _row_error(number: int, ref: str | None, message: str) -> dict[str, Any]:
+def _row_error(
+    number: int, ref: str | None, message: str, code: str = Invalid.code
+) -> dict[str, Any]:
     return {
         "row": number,
         "attendee_ref": ref,
-        "code": "VALIDATION_ERROR",
+        "code": code,
         "message": echo(message, 300),
     }
 

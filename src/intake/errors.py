@@ -107,7 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(first["loc"][1:] if len(first["loc"]) > 1 else first["loc"])
         return JSONResponse(
             error_body(
-                "VALIDATION_ERROR",
+                errors.code_for_problem(first.get("type")),
                 f"{where}: {first['msg']}" if where else str(first["msg"]),
                 {"errors": problems},
             ),

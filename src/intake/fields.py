@@ -10,7 +10,8 @@ of domain.bounds. A request field typed plainly ``str``, ``int`` or
 Refusals are pydantic errors, so they reach the client as VALIDATION_ERROR
 (422) with ``details.errors[].type`` ``text_invalid`` or
 ``moment_out_of_range`` besides pydantic's own (``string_too_long``,
-``less_than_equal``, ...).
+``less_than_equal``, ...). A locale Babel does not know is ``locale_invalid``,
+which answers with its own code, INVALID_LOCALE (domain.errors.CODE_BY_PROBLEM_TYPE).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from rollcall.domain.bounds import (
     moment_problem,
     text_problem,
 )
+from rollcall.domain.errors import InvalidLocale
+from rollcall.domain.locales import parse_locale
 
 
 def _text_checker(multiline: bool) -> AfterValidator:
@@ -124,6 +127,16 @@ def check_timezone(value: str) -> str:
     return value
 
 
+def check_locale(value: str) -> str:
+    """A locale Babel knows; kept as sent (Babel's spelling of it can be longer:
+    ``zh-TW`` is ``zh_Hant_TW``)."""
+    try:
+        parse_locale(value)
+    except ValueError as exc:
+        raise PydanticCustomError(InvalidLocale.problem_type, str(exc)) from None
+    return value
+
+
 # The shapes used across the API -------------------------------------------------
 
 #: An upstream system's id (event or attendee ref), an id-or-ref path parameter.
@@ -132,7 +145,9 @@ Ref = Annotated[str, Text(200, min_length=1)]
 Title = Annotated[str, Text(75, min_length=1)]
 PersonName = Annotated[str, Text(200)]
 TimeZoneName = Annotated[str, Text(64, min_length=1), AfterValidator(check_timezone)]
-Locale = Annotated[str, Text(16)]
+#: A BCP 47 locale tag Babel knows (``nl``, ``nl-BE``, ``de-AT``); it picks the
+#: language of the attendee's mails (domain.locales).
+Locale = Annotated[str, Text(16, min_length=1), AfterValidator(check_locale)]
 Description = Annotated[str, Text(2500, multiline=True)]
 Reason = Annotated[str, Text(500, multiline=True)]
 #: ``Idempotency-Key``: what the jobs table stores (String(200)).

@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from rollcall.config.templating import make_environment
-from rollcall.domain.locales import DEFAULT_LOCALE, choose_locale
+from rollcall.domain.locales import DEFAULT_LOCALE, choose_locale, formatting_locale
+from rollcall.workers.mail_dates import FILTERS, zone_named
 
 #: Folders of templates/email that are not locales.
 NOT_LOCALES = frozenset({"org"})
@@ -46,11 +47,30 @@ class Rendered:
 def localtime(
     value: str | datetime | None, tz: str = "UTC", fmt: str = "%A %d %B %Y, %H:%M %Z"
 ) -> str:
-    """Format a UTC instant in a time zone, showing the zone."""
+    """Format a UTC instant in a time zone, showing the zone (strftime, so
+    English only: kept for organisations' own templates; ours use the Babel
+    filters of rollcall.workers.mail_dates)."""
     if value is None:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def mail_setting(context: dict[str, Any], chosen: str, locale: str | None) -> dict[str, str]:
+    """The ``mail`` entry of a render's context: the template folder's
+    language, the Babel locale dates are written in, and the zone they are
+    shown in (the attendee's, else the event's, else UTC)."""
+    attendee = context.get("attendee")
+    event = context.get("event")
+    zone = zone_named(
+        attendee.get("timezone") if isinstance(attendee, dict) else None,
+        event.get("timezone") if isinstance(event, dict) else None,
+    )
+    return {
+        "language": chosen,
+        "locale": formatting_locale(locale, chosen),
+        "timezone": zone.key,
+    }
 
 
 def mail_locale(context: dict[str, Any]) -> str | None:
@@ -91,6 +111,7 @@ def environment(*search: str) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["localtime"] = localtime
+    env.filters.update(FILTERS)
     return env
 
 
@@ -113,6 +134,7 @@ def render_email(
     chosen = choose_locale(locale, locale_folders(str(base)))
     # Organisations without overrides share one environment per locale (and its cache).
     env = environment(*search_path(base, chosen, override))
+    context = context | {"mail": mail_setting(context, chosen, locale)}
     subject = env.get_template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),

@@ -256,7 +256,7 @@ def test_cancel_one_occurrence(component_stack: Stack) -> None:
 
     assert job(component_stack, key, accepted["id"])["result"]["notified"] == 1
     (mail,) = component_stack.sink.wait_for(1)
-    assert mail["Subject"] == "Date cancelled: Intro to Rollcall, 07 January 2030"
+    assert mail["Subject"] == "Date cancelled: Intro to Rollcall, January 7, 2030"
     items = ok(call(component_stack, key, "GET", "/v1/events/o/occurrences"))["items"]
     assert [o["cancelled"] for o in items] == [True, False, False, False, False]
     # The event now starts at its first live occurrence

@@ -32,7 +32,7 @@ PROMOTED = "A seat is yours: Intro to Rollcall"
 REMOVED = "You were removed from Intro to Rollcall"
 ENROLLMENT_CANCELLED = "Enrollment cancelled: Intro to Rollcall"
 EVENT_CANCELLED = "Cancelled: Intro to Rollcall"
-DATE_CANCELLED = "Date cancelled: Intro to Rollcall, 01 March 2027"
+DATE_CANCELLED = "Date cancelled: Intro to Rollcall, March 1, 2027"
 
 
 def apply_jobs(stack: Stack) -> None:

@@ -55,10 +55,11 @@ def test_the_second_confirmation_goes_to_the_new_address_and_name(
     done = enroll_returning(component_stack, path, {"email": AFTER["email"], "name": AFTER["name"]})
     assert done["status"] == "succeeded", done
 
-    # Then the first confirmation went to the old address, the second to the new one
+    # Then the first confirmation went to the old address, the second to the new
+    # one (both in Dutch: her locale, nl, did not change; bob has none: English)
     expected = [
-        ("ada.lovelace@example.com", "Hello Ada Lovelace,"),
-        ("ada@example.org", "Hello Ada,"),
+        ("ada.lovelace@example.com", "Beste Ada Lovelace,"),
+        ("ada@example.org", "Beste Ada,"),
     ]
     if path != "single":
         expected.append(("bob@example.org", "Hello Bob,"))

@@ -42,7 +42,7 @@ def test_enrollment_mail_arrives_in_the_sink(real_stack: Stack) -> None:
     html = mail.get_body(preferencelist=("html",)).get_content()
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Ada &lt;script&gt;" in html and "<script>" not in html
-    assert "09:00 CET" in text  # local time, zone shown
+    assert "9:00\u202fAM Central European Standard Time" in text  # local time, zone shown
 
 
 def test_idempotency_key_returns_the_first_job(real_stack: Stack) -> None:

@@ -113,3 +113,21 @@ class InvalidDateRange(Invalid):
     """The date range is not valid: from must be before to."""
 
     code = "INVALID_DATE_RANGE"
+
+
+class InvalidLocale(Invalid):
+    """The locale is not one Rollcall knows: give a BCP 47 tag such as nl, nl-BE or de-AT."""
+
+    code = "INVALID_LOCALE"
+    #: The pydantic error type the field's validator raises (intake.fields).
+    problem_type = "locale_invalid"
+
+
+#: A request field refused with one of these pydantic error types answers with
+#: the code of its own, not VALIDATION_ERROR (intake.errors, bulk row errors).
+CODE_BY_PROBLEM_TYPE: dict[str, str] = {InvalidLocale.problem_type: InvalidLocale.code}
+
+
+def code_for_problem(problem_type: object) -> str:
+    """The error code of a refused request field, by its pydantic error type."""
+    return CODE_BY_PROBLEM_TYPE.get(str(problem_type), Invalid.code)
