@@ -11,6 +11,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rollcall.intake.booking_schemas import (
+    BookingEndsOnIn,
+    BookingStartsOnIn,
+    check_one_way,
+    window_columns,
+)
 from rollcall.intake.fields import (
     ContentIds,
     Count,
@@ -146,6 +152,9 @@ class EventPatch(_Strict):
     waiting_list: bool | None = None
     registration_end: Instant | None = None
     booking_start: Instant | None = None
+    #: The booking window as seed 002 has it; null: IMMEDIATE / CONTINUE_UNTIL_EVENT_ENDS.
+    booking_starts_on: BookingStartsOnIn | None = None
+    booking_ends_on: BookingEndsOnIn | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     reminder_before_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
@@ -169,10 +178,12 @@ class EventPatch(_Strict):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         check_one_offer(self)
+        check_one_way(self)
         return self
 
     def changes(self) -> dict[str, Any]:
-        """The fields the client sent (an explicit null clears a nullable field)."""
+        """The fields the client sent (an explicit null clears a nullable field);
+        the booking window as its columns."""
         out: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
@@ -182,7 +193,7 @@ class EventPatch(_Strict):
                 out[name] = None if value is None else [(d.starts_at, d.ends_at) for d in value]
             else:
                 out[name] = value
-        return out
+        return window_columns(out, set(self.model_fields_set))
 
 
 class LocalTime(BaseModel):

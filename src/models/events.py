@@ -80,8 +80,14 @@ class Event(Base):
     max_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The booking window (domain.enrollment.booking_window): it closes at
+    #: ``registration_end`` (the closing date) or ``booking_end_offset_minutes``
+    #: before each occurrence starts, and opens at ``booking_start`` or
+    #: ``booking_start_offset_minutes`` before; at most one of each pair is set.
     registration_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     booking_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    booking_start_offset_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    booking_end_offset_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     max_per_attendee: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reminder_before_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -15,6 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rollcall.domain.enrollment.admission import window_of
+from rollcall.domain.enrollment.booking_window import window_refusal
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
 from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
@@ -33,6 +35,16 @@ from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES
 from rollcall.models.events import ACCESS_FIELDS, CONTENT_FIELDS
 
+#: The columns of the booking window (domain.enrollment.booking_window).
+WINDOW_COLUMNS = frozenset(
+    {
+        "booking_start",
+        "booking_start_offset_minutes",
+        "registration_end",
+        "booking_end_offset_minutes",
+    }
+)
+
 #: Copied by ``copy_event``; everything else starts afresh on the copy.
 COPIED_FIELDS = (
     "type",
@@ -44,6 +56,8 @@ COPIED_FIELDS = (
     "waiting_list",
     "registration_end",
     "booking_start",
+    "booking_start_offset_minutes",
+    "booking_end_offset_minutes",
     "price",
     "max_per_attendee",
     "reminder_before_minutes",
@@ -93,8 +107,8 @@ def update_event(
     horizon_until: datetime,
 ) -> None:
     """Apply a PATCH. Raises the lifecycle refusal of the first field that may not
-    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, OfferNotFound,
-    EventRefTaken.
+    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, BookingWindowInvalid,
+    OfferNotFound, EventRefTaken.
 
     Changing the timezone, rule or dates of a draft rebuilds its occurrences;
     ``offer_id`` or ``offer_ref`` moves the event to that offer (null: to none).
@@ -115,6 +129,8 @@ def update_event(
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
     for field, value in changes.items():
         setattr(event, field, value)
+    if WINDOW_COLUMNS & changes.keys():
+        _raise_if(window_refusal(window_of(event)))
     if dates is not None or ("recurrence" in changes and changes["recurrence"] is None):
         # No rule any more: the dates are explicit, and nothing is left to expand.
         event.recurrence = None
