@@ -31,6 +31,7 @@ from rollcall.intake.fields import (
     TimeZoneName,
     Title,
 )
+from rollcall.intake.listing_schemas import ListingIn
 from rollcall.models import EventSession, Occurrence
 from rollcall.models.events import EventType, SessionStatus
 
@@ -135,6 +136,7 @@ NOT_NULLABLE = frozenset(
         "access_external_contents",
         "access_scorms",
         "access_videos",
+        "listing",
     }
 )
 
@@ -155,6 +157,8 @@ class EventPatch(_Strict):
     #: The booking window as seed 002 has it; null: IMMEDIATE / CONTINUE_UNTIL_EVENT_ENDS.
     booking_starts_on: BookingStartsOnIn | None = None
     booking_ends_on: BookingEndsOnIn | None = None
+    #: Listing (seed 002): only the fields given change.
+    listing: ListingIn | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     reminder_before_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
@@ -191,6 +195,8 @@ class EventPatch(_Strict):
                 out[name] = value.as_rule() if value is not None else None
             elif name == "dates":
                 out[name] = None if value is None else [(d.starts_at, d.ends_at) for d in value]
+            elif name == "listing":
+                out.update(value.columns(only_set=True))
             else:
                 out[name] = value
         return window_columns(out, set(self.model_fields_set))

@@ -39,6 +39,7 @@ from rollcall.intake.fields import (
     TimeZoneName,
     Title,
 )
+from rollcall.intake.listing_schemas import ListingIn, ListingOut, listing_out
 from rollcall.models import Event, Job
 from rollcall.models.events import EventType
 
@@ -66,6 +67,8 @@ class EventCreate(Strict):
     #: The booking window as seed 002 has it (the fixed moments are the two above).
     booking_starts_on: BookingStartsOnIn | None = None
     booking_ends_on: BookingEndsOnIn | None = None
+    #: In the organisation's catalogue, with categories and tags (seed 002).
+    listing: ListingIn | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     #: Reminder mails: minutes before start / after end; null = off.
@@ -105,7 +108,11 @@ class EventCreate(Strict):
         """``fields`` (a dump of this body) with the booking window as columns."""
         values = {**fields, "booking_starts_on": self.booking_starts_on}
         values["booking_ends_on"] = self.booking_ends_on
-        return window_columns(values, set(self.model_fields_set))
+        out = window_columns(values, set(self.model_fields_set))
+        out.pop("listing", None)
+        if self.listing is not None:
+            out.update(self.listing.columns(only_set=False))
+        return out
 
     @field_validator("ends_at")
     @classmethod
@@ -157,6 +164,7 @@ class EventOut(BaseModel):
     score_threshold: float | None = None
     booking_starts_on: BookingStartsOnOut | None = None
     booking_ends_on: BookingEndsOnOut | None = None
+    listing: ListingOut | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -195,6 +203,7 @@ class EventOut(BaseModel):
             cancelled_at=event.cancelled_at,
             **content_of(event),
             **window_out(event),
+            listing=listing_out(event),
         )
 
 

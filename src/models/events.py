@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,12 +50,24 @@ ACCESS_FIELDS = (
 #: lists above, the certificate to issue and the score that passes.
 CONTENT_FIELDS = (*ACCESS_FIELDS, "certificate_id", "score_threshold")
 
+#: The text the catalogue searches on PostgreSQL: name and description as one
+#: tsvector, 'simple' configuration (no language's stemming or stop words:
+#: an organisation's events are in many languages). The GIN index is on this
+#: very expression, so the query must spell it the same way.
+SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, (name::text || ' '::text) || description)"
+
 
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("organisation_id", "ref"),
         Index("ix_events_org_status_starts", "organisation_id", "status", "starts_at"),
+        Index("ix_events_catalogue", "organisation_id", "listed", "status"),
+        # The catalogue's full-text search, on PostgreSQL only (SQLite searches
+        # with LIKE, and autogenerate there skips this index with a warning).
+        Index("ix_events_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -108,6 +121,11 @@ class Event(Base):
     certificate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     #: The passing score, a percentage (0..100).
     score_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Listing (seed 002): in the organisation's catalogue, with its categories
+    #: and tags as given (the lowercased keys are in models.listing.EventLabel).
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,6 +21,7 @@ from rollcall.domain.enrollment.waitlist import promote_waitlisted
 from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
 from rollcall.domain.events.content import stored_content
+from rollcall.domain.events.listing import listing_changed, write_labels
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -66,6 +67,9 @@ COPIED_FIELDS = (
     "booked_per_date",
     "settings",
     "offer_id",
+    "listed",
+    "categories",
+    "tags",
     *CONTENT_FIELDS,
 )
 
@@ -141,6 +145,8 @@ def update_event(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=changes.get("ref")) from exc
+    if listing_changed(changes):
+        write_labels(session, event=event)
     if reshape and (dates is not None or event.recurrence is not None):
         replace_occurrences(session, event=event, spans=dates, until=horizon_until)
     new_max = event.max_subscriptions
@@ -293,7 +299,7 @@ def _new_draft(
     """The copy's event row, flushed (a taken ref raises EventRefTaken)."""
     fields = {name_: getattr(event, name_) for name_ in COPIED_FIELDS}
     fields["settings"] = dict(event.settings or {})
-    for list_field in ACCESS_FIELDS:
+    for list_field in (*ACCESS_FIELDS, "categories", "tags"):
         fields[list_field] = list(fields[list_field] or [])
     if name is not None:
         fields["name"] = name
@@ -314,6 +320,7 @@ def _new_draft(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=ref) from exc
+    write_labels(session, event=copy)
     return copy
 
 

@@ -16,6 +16,7 @@ from rollcall.domain.enrollment.booking_window import window_refusal
 from rollcall.domain.errors.events import EventNotFound, EventRefTaken
 from rollcall.domain.events import lifecycle
 from rollcall.domain.events.content import stored_content
+from rollcall.domain.events.listing import write_labels
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -89,6 +90,8 @@ def create_event(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=fields.get("ref")) from exc
+    if event.categories or event.tags:
+        write_labels(session, event=event)
     if event.recurrence is not None:
         until = horizon_until or now
         expand_event_occurrences(session, event=event, until=until + EXPANSION_SLACK)
