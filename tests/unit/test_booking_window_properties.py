@@ -67,6 +67,12 @@ def test_closed_says_why_and_when() -> None:
     assert ended.details == {"closes_at": DATE.ends_at.isoformat(), "reason": OCCURRENCE_ENDED}
     closed = booking_refusal(BookingWindow(closes_before_minutes=30), DATE, now=T0)
     assert closed is not None and closed.details["reason"] == BOOKING_ENDED
+    # once the date is over, that is the reason, whatever closed booking first
+    over = booking_refusal(BookingWindow(closes_before_minutes=30), DATE, now=T0 + 3 * HOUR)
+    assert over is not None and over.details == {
+        "closes_at": (T0 - 30 * timedelta(minutes=1)).isoformat(),
+        "reason": OCCURRENCE_ENDED,
+    }
 
 
 def test_a_span_without_dates_closes_only_by_its_window() -> None:
@@ -115,7 +121,9 @@ def test_an_ended_span_never_takes_an_enrollment(
     window: BookingWindow, span: BookedSpan, now: datetime
 ) -> None:
     if span.ends_at is not None and now >= span.ends_at:
-        assert code(window, span, now) == "REGISTRATION_CLOSED"
+        refusal = booking_refusal(window, span, now=now)
+        assert refusal is not None and refusal.code == "REGISTRATION_CLOSED"
+        assert refusal.details["reason"] == OCCURRENCE_ENDED
 
 
 @given(windows, spans(), moments, st.integers(min_value=0, max_value=10**6))

@@ -106,11 +106,16 @@ def booking_refusal(
 ) -> DomainError | None:
     """Why the span takes no enrollment at ``now`` (REGISTRATION_CLOSED,
     REGISTRATION_NOT_OPEN), or None: open iff opens <= now < closes.
+    ``details.reason`` is OCCURRENCE_ENDED once the span has ended, else
+    BOOKING_ENDED; ``details.closes_at`` is when booking closed.
 
     Closed is told before not-open: a window that closes before it opens is
     closed, not about to open."""
     closes, reason = closes_at(window, span)
     if closes is not None and now >= closes:
+        if span.ends_at is not None and now >= span.ends_at:
+            # Over, whatever closed it first: the reason that stays true.
+            reason = OCCURRENCE_ENDED
         return RegistrationClosed(closes_at=closes.isoformat(), reason=reason)
     opens = opens_at(window, span)
     if opens is not None and now < opens:
