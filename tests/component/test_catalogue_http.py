@@ -87,6 +87,7 @@ def test_listing_cannot_be_null_on_patch(component_stack: Stack) -> None:
         ({"tag": " "}, "VALIDATION_ERROR", "label_blank"),
         ({"tag": "a\x00b"}, "VALIDATION_ERROR", "text_invalid"),
         ({"q": ""}, "VALIDATION_ERROR", "string_too_short"),
+        ({"q": "   "}, "VALIDATION_ERROR", "query_blank"),
         ({"q": "a\x00b"}, "VALIDATION_ERROR", "text_invalid"),
         ({"q": "x" * 201}, "VALIDATION_ERROR", "string_too_long"),
         ({"type": "PARTY"}, "VALIDATION_ERROR", "literal_error"),

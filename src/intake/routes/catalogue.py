@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from rollcall.domain.events.listing import list_catalogue
 from rollcall.domain.pagination import decode_cursor
@@ -26,7 +28,16 @@ from rollcall.models.events import EventType
 router = APIRouter(prefix="/v1/catalogue", tags=["catalogue"])
 
 Labels = Annotated[list[Label], Query(max_length=MAX_LABELS)]
-SearchText = Annotated[str, Text(200, min_length=1)]
+
+
+def _words(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("query_blank", "q must hold at least one word")
+    return value
+
+
+#: The catalogue's search text: one line of 1..200 characters, not blank.
+SearchText = Annotated[str, Text(200, min_length=1), AfterValidator(_words)]
 
 
 @router.get("", response_model=EventPage, summary="The catalogue: listed, published events")
