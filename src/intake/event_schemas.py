@@ -11,6 +11,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rollcall.intake.booking_schemas import (
+    BookingEndsOnIn,
+    BookingStartsOnIn,
+    check_one_way,
+    window_columns,
+)
 from rollcall.intake.fields import (
     ContentIds,
     Count,
@@ -25,6 +31,7 @@ from rollcall.intake.fields import (
     TimeZoneName,
     Title,
 )
+from rollcall.intake.listing_schemas import ListingIn
 from rollcall.models import EventSession, Occurrence
 from rollcall.models.events import EventType, SessionStatus
 
@@ -129,6 +136,7 @@ NOT_NULLABLE = frozenset(
         "access_external_contents",
         "access_scorms",
         "access_videos",
+        "listing",
     }
 )
 
@@ -146,6 +154,11 @@ class EventPatch(_Strict):
     waiting_list: bool | None = None
     registration_end: Instant | None = None
     booking_start: Instant | None = None
+    #: The booking window as seed 002 has it; null: IMMEDIATE / CONTINUE_UNTIL_EVENT_ENDS.
+    booking_starts_on: BookingStartsOnIn | None = None
+    booking_ends_on: BookingEndsOnIn | None = None
+    #: Listing (seed 002): only the fields given change.
+    listing: ListingIn | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     reminder_before_minutes: Annotated[int, Int32(ge=1, le=60 * 24 * 60)] | None = None
@@ -169,10 +182,12 @@ class EventPatch(_Strict):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         check_one_offer(self)
+        check_one_way(self)
         return self
 
     def changes(self) -> dict[str, Any]:
-        """The fields the client sent (an explicit null clears a nullable field)."""
+        """The fields the client sent (an explicit null clears a nullable field);
+        the booking window as its columns."""
         out: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
@@ -180,9 +195,11 @@ class EventPatch(_Strict):
                 out[name] = value.as_rule() if value is not None else None
             elif name == "dates":
                 out[name] = None if value is None else [(d.starts_at, d.ends_at) for d in value]
+            elif name == "listing":
+                out.update(value.columns(only_set=True))
             else:
                 out[name] = value
-        return out
+        return window_columns(out, set(self.model_fields_set))
 
 
 class LocalTime(BaseModel):

@@ -10,6 +10,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from rollcall.domain.events.content import content_of
+from rollcall.intake.booking_schemas import (
+    BookingEndsOnIn,
+    BookingEndsOnOut,
+    BookingStartsOnIn,
+    BookingStartsOnOut,
+    check_one_way,
+    window_columns,
+    window_out,
+)
 from rollcall.intake.event_schemas import (
     DateSpanIn,
     LocalTime,
@@ -30,6 +39,7 @@ from rollcall.intake.fields import (
     TimeZoneName,
     Title,
 )
+from rollcall.intake.listing_schemas import ListingIn, ListingOut, listing_out
 from rollcall.models import Event, Job
 from rollcall.models.events import EventType
 
@@ -54,6 +64,11 @@ class EventCreate(Strict):
     waiting_list: bool = False
     registration_end: Instant | None = None
     booking_start: Instant | None = None
+    #: The booking window as seed 002 has it (the fixed moments are the two above).
+    booking_starts_on: BookingStartsOnIn | None = None
+    booking_ends_on: BookingEndsOnIn | None = None
+    #: In the organisation's catalogue, with categories and tags (seed 002).
+    listing: ListingIn | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     max_per_attendee: Annotated[int, Int32(ge=1)] | None = None
     #: Reminder mails: minutes before start / after end; null = off.
@@ -86,7 +101,18 @@ class EventCreate(Strict):
         # min_subscriptions > max_subscriptions is the domain's rule (MIN_ABOVE_MAX,
         # lifecycle.capacity_refusal), the same on create and on PATCH.
         check_one_offer(self)
+        check_one_way(self)
         return self
+
+    def window_columns(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """``fields`` (a dump of this body) with the booking window as columns."""
+        values = {**fields, "booking_starts_on": self.booking_starts_on}
+        values["booking_ends_on"] = self.booking_ends_on
+        out = window_columns(values, set(self.model_fields_set))
+        out.pop("listing", None)
+        if self.listing is not None:
+            out.update(self.listing.columns(only_set=False))
+        return out
 
     @field_validator("ends_at")
     @classmethod
@@ -136,6 +162,9 @@ class EventOut(BaseModel):
     access_videos: list[uuid.UUID] = Field(default_factory=list)
     certificate_id: uuid.UUID | None = None
     score_threshold: float | None = None
+    booking_starts_on: BookingStartsOnOut | None = None
+    booking_ends_on: BookingEndsOnOut | None = None
+    listing: ListingOut | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -173,6 +202,8 @@ class EventOut(BaseModel):
             completed_at=event.completed_at,
             cancelled_at=event.cancelled_at,
             **content_of(event),
+            **window_out(event),
+            listing=listing_out(event),
         )
 
 

@@ -5,6 +5,7 @@ from rollcall.models.calendar import AttendeeToken, CalendarBookmark, CalendarEn
 from rollcall.models.enrollment import Enrollment, Payment
 from rollcall.models.events import Event, EventSession, Occurrence, Trainer
 from rollcall.models.jobs import Job, OutboxMessage
+from rollcall.models.listing import EventLabel
 from rollcall.models.mail import EmailMessage
 from rollcall.models.offers import Offer
 from rollcall.models.people import Attendee
@@ -21,6 +22,7 @@ __all__ = [
     "EmailMessage",
     "Enrollment",
     "Event",
+    "EventLabel",
     "EventSession",
     "Job",
     "Occurrence",

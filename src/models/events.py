@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,12 +50,24 @@ ACCESS_FIELDS = (
 #: lists above, the certificate to issue and the score that passes.
 CONTENT_FIELDS = (*ACCESS_FIELDS, "certificate_id", "score_threshold")
 
+#: The text the catalogue searches on PostgreSQL: name and description as one
+#: tsvector, 'simple' configuration (no language's stemming or stop words:
+#: an organisation's events are in many languages). The GIN index is on this
+#: very expression, so the query must spell it the same way.
+SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, (name::text || ' '::text) || description)"
+
 
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("organisation_id", "ref"),
         Index("ix_events_org_status_starts", "organisation_id", "status", "starts_at"),
+        Index("ix_events_catalogue", "organisation_id", "listed", "status"),
+        # The catalogue's full-text search, on PostgreSQL only (SQLite searches
+        # with LIKE, and autogenerate there skips this index with a warning).
+        Index("ix_events_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -80,8 +93,14 @@ class Event(Base):
     max_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_subscriptions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The booking window (domain.enrollment.booking_window): it closes at
+    #: ``registration_end`` (the closing date) or ``booking_end_offset_minutes``
+    #: before each occurrence starts, and opens at ``booking_start`` or
+    #: ``booking_start_offset_minutes`` before; at most one of each pair is set.
     registration_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     booking_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    booking_start_offset_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    booking_end_offset_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     max_per_attendee: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reminder_before_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -102,6 +121,11 @@ class Event(Base):
     certificate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     #: The passing score, a percentage (0..100).
     score_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Listing (seed 002): in the organisation's catalogue, with its categories
+    #: and tags as given (the lowercased keys are in models.listing.EventLabel).
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -147,7 +147,6 @@ def _actions(**changes: Any) -> list[str]:
         "bookmarked": False,
         "cancelled": False,
         "registration_open": True,
-        "started": False,
         "seats": SeatState(10, 3, False),
     }
     return [cta["action"] for cta in calls_to_action(**(base | changes))]
@@ -161,7 +160,6 @@ def _actions(**changes: Any) -> list[str]:
         ({"seats": SeatState(3, 3, True)}, ["JOIN_WAITING_LIST", "TOGGLE_BOOKMARK"]),
         ({"seats": SeatState(3, 3, False)}, ["TOGGLE_BOOKMARK"]),
         ({"registration_open": False}, ["TOGGLE_BOOKMARK"]),
-        ({"started": True}, ["TOGGLE_BOOKMARK"]),
         ({"cancelled": True}, ["TOGGLE_BOOKMARK"]),
         (
             {"enrollment_status": "enrolled", "enrollment_id": O3},
@@ -191,7 +189,6 @@ def _ctas(**changes: Any) -> dict[str, dict[str, Any]]:
         "bookmarked": False,
         "cancelled": False,
         "registration_open": True,
-        "started": False,
         "seats": SeatState(10, 3, True),
     }
     return {cta["action"]: cta for cta in calls_to_action(**(base | changes))}

@@ -11,8 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +21,8 @@ from rollcall.domain.calendar.cursor import CursorKey, encode_cursor
 from rollcall.domain.calendar.policy import SeatState, calls_to_action
 from rollcall.domain.calendar.query import CalendarQuery
 from rollcall.domain.calendar.window import CalendarRow, entries, read_window
-from rollcall.domain.enrollment.admission import enrollment_refusal
+from rollcall.domain.enrollment.admission import status_refusal, whole_span, window_of
+from rollcall.domain.enrollment.booking_window import BookedSpan, booking_refusal
 from rollcall.domain.errors.calendar import CalendarEntryNotFound
 from rollcall.models import CalendarBookmark, Event, Occurrence
 
@@ -117,11 +117,9 @@ def _decorate(
     if not rows:
         return []
     occurrences = _occurrence_counters(session, rows)
-    open_by_event: dict[uuid.UUID, bool] = {}
+    spans = _whole_spans(session, rows)
     items = []
     for row in rows:
-        if row.event_id not in open_by_event:
-            open_by_event[row.event_id] = _registration_open(row, now=now)
         seats = _seats(row, occurrences)
         spots = None if seats.capacity is None else max(seats.capacity - seats.enrolled, 0)
         bookmarked = bool(row.bookmarked) if row.attendee_id is not None else False
@@ -133,8 +131,7 @@ def _decorate(
             enrollment_status=row.enrollment_status,
             bookmarked=bookmarked,
             cancelled=bool(row.cancelled),
-            registration_open=open_by_event[row.event_id],
-            started=row.starts_at <= now,
+            registration_open=_registration_open(row, spans, now=now),
             seats=seats,
             booked_per_date=bool(row.booked_per_date),
         )
@@ -169,16 +166,41 @@ def _occurrence_counters(session: Session, rows: list[CalendarRow]) -> dict[uuid
     }
 
 
-def _registration_open(row: CalendarRow, *, now: datetime) -> bool:
-    """Whether the row's event takes enrollments now, from its live columns."""
-    # enrollment_refusal reads only these four fields of the event.
-    facts = SimpleNamespace(
-        cancelled=row.live_cancelled,
-        status=row.live_status,
-        registration_end=row.registration_end,
-        booking_start=row.booking_start,
-    )
-    return enrollment_refusal(cast(Event, facts), now=now) is None
+def _whole_spans(session: Session, rows: list[CalendarRow]) -> dict[uuid.UUID, BookedSpan]:
+    """The span of each event on the page booked as a whole (first start to
+    last end of its rule or dates), in one read; none when all are per date."""
+    whole = {row.event_id for row in rows if not row.booked_per_date}
+    if not whole:
+        return {}
+    return {
+        event.id: whole_span(
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            rule=event.recurrence,
+            timezone=event.timezone,
+        )
+        for event in session.execute(
+            select(
+                Event.id, Event.starts_at, Event.ends_at, Event.recurrence, Event.timezone
+            ).where(Event.id.in_(whole))
+        )
+    }
+
+
+def _registration_open(
+    row: CalendarRow, spans: dict[uuid.UUID, BookedSpan], *, now: datetime
+) -> bool:
+    """Whether an enroll job for this entry would pass the event's state and
+    the booking window now: the rule the worker applies (domain.enrollment.
+    admission), over the entry's date when booked per date, else the event's
+    whole span."""
+    if status_refusal(cancelled=row.live_cancelled, status=row.live_status) is not None:
+        return False
+    if row.booked_per_date:
+        span = BookedSpan(row.starts_at, row.ends_at)
+    else:
+        span = spans.get(row.event_id, BookedSpan(row.starts_at, row.ends_at))
+    return booking_refusal(window_of(row), span, now=now) is None
 
 
 def _seats(row: CalendarRow, occurrences: dict[uuid.UUID, Any]) -> SeatState:

@@ -205,13 +205,14 @@ def calls_to_action(
     bookmarked: bool,
     cancelled: bool,
     registration_open: bool,
-    started: bool,
     seats: SeatState,
     booked_per_date: bool = False,
 ) -> list[dict[str, Any]]:
     """The CTAs this entry offers this attendee, each with the call it makes.
 
-    REGISTER: open, not started, not cancelled, a seat free, not enrolled.
+    REGISTER: open (``registration_open``: the booking window rule the
+    enrollment worker applies, domain.enrollment.booking_window, so an ended
+    date never offers it), not cancelled, a seat free, not enrolled.
     JOIN_WAITING_LIST: the same, but full and the event keeps a waiting list.
     CANCEL_REGISTRATION: enrolled or waitlisted (and not cancelled).
     TOGGLE_BOOKMARK: always.
@@ -232,7 +233,7 @@ def calls_to_action(
         "body": enroll_body,
         "scope": AUTHENTICATED,
     }
-    if enrollment_status is None and registration_open and not started and not cancelled:
+    if enrollment_status is None and registration_open and not cancelled:
         if has_room(seats.capacity, seats.enrolled):
             ctas.append({"action": "REGISTER", **enroll_call})
         elif seats.waiting_list:

@@ -48,6 +48,8 @@ class CalendarRow(NamedTuple):
     live_cancelled: bool
     registration_end: datetime | None
     booking_start: datetime | None
+    booking_start_offset_minutes: int | None
+    booking_end_offset_minutes: int | None
     max_subscriptions: int | None
     event_enrolled: int
     waiting_list: bool
@@ -62,6 +64,8 @@ _EVENT_COLUMNS = (
     Event.cancelled.label("live_cancelled"),
     Event.registration_end.label("registration_end"),
     Event.booking_start.label("booking_start"),
+    Event.booking_start_offset_minutes.label("booking_start_offset_minutes"),
+    Event.booking_end_offset_minutes.label("booking_end_offset_minutes"),
     Event.max_subscriptions.label("max_subscriptions"),
     Event.enrolled_count.label("event_enrolled"),
     Event.waiting_list.label("waiting_list"),

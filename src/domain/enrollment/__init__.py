@@ -1,6 +1,8 @@
 """Enrollment.
 
-- ``admission``: whether an event takes enrollments now (``enrollment_refusal``).
+- ``admission``: whether an event, and the span a seat is for, take
+  enrollments now (``enrollment_refusal``, ``booking_span``), by the pure
+  booking window rule of ``booking_window`` (also the calendar CTAs' rule).
 - ``seating``, ``capacity``: the pure seat rules, and the counters they move.
 - ``arrivals``: the line intake stamps and groups close (``stamp_arrival``,
   ``closed_line``).

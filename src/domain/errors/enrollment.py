@@ -26,7 +26,7 @@ class EventNotPublished(Conflict):
 
 
 class RegistrationClosed(Conflict):
-    """Registration for this event has closed."""
+    """Registration has closed: the booking window is over, or the date has ended."""
 
     code = "REGISTRATION_CLOSED"
 
@@ -35,6 +35,12 @@ class RegistrationNotOpen(Conflict):
     """Registration for this event has not opened yet."""
 
     code = "REGISTRATION_NOT_OPEN"
+
+
+class BookingWindowInvalid(Invalid):
+    """The booking window can never be open: it closes before it opens."""
+
+    code = "BOOKING_WINDOW_INVALID"
 
 
 class EventFull(Conflict):

@@ -8,6 +8,7 @@
 - ``lifecycle``: the pure refusals those changes check.
 - ``recurrence``, ``occurrences``: rules expanded into dated occurrences
   (``expand_event_occurrences``, ``replace_occurrences``).
+- ``listing``: categories and tags, and the catalogue (``list_catalogue``).
 - ``sessions``, ``trainers``: an event's sessions and trainers.
 - ``jobs``: the event job handlers (cancellation notices, expansion, completion).
 """

@@ -15,10 +15,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rollcall.domain.enrollment.admission import window_of
+from rollcall.domain.enrollment.booking_window import window_refusal
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
 from rollcall.domain.errors.events import EventRefTaken
 from rollcall.domain.events import lifecycle, recurrence
 from rollcall.domain.events.content import stored_content
+from rollcall.domain.events.listing import listing_changed, write_labels
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -33,6 +36,16 @@ from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment
 from rollcall.models.enrollment import ACTIVE_STATUSES
 from rollcall.models.events import ACCESS_FIELDS, CONTENT_FIELDS
 
+#: The columns of the booking window (domain.enrollment.booking_window).
+WINDOW_COLUMNS = frozenset(
+    {
+        "booking_start",
+        "booking_start_offset_minutes",
+        "registration_end",
+        "booking_end_offset_minutes",
+    }
+)
+
 #: Copied by ``copy_event``; everything else starts afresh on the copy.
 COPIED_FIELDS = (
     "type",
@@ -44,6 +57,8 @@ COPIED_FIELDS = (
     "waiting_list",
     "registration_end",
     "booking_start",
+    "booking_start_offset_minutes",
+    "booking_end_offset_minutes",
     "price",
     "max_per_attendee",
     "reminder_before_minutes",
@@ -52,6 +67,9 @@ COPIED_FIELDS = (
     "booked_per_date",
     "settings",
     "offer_id",
+    "listed",
+    "categories",
+    "tags",
     *CONTENT_FIELDS,
 )
 
@@ -93,8 +111,8 @@ def update_event(
     horizon_until: datetime,
 ) -> None:
     """Apply a PATCH. Raises the lifecycle refusal of the first field that may not
-    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, OfferNotFound,
-    EventRefTaken.
+    change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, BookingWindowInvalid,
+    OfferNotFound, EventRefTaken.
 
     Changing the timezone, rule or dates of a draft rebuilds its occurrences;
     ``offer_id`` or ``offer_ref`` moves the event to that offer (null: to none).
@@ -115,6 +133,8 @@ def update_event(
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
     for field, value in changes.items():
         setattr(event, field, value)
+    if WINDOW_COLUMNS & changes.keys():
+        _raise_if(window_refusal(window_of(event)))
     if dates is not None or ("recurrence" in changes and changes["recurrence"] is None):
         # No rule any more: the dates are explicit, and nothing is left to expand.
         event.recurrence = None
@@ -125,6 +145,8 @@ def update_event(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=changes.get("ref")) from exc
+    if listing_changed(changes):
+        write_labels(session, event=event)
     if reshape and (dates is not None or event.recurrence is not None):
         replace_occurrences(session, event=event, spans=dates, until=horizon_until)
     new_max = event.max_subscriptions
@@ -277,7 +299,7 @@ def _new_draft(
     """The copy's event row, flushed (a taken ref raises EventRefTaken)."""
     fields = {name_: getattr(event, name_) for name_ in COPIED_FIELDS}
     fields["settings"] = dict(event.settings or {})
-    for list_field in ACCESS_FIELDS:
+    for list_field in (*ACCESS_FIELDS, "categories", "tags"):
         fields[list_field] = list(fields[list_field] or [])
     if name is not None:
         fields["name"] = name
@@ -298,6 +320,7 @@ def _new_draft(
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=ref) from exc
+    write_labels(session, event=copy)
     return copy
 
 

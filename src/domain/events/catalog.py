@@ -11,9 +11,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rollcall.domain.enrollment.admission import window_of
+from rollcall.domain.enrollment.booking_window import window_refusal
 from rollcall.domain.errors.events import EventNotFound, EventRefTaken
 from rollcall.domain.events import lifecycle
 from rollcall.domain.events.content import stored_content
+from rollcall.domain.events.listing import write_labels
 from rollcall.domain.events.occurrences import (
     EXPANSION_SLACK,
     expand_event_occurrences,
@@ -50,7 +53,7 @@ def create_event(
     """A new draft event with its occurrences: the explicit ``dates``, the rule in
     ``fields["recurrence"]`` expanded up to ``horizon_until``, or the single
     ``starts_at``/``ends_at``; in the offer ``fields`` name by ``offer_id`` or
-    ``offer_ref``. Raises MinAboveMax, OfferNotFound, EventRefTaken."""
+    ``offer_ref``. Raises MinAboveMax, BookingWindowInvalid, OfferNotFound, EventRefTaken."""
     refusal = lifecycle.capacity_refusal(
         max_subscriptions=fields.get("max_subscriptions"),
         min_subscriptions=fields.get("min_subscriptions"),
@@ -70,12 +73,17 @@ def create_event(
         settings={},
         **fields,
     )
+    refusal = window_refusal(window_of(event))
+    if refusal is not None:
+        raise refusal
     try:
         with session.begin_nested():
             session.add(event)
             session.flush()
     except IntegrityError as exc:
         raise EventRefTaken(ref=fields.get("ref")) from exc
+    if event.categories or event.tags:
+        write_labels(session, event=event)
     if event.recurrence is not None:
         until = horizon_until or now
         expand_event_occurrences(session, event=event, until=until + EXPANSION_SLACK)

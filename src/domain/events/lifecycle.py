@@ -27,10 +27,19 @@ from rollcall.domain.errors.events import (
 from rollcall.models import Event, Occurrence
 
 #: Fields that may change only while the event is a draft: the name and the
-#: registration end (seed 001), and what moves the dates (timezone, rule, dates,
-#: whether seats are per date), since attendees may hold seats on those dates.
+#: registration end (seed 001; ``booking_ends_on`` is stored in it or in the
+#: closing offset), and what moves the dates (timezone, rule, dates, whether
+#: seats are per date), since attendees may hold seats on those dates.
 DRAFT_ONLY_FIELDS = frozenset(
-    {"name", "registration_end", "timezone", "recurrence", "dates", "booked_per_date"}
+    {
+        "name",
+        "registration_end",
+        "booking_end_offset_minutes",
+        "timezone",
+        "recurrence",
+        "dates",
+        "booked_per_date",
+    }
 )
 
 

@@ -23,6 +23,7 @@ from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.domain.pagination import decode_cursor, page_of
+from rollcall.intake.booking_schemas import WINDOW_FIELDS
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
@@ -77,7 +78,9 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 def post_event(
     body: EventCreate, caller: Writer, session: DbSession, settings: AppSettings
 ) -> EventOut:
-    fields = body.model_dump(exclude={"dates", "recurrence", "trainers"})
+    fields = body.window_columns(
+        body.model_dump(exclude={"dates", "recurrence", "trainers", *WINDOW_FIELDS})
+    )
     fields["recurrence"] = body.recurrence.as_rule() if body.recurrence else None
     dates = [(d.starts_at, d.ends_at) for d in body.dates] if body.dates is not None else None
     with session.begin():

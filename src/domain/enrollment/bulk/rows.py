@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.access.scopes import Scope
 from rollcall.domain.calendar.cache import refresh_calendar
 from rollcall.domain.enrollment import capacity
-from rollcall.domain.enrollment.admission import enrollment_refusal
+from rollcall.domain.enrollment.admission import booking_span, enrollment_refusal
 from rollcall.domain.enrollment.attendee_rows import batches, upsert_attendee_rows
 from rollcall.domain.enrollment.bulk.writes import Placement, insert_enrollments
 from rollcall.domain.enrollment.seating import may_enroll_more, seats_grantable
@@ -117,7 +117,11 @@ def enroll_rows(
     """
     outcome = ChunkOutcome()
     refused = outcome.refused
-    refusal = enrollment_refusal(event, now=now)
+    # The one rule (domain.enrollment.booking_window): the state, the window
+    # over the span booked, and no seat in a span that has ended.
+    refusal = enrollment_refusal(
+        event, span=booking_span(session, event=event, scope=scope), now=now
+    )
     candidates = [row for row in rows if row["row"] not in failed]
     if refusal is not None:
         refused.update({row["row"]: refusal for row in candidates})

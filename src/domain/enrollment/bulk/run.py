@@ -22,7 +22,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from rollcall.domain.access.scopes import Scope, resolve_scope
-from rollcall.domain.enrollment.admission import enrollment_refusal
+from rollcall.domain.enrollment.admission import (
+    booking_span,
+    enrollment_refusal,
+    status_refusal,
+)
 from rollcall.domain.enrollment.bulk.rows import ChunkOutcome, enroll_rows, mark_duplicates
 from rollcall.domain.errors import DomainError, RollcallError
 from rollcall.domain.errors.enrollment import BulkRowsFailed
@@ -48,7 +52,7 @@ def _load(session: Session, payload: dict[str, Any], now: datetime) -> tuple[Eve
     )
     if event is None:
         raise EventNotFound(id=payload["event_id"])
-    refusal = enrollment_refusal(event, now=now)
+    refusal = status_refusal(cancelled=event.cancelled, status=event.status)
     if refusal is not None:
         raise refusal
     scope = resolve_scope(
@@ -57,6 +61,13 @@ def _load(session: Session, payload: dict[str, Any], now: datetime) -> tuple[Eve
         occurrence_id=payload.get("occurrence_id"),
         session_id=payload.get("session_id"),
     )
+    # Every chunk is checked again (enroll_rows): a window that closes, or a
+    # date that ends, between two chunks refuses the rest.
+    refusal = enrollment_refusal(
+        event, span=booking_span(session, event=event, scope=scope), now=now
+    )
+    if refusal is not None:
+        raise refusal
     return event, scope
 
 
