@@ -1,7 +1,7 @@
 """issue 15: booking windows as seed 002 has them: offsets before each occurrence
 
 Revision ID: 0087
-Revises: 0083
+Revises: 0084
 
 The fixed moments are the columns already there (``booking_start``,
 ``registration_end``); an offset before each occurrence's start is new. Events
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0087"
-down_revision = "0083"
+down_revision = "0084"
 branch_labels = None
 depends_on = None
 
