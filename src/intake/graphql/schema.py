@@ -13,11 +13,14 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -39,11 +42,20 @@ class RollcallSchema(strawberry.Schema):
 
 
 def make_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias limits are validation rules: made once here, so that
+    # every request adds the same rule classes and ValidationCache (keyed by
+    # document and rules) answers a document it has seen from its cache.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     # Factories: strawberry makes a fresh extension for each request.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(AddValidationRules, limits),
+        # A client sends the same few documents: parse and validate each once.
+        partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
