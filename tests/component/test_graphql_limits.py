@@ -126,3 +126,28 @@ def test_rollcall_graphql_schema_prints_the_sdl() -> None:
         "editName(input: EditNameInput!): Success",
     ):
         assert line in result.output, line
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"price": "abc"},
+        {"maxSubscriptions": 2**31},
+        {"accessTrainings": ["x"]},
+        {"certificateId": "1" * 40},
+        {"closingDate": "yesterday"},
+        {"type": "PARTY"},
+    ],
+    ids=lambda value: next(iter(value)),
+)
+def test_a_variable_the_schema_refuses_is_an_invalid_query(
+    component_stack: Stack, value: dict[str, object]
+) -> None:
+    # A value that its scalar or enum cannot take is the client's error, not ours
+    query = """mutation($i: CreateOfferEventInput!) {
+      createOfferEvent(offerEvent: $i) { offerEvent { id } } }"""
+    variables = {"i": {"type": "TRAINING", "title": "t"} | value}
+    error = refusal(
+        component_stack, component_stack.key(), query, variables, code="GRAPHQL_INVALID_QUERY"
+    )
+    assert error["message"].startswith("Variable '$i' has invalid value")

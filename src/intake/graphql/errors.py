@@ -98,7 +98,10 @@ def _domain_error(error: GraphQLError) -> tuple[errors.RollcallError, str]:
         return original.error, original.sentence
     if isinstance(original, errors.RollcallError):
         return original, original.message
-    if original is None:
+    if original is None or error.path is None:
+        # Not raised by a resolver (those errors have a path): the document or
+        # its variables, refused by the parser, the validation rules or a
+        # scalar's coercion (original_error is then the scalar's own error).
         text = error.message
         if any(phrase in text for phrase in _LIMIT_PHRASES):
             return GraphQLLimitExceeded(text), text

@@ -19,6 +19,7 @@ from rollcall.domain.events.catalog import get_event
 from rollcall.intake.event_schemas import EventPatch
 from rollcall.intake.graphql.context import Context
 from rollcall.intake.graphql.errors import SEED_001_SENTENCES, seed_sentences
+from rollcall.intake.graphql.ids import checked_ref
 from rollcall.intake.graphql.validation import valid
 from rollcall.intake.routes.events import horizon
 from rollcall.models import Event
@@ -73,12 +74,11 @@ async def _on_event(
     """``change(session, event)`` on the caller's event, in one transaction,
     its refusals in ``operation``'s sentences."""
     caller = await info.context.caller(*WRITE)
+    key = checked_ref(str(event_id), name="eventId")
 
     def write(session: Session) -> Any:
         with seed_sentences(SEED_001_SENTENCES[operation]):
-            event = get_event(
-                session, organisation_id=caller.organisation_id, id_or_ref=str(event_id)
-            )
+            event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=key)
             return change(session, event)
 
     return await info.context.write(write)
