@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     #: set a long random value in production, or cursors can be forged.
     calendar_cursor_secret: str = Field(default="dev-only-calendar-cursor-secret", min_length=8)
 
+    # GraphQL enroll mutations (issue 16) ------------------------------------------
+    #: Seconds an enroll mutation waits for its job's outcome when the query
+    #: gives no ``wait`` (README, GraphQL: waiting for the job).
+    graphql_job_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+    #: The most a query's ``wait`` may ask for; more is refused.
+    graphql_job_wait_max_seconds: float = Field(default=60.0, ge=0, le=600)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
