@@ -43,6 +43,7 @@ class DevStack:
             SMTP_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             VAR_DIR=str(self.var_dir),
             LOG_JSON=env.get("LOG_JSON", "false"),
+            GRAPHQL_GRAPHIQL=env.get("GRAPHQL_GRAPHIQL", "true"),
         )
         return env
 

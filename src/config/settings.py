@@ -111,7 +111,15 @@ class Settings(BaseSettings):
     #: set a long random value in production, or cursors can be forged.
     calendar_cursor_secret: str = Field(default="dev-only-calendar-cursor-secret", min_length=8)
 
-    # GraphQL enroll mutations (issue 16) ------------------------------------------
+    #: GraphQL at /graphql (issue 16): GET serves GraphiQL in a browser only if
+    #: on (``rollcall dev`` turns it on); introspection may be turned off; a
+    #: document deeper, with more aliases or more tokens than these is refused.
+    graphql_graphiql: bool = Field(default=False)
+    graphql_introspection: bool = Field(default=True)
+    graphql_max_depth: int = Field(default=10, ge=2, le=100)
+    graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
+    graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+
     #: Seconds an enroll mutation waits for its job's outcome when the query
     #: gives no ``wait`` (README, GraphQL: waiting for the job).
     graphql_job_wait_seconds: float = Field(default=10.0, ge=0, le=60)

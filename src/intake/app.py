@@ -18,6 +18,7 @@ from rollcall import __version__
 from rollcall.config.settings import Settings, get_settings
 from rollcall.intake.body_limit import BodyLimit
 from rollcall.intake.errors import install_error_handlers
+from rollcall.intake.graphql.router import install_graphql
 from rollcall.intake.middleware import RequestContext
 from rollcall.intake.ops.errors import install_ops_error_handlers
 from rollcall.intake.routes import (
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
+    install_graphql(app, settings)
     install_ops_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)

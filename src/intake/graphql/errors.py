@@ -1,0 +1,93 @@
+"""Every GraphQL error carries Rollcall's stable code: ``extensions.error`` is
+the REST error body's ``error`` (``code``, ``message``, ``details``).
+
+A domain refusal keeps its code; where a seed gives its own sentence for the
+operation (seed 001: "Cannot edit name for an event, which has already been
+published."), that sentence is the ``message``. A document that does not parse
+or validate is GRAPHQL_INVALID_QUERY, one over a limit (depth, aliases,
+tokens) GRAPHQL_LIMIT_EXCEEDED; a failure nobody foresaw is INTERNAL_ERROR,
+logged in full and told without its text, as REST does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from graphql import GraphQLError
+from sqlalchemy import exc as sa_exc
+
+from rollcall.domain import errors
+from rollcall.domain.errors.graphql import GraphQLInvalidQuery, GraphQLLimitExceeded
+from rollcall.models.db import is_database_unavailable
+
+logger = logging.getLogger("rollcall.intake.graphql")
+
+#: What graphql-core's and strawberry's limit rules say, to tell a limit from
+#: any other invalid document (they raise plain GraphQLErrors).
+_LIMIT_PHRASES = (
+    "exceeds maximum operation depth",
+    "maximum alias",
+    "maximum allowed token",
+    "more than",  # the parser's own token limit: "Document contains more than N tokens."
+)
+
+
+class SeedRefusal(Exception):
+    """A domain refusal told in the seed's own sentence for the operation."""
+
+    def __init__(self, error: errors.RollcallError, sentence: str) -> None:
+        super().__init__(sentence)
+        self.error = error
+        self.sentence = sentence
+
+
+@contextmanager
+def seed_sentences(sentences: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a domain refusal whose code is in ``sentences`` with that sentence."""
+    try:
+        yield
+    except errors.RollcallError as exc:
+        sentence = sentences.get(exc.code)
+        if sentence is None:
+            raise
+        raise SeedRefusal(exc, sentence) from exc
+
+
+def _domain_error(error: GraphQLError) -> tuple[errors.RollcallError, str]:
+    """The Rollcall error behind ``error`` and the message to show."""
+    original = error.original_error
+    if isinstance(original, SeedRefusal):
+        return original.error, original.sentence
+    if isinstance(original, errors.RollcallError):
+        return original, original.message
+    if original is None:
+        text = error.message
+        if any(phrase in text for phrase in _LIMIT_PHRASES):
+            return GraphQLLimitExceeded(text), text
+        return GraphQLInvalidQuery(text), text
+    if isinstance(original, sa_exc.DBAPIError | sa_exc.TimeoutError) and (
+        is_database_unavailable(original)
+    ):
+        logger.warning("database unavailable: %s: %s", type(original).__name__, original)
+        failure: errors.RollcallError = errors.DatabaseUnavailable()
+        return failure, failure.message
+    logger.error("unhandled error: %s", type(original).__name__, exc_info=original)
+    failure = errors.InternalError()
+    return failure, failure.message
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """``error`` as the client sees it: the message, and the code in ``extensions.error``."""
+    domain, message = _domain_error(error)
+    body = domain.as_dict()
+    body["message"] = message
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "error": body},
+    )

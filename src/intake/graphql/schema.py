@@ -1,0 +1,52 @@
+"""The one schema: the root Query and Mutation joined from the per-area modules.
+
+To add an area: write a module here with a ``@strawberry.type class Query``
+and/or ``class Mutation`` holding its fields, and list it in ``QUERIES`` /
+``MUTATIONS``. The limits and introspection come from the settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from rollcall.config.settings import Settings
+from rollcall.intake.graphql import offers
+
+#: The areas' root types, joined in this order.
+QUERIES: tuple[type, ...] = (offers.Query,)
+MUTATIONS: tuple[type, ...] = (offers.Mutation,)
+
+
+class RollcallSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Not strawberry's log of every error: a refusal is no news, and
+        errors.with_code logs the failures nobody foresaw, once."""
+
+
+def make_schema(settings: Settings) -> strawberry.Schema:
+    # Instances, as strawberry's docs show (the stubs want classes or factories).
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection())
+    return RollcallSchema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        extensions=extensions,
+    )
