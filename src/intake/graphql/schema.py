@@ -21,11 +21,11 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from rollcall.config.settings import Settings
-from rollcall.intake.graphql import offers
+from rollcall.intake.graphql import enrollment, offers
 
 #: The areas' root types, joined in this order.
-QUERIES: tuple[type, ...] = (offers.Query,)
-MUTATIONS: tuple[type, ...] = (offers.Mutation,)
+QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query)
+MUTATIONS: tuple[type, ...] = (offers.Mutation, enrollment.Mutation)
 
 
 class RollcallSchema(strawberry.Schema):
