@@ -1,4 +1,5 @@
-"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink | status | calendar."""
+"""``rollcall``: dev | api | worker | scheduler | db | keys | mail-sink | status |
+graphql-schema | calendar."""
 
 from __future__ import annotations
 
@@ -221,6 +222,15 @@ def status(settings: Settings) -> None:
     from rollcall.cli.status import render_status
 
     click.echo(render_status(settings))
+
+
+@main.command("graphql-schema")
+@with_settings
+def graphql_schema(settings: Settings) -> None:
+    """Print the GraphQL schema served at /graphql, as SDL."""
+    from rollcall.intake.graphql.schema import make_schema
+
+    click.echo(make_schema(settings).as_str())
 
 
 @main.group()

@@ -34,6 +34,43 @@ _LIMIT_PHRASES = (
 )
 
 
+_NOT_FOUND = "Event not found."
+_SOLD = "Tickets for this event have already been sold or reserved."
+
+#: Seed 001's sentences, by operation and Rollcall code. Where the seed lists
+#: none (description, registration end), the sentence is editName's, for that field.
+SEED_001_SENTENCES: dict[str, dict[str, str]] = {
+    "editName": {
+        "EVENT_NOT_FOUND": _NOT_FOUND,
+        "EVENT_COMPLETED": "Cannot edit name for an event, which is completed.",
+        "EVENT_NOT_DRAFT": "Cannot edit name for an event, which has already been published.",
+    },
+    "addOrEditDescription": {
+        "EVENT_NOT_FOUND": _NOT_FOUND,
+        "EVENT_COMPLETED": "Cannot edit description for an event, which is completed.",
+    },
+    "addOrEditRegistrationEnd": {
+        "EVENT_NOT_FOUND": _NOT_FOUND,
+        "EVENT_COMPLETED": "Cannot edit registration end for an event, which is completed.",
+        "EVENT_NOT_DRAFT": (
+            "Cannot edit registration end for an event, which has already been published."
+        ),
+    },
+    "unpublishEvent": {
+        "EVENT_NOT_FOUND": "Event with given id not found.",
+        "EVENT_ALREADY_UNPUBLISHED": "Event is already unpublished",
+        "EVENT_COMPLETED": "Event is already completed and cannot be unpublished.",
+        "EVENT_HAS_ENROLLMENTS": _SOLD,
+    },
+    "deleteEvent": {
+        "EVENT_NOT_FOUND": _NOT_FOUND,
+        "EVENT_COMPLETED": "Cannot delete completed event",
+        "EVENT_IS_PUBLISHED": "Cannot delete published event",
+        "EVENT_HAS_ENROLLMENTS": _SOLD,
+    },
+}
+
+
 class SeedRefusal(Exception):
     """A domain refusal told in the seed's own sentence for the operation."""
 

@@ -29,7 +29,7 @@ class Query:
     @strawberry.field(description="An event, by id or by ref.")
     async def offer_event(
         self, info: Info[Context, None], id: uuid.UUID | None = None, ref: str | None = None
-    ) -> OfferEvent:
+    ) -> OfferEvent | None:
         caller = await info.context.caller(*READ)
         key = id_or_ref(id, ref)
 
@@ -43,7 +43,7 @@ class Query:
     @strawberry.field(description="An offer, by id or by ref, with its events.")
     async def offer(
         self, info: Info[Context, None], id: uuid.UUID | None = None, ref: str | None = None
-    ) -> Offer:
+    ) -> Offer | None:
         caller = await info.context.caller(*READ)
         key = id_or_ref(id, ref)
 
@@ -70,7 +70,9 @@ class CreateOffer:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An offer to group events (the seed needs one).")
-    async def create_offer(self, info: Info[Context, None], offer: CreateOfferInput) -> CreateOffer:
+    async def create_offer(
+        self, info: Info[Context, None], offer: CreateOfferInput
+    ) -> CreateOffer | None:
         caller = await info.context.caller(*WRITE)
         body = valid(
             OfferIn,

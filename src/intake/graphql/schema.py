@@ -21,11 +21,16 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from rollcall.config.settings import Settings
-from rollcall.intake.graphql import enrollment, offers
+from rollcall.intake.graphql import enrollment, lifecycle, offer_events, offers
 
 #: The areas' root types, joined in this order.
 QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query)
-MUTATIONS: tuple[type, ...] = (offers.Mutation, enrollment.Mutation)
+MUTATIONS: tuple[type, ...] = (
+    offers.Mutation,
+    offer_events.Mutation,
+    lifecycle.Mutation,
+    enrollment.Mutation,
+)
 
 
 class RollcallSchema(strawberry.Schema):
