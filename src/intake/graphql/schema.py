@@ -7,7 +7,8 @@ and/or ``class Mutation`` holding its fields, and list it in ``QUERIES`` /
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
 
 import strawberry
 from graphql import GraphQLError
@@ -16,6 +17,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -42,14 +44,14 @@ class RollcallSchema(strawberry.Schema):
 
 
 def make_schema(settings: Settings) -> strawberry.Schema:
-    # Instances, as strawberry's docs show (the stubs want classes or factories).
-    extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+    # Factories: strawberry makes a fresh extension for each request.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
     ]
     if not settings.graphql_introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return RollcallSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
