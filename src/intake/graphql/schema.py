@@ -23,10 +23,10 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from rollcall.config.settings import Settings
-from rollcall.intake.graphql import enrollment, lifecycle, offer_events, offers
+from rollcall.intake.graphql import calendar, enrollment, lifecycle, offer_events, offers
 
 #: The areas' root types, joined in this order.
-QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query)
+QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query, calendar.Query)
 MUTATIONS: tuple[type, ...] = (
     offers.Mutation,
     offer_events.Mutation,
