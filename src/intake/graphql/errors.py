@@ -27,10 +27,9 @@ logger = logging.getLogger("rollcall.intake.graphql")
 #: What graphql-core's and strawberry's limit rules say, to tell a limit from
 #: any other invalid document (they raise plain GraphQLErrors).
 _LIMIT_PHRASES = (
-    "exceeds maximum operation depth",
-    "maximum alias",
-    "maximum allowed token",
-    "more than",  # the parser's own token limit: "Document contains more than N tokens."
+    "exceeds maximum operation depth",  # QueryDepthLimiter
+    "aliases found. Allowed",  # MaxAliasesLimiter
+    "tokens. Parsing aborted",  # MaxTokensLimiter (graphql-core's parser)
 )
 
 

@@ -4,7 +4,11 @@ GRAPHQL_GRAPHIQL is on (``rollcall dev`` turns it on)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from cross_web import HTTPException
 from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
@@ -18,6 +22,15 @@ PATH = "/graphql"
 
 
 class RollcallGraphQLRouter(GraphQLRouter[Context, None]):
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's refusals of the HTTP request itself (not JSON, a mutation
+        over GET, batching, ...) in Rollcall's error body: the app's handler
+        for HTTP errors gives them their code (BAD_REQUEST, NOT_FOUND, ...)."""
+        try:
+            return await super().run(*args, **kwargs)
+        except HTTPException as exc:
+            raise StarletteHTTPException(exc.status_code, exc.reason) from exc
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -39,5 +52,6 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         # A query over GET is a read like any other; mutations need POST (strawberry).
         allow_queries_via_get=True,
         include_in_schema=False,
+        subscription_protocols=(),  # no subscriptions: a websocket is refused
     )
     app.include_router(router)
