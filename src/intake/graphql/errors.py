@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from graphql import GraphQLError
 from sqlalchemy import exc as sa_exc
+from strawberry.exceptions import StrawberryInputCoercionError
 
 from rollcall.domain import errors
 from rollcall.domain.errors.graphql import GraphQLInvalidQuery, GraphQLLimitExceeded
@@ -98,7 +99,8 @@ def _domain_error(error: GraphQLError) -> tuple[errors.RollcallError, str]:
         return original.error, original.sentence
     if isinstance(original, errors.RollcallError):
         return original, original.message
-    if original is None:
+    if original is None or isinstance(original, StrawberryInputCoercionError):
+        # (a variable's value the schema's scalar refuses, e.g. no DateTime)
         text = error.message
         if any(phrase in text for phrase in _LIMIT_PHRASES):
             return GraphQLLimitExceeded(text), text
