@@ -4,6 +4,7 @@ for the worker's job-finished notification."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -233,3 +234,27 @@ def test_remove_answers_success_and_a_failure_is_an_execution_error(real_stack: 
         client, REMOVE, input={"eventRef": "gql-remove", "attendeeRef": "nobody"}, wait=30
     )
     assert error["code"] in ("ENROLLMENT_NOT_FOUND", "ATTENDEE_NOT_FOUND")
+
+
+def test_aliased_mutations_share_one_wait(
+    real_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no worker, and at most 1.5 s of waiting per request
+    key = real_stack.key()
+    published_event(real_stack, key, ref="gql-alias", max_subscriptions=5)
+    real_stack.stop()
+    monkeypatch.setattr(real_stack.settings, "graphql_job_wait_max_seconds", 1.5)
+
+    # When one document enrolls four attendees, each asking to wait 1.5 s
+    fields = "\n".join(
+        f'a{n}: enrollAttendeeToEvent(input: {{eventRef: "gql-alias", attendee: '
+        f'{{ref: "p{n}", email: "p{n}@example.org"}}}}, wait: 1.5) {{ job {{ status }} }}'
+        for n in range(4)
+    )
+    started = time.monotonic()
+    data = run(gql_client(real_stack, key), f"mutation {{ {fields} }}")
+    elapsed = time.monotonic() - started
+
+    # Then all four are accepted and queued, and the request waited 1.5 s in all, not 6
+    assert [data[f"a{n}"]["job"]["status"] for n in range(4)] == ["QUEUED"] * 4
+    assert 1.5 <= elapsed < 4
