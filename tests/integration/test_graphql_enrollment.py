@@ -152,6 +152,11 @@ def test_bad_input_is_refused_before_any_job(real_stack: Stack) -> None:
         payload = enrolled(real_stack, key, **case)
         assert payload["job"] is None
         assert [e["code"] for e in payload["errors"]] == ["VALIDATION_ERROR"], case
+    # A field named as the seed names it (the attendee's name, not an event's title)
+    long_name = enrolled(
+        real_stack, key, eventRef="gql-bad", attendee=attendee("ada") | {"name": "x" * 201}
+    )
+    assert long_name["errors"][0]["message"].startswith("attendee.name:"), long_name
     # wait out of bounds
     client = gql_client(real_stack, key)
     data = run(client, ENROLL, input={"eventRef": "gql-bad", "attendee": attendee("a")}, wait=-1)

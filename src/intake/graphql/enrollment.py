@@ -224,6 +224,7 @@ class Mutation:
                     "occurrence_id": input.occurrence_id,
                     "session_id": input.session_id,
                 },
+                names={},  # seed 003's attendee has a ``name``, not a title
             )
             attendee = body.attendee.model_dump()
             if attendee["email"] is None:  # an API key enrolls: REST requires it too
@@ -282,6 +283,7 @@ class Mutation:
                     "session_id": input.session_id,
                     "attendees": [person.as_dict() for person in input.attendees],
                 },
+                names={},
             )
             job_id = await _submit(
                 context,
