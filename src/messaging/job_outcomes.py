@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 
+import anyio.to_thread
 import redis
 import redis.asyncio as aioredis
 from sqlalchemy import select
@@ -80,8 +81,9 @@ def _status(factory: sessionmaker[Session], job_id: uuid.UUID) -> str | None:
 
 
 async def _read(factory: sessionmaker[Session], job_id: uuid.UUID) -> str | None:
-    # The database is synchronous: read it off the event loop.
-    return await asyncio.to_thread(_status, factory, job_id)
+    # The database is synchronous: read it off the event loop, in anyio's
+    # threadpool, whose limiter (WEB_THREADS) the connection pool is sized to.
+    return await anyio.to_thread.run_sync(_status, factory, job_id)
 
 
 async def await_job_outcome(
