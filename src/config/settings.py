@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
 
+    #: Seconds an enroll mutation waits for its job's outcome when the query
+    #: gives no ``wait`` (README, GraphQL: waiting for the job).
+    graphql_job_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+    #: The most a query's ``wait`` may ask for; more is refused.
+    graphql_job_wait_max_seconds: float = Field(default=60.0, ge=0, le=600)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

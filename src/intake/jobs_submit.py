@@ -23,6 +23,7 @@ from rollcall.intake.deps import Credential, creator_of
 from rollcall.intake.schemas import JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
+from rollcall.models import Job
 from rollcall.models.db import sessions_of
 
 
@@ -39,12 +40,48 @@ def accept_job(
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
 ) -> JobOut:
+    """``submit_and_enqueue``, answered as REST does: 202, the job at its Location."""
+    job = submit_and_enqueue(
+        session,
+        settings,
+        organisation_id=organisation_id,
+        type=type,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        by=by,
+        event_id=event_id,
+        progress_total=progress_total,
+    )
+    return accepted(session, response, job)
+
+
+def accepted(session: Session, response: Response, job: Job) -> JobOut:
+    """An accepted job as REST answers it: 202, the job at its Location."""
+    response.status_code = 202
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    # A repeated request may find its job finished long ago: show it as now.
+    return JobOut.of(job, current_result(session, job))
+
+
+def submit_and_enqueue(
+    session: Session,
+    settings: Settings,
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    by: Credential,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+) -> Job:
     """Record the job (within the caller's open transaction), commit, enqueue.
 
     A job of an event takes its place in the event's line here: the stamp is
     read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
     commits after a worker claimed the line. ``by``, the credential creating
-    the job, is stored on it: it may always read the job at its Location."""
+    the job, is stored on it: it may always read the job at its Location.
+    Every way in (REST, GraphQL) accepts jobs through here."""
     stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
     job, _created = submit_job(
         session,
@@ -62,7 +99,4 @@ def accept_job(
     session.commit()
     if outbox_ids and settings.enqueue_on_commit:
         dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
-    response.status_code = 202
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
-    # A repeated request may find its job finished long ago: show it as now.
-    return JobOut.of(job, current_result(session, job))
+    return job

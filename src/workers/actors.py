@@ -28,6 +28,7 @@ from rollcall.domain.errors import DomainError
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.messaging.broker import configure_broker, get_broker
+from rollcall.messaging.job_outcomes import FinishedPublisher
 from rollcall.messaging.outbox import dispatch
 from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
@@ -37,13 +38,16 @@ from rollcall.workers.smtp import TransientMailError
 #: The settings every actor reads: this process's, built here at its start.
 _settings: Settings = get_settings()
 broker = configure_broker(_settings)
+#: Announces finished jobs to those waiting on them (messaging.job_outcomes).
+_announce = FinishedPublisher(_settings)
 
 
 def configure(settings: Settings) -> None:
     """Point every actor at ``settings`` (an in-process worker in tests; the
     worker process keeps those it started with)."""
-    global _settings
+    global _settings, _announce
     _settings = settings
+    _announce = FinishedPublisher(settings)
 
 
 if not logging.getLogger().handlers:
@@ -72,6 +76,7 @@ def process_job(job_id: str) -> None:
             now=utcnow,
             # Chunked jobs (bulk enroll) hand each chunk's mail over at its commit.
             after_commit=lambda ids: dispatch(factory, get_broker(), ids, now=utcnow()),
+            on_finished=_announce,
         )
         dispatch(factory, get_broker(), outbox_ids, now=utcnow())
 

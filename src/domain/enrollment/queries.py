@@ -143,3 +143,57 @@ def attendee_enrollments(
         [Listed(e, waitlist_position(session, e)) for e in enrollments],
         {event_id: n for (_a, event_id), n in orphans.items()},
     )
+
+
+@dataclass(frozen=True)
+class JobEnrollment:
+    id: uuid.UUID
+    event_id: uuid.UUID
+    attendee_ref: str
+    status: str
+    waitlist_position: int | None
+
+
+def job_enrollments(
+    session: Session, *, event_id: uuid.UUID, job_id: uuid.UUID
+) -> list[JobEnrollment]:
+    """The enrollments a job (a bulk enrollment) made on its event, in arrival
+    order, each with its waiting-list place as it is now: one statement, the
+    places ranked as ``waitlist_position`` counts them (by acceptance order
+    within the enrollment's scope)."""
+    place = (
+        func.row_number()
+        .over(
+            partition_by=Enrollment.scope_key,
+            order_by=(Enrollment.requested_at, Enrollment.request_seq, Enrollment.id),
+        )
+        .label("place")
+    )
+    waiting = (
+        select(Enrollment.id, place)
+        .where(Enrollment.event_id == event_id, Enrollment.status == "waitlisted")
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.event_id,
+            Attendee.ref,
+            Enrollment.status,
+            waiting.c.place,
+        )
+        .join(Attendee, Attendee.id == Enrollment.attendee_id)
+        .outerjoin(waiting, waiting.c.id == Enrollment.id)
+        .where(Enrollment.event_id == event_id, Enrollment.job_id == job_id)
+        .order_by(Enrollment.requested_at, Enrollment.request_seq, Enrollment.id)
+    ).all()
+    return [
+        JobEnrollment(
+            id=row[0],
+            event_id=row[1],
+            attendee_ref=row[2],
+            status=row[3],
+            waitlist_position=int(row[4]) if row[3] == "waitlisted" and row[4] else None,
+        )
+        for row in rows
+    ]

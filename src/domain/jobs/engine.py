@@ -7,6 +7,7 @@ already finished, and that writes the job's final state with the effect.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -56,10 +57,21 @@ _FINISHED_HERE_MAX = 100_000
 _finished_lock = threading.Lock()
 
 
+#: The jobs committed as finished during the current ``apply_job`` call: what
+#: its ``on_finished`` is told (a group runner finishes others' jobs too).
+_finished_now: contextvars.ContextVar[list[uuid.UUID] | None] = contextvars.ContextVar(
+    "rollcall_finished_now", default=None
+)
+
+
 def remember_finished(job_ids: Iterable[uuid.UUID]) -> None:
+    """Called after the commit that finished these jobs."""
+    sink = _finished_now.get()
     with _finished_lock:
         for job_id in job_ids:
             _FINISHED_HERE[job_id] = None
+            if sink is not None:
+                sink.append(job_id)
         while len(_FINISHED_HERE) > _FINISHED_HERE_MAX:
             _FINISHED_HERE.popitem(last=False)
 
@@ -213,8 +225,13 @@ def apply_job(
     *,
     now: Callable[[], datetime],
     after_commit: Callable[[list[uuid.UUID]], object] | None = None,
+    on_finished: Callable[[list[uuid.UUID]], object] | None = None,
 ) -> list[uuid.UUID]:
     """Apply a job exactly once; returns the outbox ids its effect produced.
+
+    ``on_finished`` is called, after their commits, with the ids of the jobs
+    this call may have finished (this one, and those a group runner finished
+    with it); a hint for waiters, who read the rows themselves.
 
     A job already finished is skipped (returns []). DomainError fails the job
     with its code. Any other exception rolls back; then domain.jobs.failure_policy
@@ -225,6 +242,29 @@ def apply_job(
     """
     if _finished_here(job_id):
         return []
+    if on_finished is None:
+        return _apply_job(factory, job_id, now=now, after_commit=after_commit)
+    finished: list[uuid.UUID] = []
+    reset = _finished_now.set(finished)
+    done = False
+    try:
+        outbox_ids = _apply_job(factory, job_id, now=now, after_commit=after_commit)
+        done = True
+        return outbox_ids
+    finally:
+        _finished_now.reset(reset)
+        ids = list(dict.fromkeys([*finished, *([job_id] if done else [])]))
+        if ids:
+            on_finished(ids)
+
+
+def _apply_job(
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    *,
+    now: Callable[[], datetime],
+    after_commit: Callable[[list[uuid.UUID]], object] | None,
+) -> list[uuid.UUID]:
     with factory() as session:
         head = session.execute(
             select(Job.type, Job.status, Job.request_id, Job.organisation_id).where(

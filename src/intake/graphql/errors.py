@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from graphql import GraphQLError
 from sqlalchemy import exc as sa_exc
+from strawberry.exceptions import StrawberryInputCoercionError
 
 from rollcall.domain import errors
 from rollcall.domain.errors.graphql import GraphQLInvalidQuery, GraphQLLimitExceeded
@@ -98,7 +99,7 @@ def _domain_error(error: GraphQLError) -> tuple[errors.RollcallError, str]:
         return original.error, original.sentence
     if isinstance(original, errors.RollcallError):
         return original, original.message
-    if original is None or error.path is None:
+    if original is None or error.path is None or isinstance(original, StrawberryInputCoercionError):
         # Not raised by a resolver (those errors have a path): the document or
         # its variables, refused by the parser, the validation rules or a
         # scalar's coercion (original_error is then the scalar's own error).

@@ -26,11 +26,16 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from rollcall.config.settings import Settings
-from rollcall.intake.graphql import lifecycle, offer_events, offers
+from rollcall.intake.graphql import calendar, enrollment, lifecycle, offer_events, offers
 
 #: The areas' root types, joined in this order.
-QUERIES: tuple[type, ...] = (offers.Query,)
-MUTATIONS: tuple[type, ...] = (offers.Mutation, offer_events.Mutation, lifecycle.Mutation)
+QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query, calendar.Query)
+MUTATIONS: tuple[type, ...] = (
+    offers.Mutation,
+    offer_events.Mutation,
+    lifecycle.Mutation,
+    enrollment.Mutation,
+)
 
 
 class RollcallSchema(strawberry.Schema):

@@ -4,6 +4,7 @@ VALIDATION_ERROR naming the GraphQL field (camelCase)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,24 +23,26 @@ GRAPHQL_NAMES = {
 }
 
 
-def graphql_name(part: Any) -> str:
+def graphql_name(part: Any, names: Mapping[str, str] = GRAPHQL_NAMES) -> str:
     if isinstance(part, int):
         return str(part)
     text = str(part)
-    if text in GRAPHQL_NAMES:
-        return GRAPHQL_NAMES[text]
+    if text in names:
+        return names[text]
     head, *rest = text.split("_")
     return head + "".join(word.capitalize() for word in rest)
 
 
-def valid(model: type[M], data: dict[str, Any]) -> M:
-    """``data`` (REST's snake_case names) as ``model``; raises VALIDATION_ERROR."""
+def valid(model: type[M], data: dict[str, Any], names: Mapping[str, str] = GRAPHQL_NAMES) -> M:
+    """``data`` (REST's snake_case names) as ``model``; raises VALIDATION_ERROR.
+    ``names``: the REST names GraphQL calls otherwise (an attendee's ``name``
+    stays ``name``)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems: list[dict[str, Any]] = [
             {
-                "loc": [echo(graphql_name(part)) for part in problem.get("loc", ())],
+                "loc": [echo(graphql_name(part, names)) for part in problem.get("loc", ())],
                 "msg": str(problem.get("msg", "")),
                 "type": str(problem.get("type", "")),
             }

@@ -12,13 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from rollcall.domain.access.attendee_tokens import EndUser, check_own_enrollment, own_attendee
-from rollcall.domain.access.scopes import check_scope_names
 from rollcall.domain.bounds import echo, flag_value
-from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
-from rollcall.domain.enrollment.jobs import CANCEL, ENROLL, REMOVE
+from rollcall.domain.enrollment.jobs import CANCEL
 from rollcall.domain.enrollment.queries import list_event_enrollments
 from rollcall.domain.errors import Invalid
-from rollcall.domain.errors.enrollment import BulkTooLarge, EnrollmentNotFound
+from rollcall.domain.errors.enrollment import EnrollmentNotFound
 from rollcall.domain.events.catalog import get_event
 from rollcall.intake.deps import (
     AppSettings,
@@ -28,14 +26,14 @@ from rollcall.intake.deps import (
     StudentOrEndUser,
     require,
 )
+from rollcall.intake.enrollment_jobs import submit_bulk_enroll, submit_enroll, submit_remove
 from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,
     EnrollmentOut,
     EnrollmentPage,
-    split_rows,
 )
 from rollcall.intake.fields import CursorText, IdempotencyKeyText, Ref
-from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.jobs_submit import accept_job, accepted
 from rollcall.intake.json_body import BoundedJsonRoute, parse_json
 from rollcall.intake.routes.events import EventId
 from rollcall.intake.schemas import EnrollmentRequest, JobOut
@@ -51,16 +49,6 @@ IdempotencyKey = Annotated[
         description="Repeat a request safely: the same key returns the first job.",
     ),
 ]
-
-
-def _scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None) -> dict[str, str]:
-    check_scope_names(occurrence_id, session_id)
-    scope: dict[str, str] = {}
-    if occurrence_id is not None:
-        scope["occurrence_id"] = str(occurrence_id)
-    if session_id is not None:
-        scope["session_id"] = str(session_id)
-    return scope
 
 
 def _with_email(body: EnrollmentRequest) -> dict[str, Any]:
@@ -104,23 +92,17 @@ def post_enrollment(
     else:
         attendee = _with_email(body)
     session.begin()
-    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
-    return accept_job(
+    job = submit_enroll(
         session,
         settings,
-        response,
         by=caller,
-        organisation_id=caller.organisation_id,
-        type=ENROLL,
-        payload={
-            "event_id": str(event.id),
-            "attendee": attendee,
-            **_scope_payload(body.occurrence_id, body.session_id),
-        },
+        event=event_id,
+        attendee=attendee,
+        occurrence_id=body.occurrence_id,
+        session_id=body.session_id,
         idempotency_key=idempotency_key,
-        event_id=event.id,
-        progress_total=1,
     )
+    return accepted(session, response, job)
 
 
 _BULK_DOC: dict[str, Any] = {
@@ -267,29 +249,17 @@ async def post_bulk_enrollment(
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     body, unreadable = await _bulk_body(request)
-    if len(body.attendees) > MAX_ROWS:
-        raise BulkTooLarge(rows=len(body.attendees), max_rows=MAX_ROWS)
-    valid, invalid = split_rows(body.attendees, unreadable=unreadable)
     session.begin()
-    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
-    return accept_job(
+    job = submit_bulk_enroll(
         session,
         settings,
-        response,
         by=caller,
-        organisation_id=caller.organisation_id,
-        type=BULK_ENROLL,
-        payload={
-            "event_id": str(event.id),
-            "atomic": body.atomic,
-            "rows": valid,
-            "invalid": invalid,
-            **_scope_payload(body.occurrence_id, body.session_id),
-        },
+        event=event_id,
+        body=body,
+        unreadable=unreadable,
         idempotency_key=idempotency_key,
-        event_id=event.id,
-        progress_total=len(body.attendees),
     )
+    return accepted(session, response, job)
 
 
 @router.delete(
@@ -310,23 +280,17 @@ def delete_attendee(
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     session.begin()
-    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
-    return accept_job(
+    job = submit_remove(
         session,
         settings,
-        response,
         by=caller,
-        organisation_id=caller.organisation_id,
-        type=REMOVE,
-        payload={
-            "event_id": str(event.id),
-            "attendee_ref": attendee_ref,
-            **_scope_payload(occurrence_id, session_id),
-        },
+        event=event_id,
+        attendee_ref=attendee_ref,
+        occurrence_id=occurrence_id,
+        session_id=session_id,
         idempotency_key=idempotency_key,
-        event_id=event.id,
-        progress_total=1,
     )
+    return accepted(session, response, job)
 
 
 @router.post(

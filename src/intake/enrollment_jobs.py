@@ -1,0 +1,132 @@
+"""Enrollment jobs as every way in submits them (REST routes, GraphQL mutations).
+
+Each function resolves the event inside the caller's organisation (another
+organisation's event is EventNotFound), builds the job's payload and accepts
+the job (``jobs_submit.submit_and_enqueue``: recorded with its outbox row,
+committed, enqueued). The caller has begun the session's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rollcall.config.settings import Settings
+from rollcall.domain.access.scopes import check_scope_names
+from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
+from rollcall.domain.enrollment.jobs import ENROLL, REMOVE
+from rollcall.domain.errors.enrollment import BulkTooLarge
+from rollcall.domain.events.catalog import get_event
+from rollcall.intake.deps import Credential
+from rollcall.intake.enrollment_schemas import BulkEnrollmentRequest, split_rows
+from rollcall.intake.jobs_submit import submit_and_enqueue
+from rollcall.models import Job
+
+
+def scope_payload(occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None) -> dict[str, str]:
+    """The payload's occurrence or session (InvalidScope for both at once)."""
+    check_scope_names(occurrence_id, session_id)
+    scope: dict[str, str] = {}
+    if occurrence_id is not None:
+        scope["occurrence_id"] = str(occurrence_id)
+    if session_id is not None:
+        scope["session_id"] = str(session_id)
+    return scope
+
+
+def submit_enroll(
+    session: Session,
+    settings: Settings,
+    *,
+    by: Credential,
+    event: str,
+    attendee: dict[str, Any],
+    occurrence_id: uuid.UUID | None,
+    session_id: uuid.UUID | None,
+    idempotency_key: str | None,
+) -> Job:
+    """An enroll job for ``attendee`` (validated as ``EnrollingAttendee``) on
+    the event with this id or ref."""
+    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    return submit_and_enqueue(
+        session,
+        settings,
+        by=by,
+        organisation_id=by.organisation_id,
+        type=ENROLL,
+        payload={
+            "event_id": str(found.id),
+            "attendee": attendee,
+            **scope_payload(occurrence_id, session_id),
+        },
+        idempotency_key=idempotency_key,
+        event_id=found.id,
+        progress_total=1,
+    )
+
+
+def submit_bulk_enroll(
+    session: Session,
+    settings: Settings,
+    *,
+    by: Credential,
+    event: str,
+    body: BulkEnrollmentRequest,
+    unreadable: dict[int, str] | None,
+    idempotency_key: str | None,
+) -> Job:
+    """A bulk enroll job: every row checked on its own (a bad row is a row
+    error of the job); BulkTooLarge over MAX_ROWS rows."""
+    if len(body.attendees) > MAX_ROWS:
+        raise BulkTooLarge(rows=len(body.attendees), max_rows=MAX_ROWS)
+    valid, invalid = split_rows(body.attendees, unreadable=unreadable)
+    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    return submit_and_enqueue(
+        session,
+        settings,
+        by=by,
+        organisation_id=by.organisation_id,
+        type=BULK_ENROLL,
+        payload={
+            "event_id": str(found.id),
+            "atomic": body.atomic,
+            "rows": valid,
+            "invalid": invalid,
+            **scope_payload(body.occurrence_id, body.session_id),
+        },
+        idempotency_key=idempotency_key,
+        event_id=found.id,
+        progress_total=len(body.attendees),
+    )
+
+
+def submit_remove(
+    session: Session,
+    settings: Settings,
+    *,
+    by: Credential,
+    event: str,
+    attendee_ref: str,
+    occurrence_id: uuid.UUID | None,
+    session_id: uuid.UUID | None,
+    idempotency_key: str | None,
+) -> Job:
+    """A job removing the attendee with this ref from the event (organiser action)."""
+    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    return submit_and_enqueue(
+        session,
+        settings,
+        by=by,
+        organisation_id=by.organisation_id,
+        type=REMOVE,
+        payload={
+            "event_id": str(found.id),
+            "attendee_ref": attendee_ref,
+            **scope_payload(occurrence_id, session_id),
+        },
+        idempotency_key=idempotency_key,
+        event_id=found.id,
+        progress_total=1,
+    )
