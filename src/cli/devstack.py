@@ -43,6 +43,8 @@ class DevStack:
             SMTP_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             VAR_DIR=str(self.var_dir),
             LOG_JSON=env.get("LOG_JSON", "false"),
+            # Webhooks to a receiver on this machine (issue 18): never in production.
+            WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
         )
         return env
 
