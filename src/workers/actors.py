@@ -165,8 +165,10 @@ def rebuild_calendar() -> None:
 
 def _webhook_retry_when(retries: int, exc: BaseException) -> bool:
     # The delivery row counts attempts and decides when to give up
-    # (domain.webhooks.policy); a database hiccup is retried too.
-    return isinstance(exc, dramatiq.Retry | OperationalError) and retries < WEBHOOK_MAX_RETRIES
+    # (domain.webhooks.policy). Anything else (a database hiccup while
+    # recording) is retried too: a message given up on would leave its
+    # delivery claimed, holding back the subscription's later ones.
+    return retries < WEBHOOK_MAX_RETRIES
 
 
 #: A backstop only: the retry window (WEBHOOK_RETRY_WINDOW_SECONDS) ends a delivery first.

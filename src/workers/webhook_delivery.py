@@ -99,12 +99,12 @@ def attempt(claimed: Claimed, settings: Settings, *, now: datetime) -> AttemptRe
         return result(None, f"cannot resolve {host}: {error}")
     body = json.dumps(claimed.payload, separators=(",", ":"), ensure_ascii=False)
     headers = sign(claimed.secret, claimed.webhook_id, body, now)
-    # Connect to the address just checked; the name goes in Host and TLS SNI.
-    url = httpx.URL(claimed.url)
-    headers["host"] = url.netloc.decode("ascii")
-    pinned = url.copy_with(host=str(addresses[0]))
-    extensions = {"sni_hostname": host} if scheme == "https" else {}
     try:
+        # Connect to the address just checked; the name goes in Host and TLS SNI.
+        url = httpx.URL(claimed.url)
+        headers["host"] = url.netloc.decode("ascii")
+        pinned = url.copy_with(host=str(addresses[0]))
+        extensions = {"sni_hostname": url.host} if scheme == "https" else {}
         with httpx.Client(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
         ) as client:
@@ -113,7 +113,8 @@ def attempt(claimed: Claimed, settings: Settings, *, now: datetime) -> AttemptRe
             )
     except httpx.TimeoutException:
         return result(None, f"no answer within {settings.webhook_timeout_seconds:g} s")
-    except httpx.HTTPError as error:
+    except Exception as error:
+        # A connection error, or a URL httpx cannot use: a failed attempt, never a crash.
         return result(None, f"{type(error).__name__}: {error}"[:300])
     return result(response.status_code, None, response.text[:EXCERPT_CHARS])
 
