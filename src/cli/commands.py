@@ -90,9 +90,37 @@ def api(host: str, port: int, workers: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--processes", default=2, show_default=True)
 @click.option("--threads", default=8, show_default=True)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="Consume only this queue (repeatable); default: every queue.",
+)
+@click.option(
+    "--without",
+    multiple=True,
+    help="Every queue but this one (repeatable), e.g. --without webhooks.",
+)
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
-def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
-    """Run Dramatiq workers for every Rollcall actor."""
+def worker(
+    processes: int,
+    threads: int,
+    queues: tuple[str, ...],
+    without: tuple[str, ...],
+    extra: tuple[str, ...],
+) -> None:
+    """Run Dramatiq workers for Rollcall's actors: jobs, mail, calendar, webhooks."""
+    from rollcall.domain.jobs.actor_names import QUEUE_OF
+
+    known = sorted(set(QUEUE_OF.values()))
+    unknown = sorted((set(queues) | set(without)) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    chosen = [q for q in (queues or known) if q not in without]
+    if not chosen:
+        raise click.BadParameter("no queue left to consume")
     _size_pool(threads)
     args = [
         sys.executable,
@@ -105,6 +133,8 @@ def worker(processes: int, threads: int, extra: tuple[str, ...]) -> None:
         str(threads),
         # workers.actors installs the JSON-lines logging instead of Dramatiq's format.
         "--skip-logging",
+        "--queues",
+        *chosen,
         *extra,
     ]
     os.execv(sys.executable, args)

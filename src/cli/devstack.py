@@ -44,6 +44,8 @@ class DevStack:
             VAR_DIR=str(self.var_dir),
             LOG_JSON=env.get("LOG_JSON", "false"),
             GRAPHQL_GRAPHIQL=env.get("GRAPHQL_GRAPHIQL", "true"),
+            # Webhooks to a receiver on this machine (issue 18): never in production.
+            WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
         )
         return env
 

@@ -107,6 +107,23 @@ class Settings(BaseSettings):
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)
 
+    # Webhooks (issue 18) ---------------------------------------------------------
+    #: A failed delivery is retried base x 2**(attempt-1) ms later, capped, until
+    #: it is WEBHOOK_RETRY_WINDOW_SECONDS old (about 3 days).
+    webhook_retry_base_ms: int = Field(default=10_000, ge=1)
+    webhook_retry_max_ms: int = Field(default=6 * 60 * 60_000, ge=1)
+    webhook_retry_window_seconds: int = Field(default=3 * 24 * 3600, ge=1)
+    #: A subscription is disabled after this many deliveries in a row failed for good.
+    webhook_disable_after_failures: int = Field(default=5, ge=1)
+    #: A receiver must answer within this many seconds (connect and read).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    #: A sender's claim on a delivery lasts this long; past it the delivery is
+    #: sent again (its sender died mid-delivery). Longer than the timeout.
+    webhook_lease_seconds: int = Field(default=60, ge=1)
+    #: Allow targets on loopback, private, link-local and metadata addresses
+    #: (``rollcall dev`` sets it; never in production).
+    webhook_allow_private_targets: bool = Field(default=False)
+
     #: Signs calendar cursors (HMAC-SHA256). The default is for development only:
     #: set a long random value in production, or cursors can be forged.
     calendar_cursor_secret: str = Field(default="dev-only-calendar-cursor-secret", min_length=8)

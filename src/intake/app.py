@@ -35,6 +35,7 @@ from rollcall.intake.routes import (
     metrics,
     offers,
     reminders,
+    webhooks,
 )
 from rollcall.messaging.broker import configure_broker
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reminders,
         jobs,
         emails,
+        webhooks,
         health,
         metrics,
         rollcall.intake.ops.routes,

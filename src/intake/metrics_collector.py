@@ -8,6 +8,9 @@
 - ``rollcall_jobs{type,status}``, ``rollcall_job_latency_seconds`` (accepted -> finished).
 - ``rollcall_mail{state}``, ``rollcall_orphan_payments``, ``rollcall_reminder_runs{state}``.
 - ``rollcall_outbox_unsent``, ``rollcall_outbox_oldest_unsent_seconds``.
+- ``rollcall_webhook_deliveries{state}`` (pending, delivering, retrying, succeeded,
+  failed), ``rollcall_webhook_backlog``, ``rollcall_webhook_oldest_unfinished_seconds``,
+  ``rollcall_webhook_subscriptions{enabled}``.
 - ``rollcall_workers_alive``, ``rollcall_scheduler_leader``,
   ``rollcall_scheduler_last_tick_timestamp_seconds{producer}`` (last successful tick),
   ``rollcall_scheduler_producer_failures_total{producer}``,
@@ -32,15 +35,17 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString as _go_float
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.ops import producer_health
 from rollcall.domain.ops.producer_health import ProducerHealth, producer_state
 from rollcall.domain.ops.views import count_orphan_payments, count_unsent_outbox
+from rollcall.domain.ops.webhooks import backlog, delivery_counts
 from rollcall.messaging.ops_middleware import DURATION_BUCKETS_MS, read_metrics
 from rollcall.messaging.queue_inspect import QUEUES, STATES, inspector_for
-from rollcall.models import EmailMessage, Job, ReminderRun
+from rollcall.models import EmailMessage, Job, ReminderRun, WebhookSubscription
 from rollcall.models.db import engine_of, sessions_of
 
 logger = logging.getLogger("rollcall.metrics")
@@ -116,6 +121,42 @@ class RollcallCollector:
             )
             oldest.add_metric([], age)
             yield oldest
+            yield from self._webhooks(session)
+
+    def _webhooks(self, session: Session) -> Iterator[Metric]:
+        deliveries = GaugeMetricFamily(
+            "rollcall_webhook_deliveries",
+            "Webhook deliveries by state (succeeded and failed are outcomes)",
+            labels=["state"],
+        )
+        for state, count in delivery_counts(session).items():
+            deliveries.add_metric([state], count)
+        yield deliveries
+        unfinished, age = backlog(session, now=utcnow())
+        waiting = GaugeMetricFamily(
+            "rollcall_webhook_backlog", "Webhook deliveries not finished yet"
+        )
+        waiting.add_metric([], unfinished)
+        yield waiting
+        oldest = GaugeMetricFamily(
+            "rollcall_webhook_oldest_unfinished_seconds",
+            "Age of the oldest webhook delivery not finished yet",
+        )
+        oldest.add_metric([], age)
+        yield oldest
+        subscriptions = GaugeMetricFamily(
+            "rollcall_webhook_subscriptions", "Webhook subscriptions", labels=["enabled"]
+        )
+        counts = dict(
+            session.execute(
+                select(WebhookSubscription.enabled, func.count()).group_by(
+                    WebhookSubscription.enabled
+                )
+            ).all()
+        )
+        for enabled in (True, False):
+            subscriptions.add_metric([str(enabled).lower()], int(counts.get(enabled, 0)))
+        yield subscriptions
 
     def _latency(self, connection: Connection) -> Metric:
         seconds = _latency_seconds(connection)

@@ -26,7 +26,7 @@ from rollcall.domain.ops.producer_health import ProducerHealth
 
 #: Dramatiq's default: a worker silent this long is considered dead.
 HEARTBEAT_TIMEOUT_MS = 60_000
-QUEUES = ("jobs", "mail", "calendar")
+QUEUES = ("jobs", "mail", "calendar", "webhooks")
 STATES = ("ready", "delayed", "in_progress", "dead")
 
 

@@ -11,6 +11,7 @@ from rollcall.models.offers import Offer
 from rollcall.models.people import Attendee
 from rollcall.models.reminders import ReminderRun
 from rollcall.models.tenancy import ApiKey, Organisation
+from rollcall.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -32,4 +33,7 @@ __all__ = [
     "Payment",
     "ReminderRun",
     "Trainer",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

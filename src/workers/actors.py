@@ -34,6 +34,7 @@ from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
 from rollcall.workers.smtp import TransientMailError
+from rollcall.workers.webhook_delivery import deliver_webhook as send_webhook
 
 #: The settings every actor reads: this process's, built here at its start.
 _settings: Settings = get_settings()
@@ -174,4 +175,47 @@ def rebuild_calendar() -> None:
     cache.rebuild_calendar(sessions_of(_settings))
 
 
-ACTORS = [process_job, send_email, send_placement_mails, run_reminder, rebuild_calendar]
+class WaitForWebhookTurn(dramatiq.Retry):
+    """The delivery waits out a lease or its due time (an earlier delivery of
+    the subscription is not finished): not a failure of this message."""
+
+
+def _webhook_retry_when(retries: int, exc: BaseException) -> bool:
+    # The delivery row counts attempts and decides when to give up
+    # (domain.webhooks.policy); a turn wait is always retried. Anything else
+    # (a database hiccup while recording) is retried too: a message given up
+    # on would leave its delivery claimed, holding back the subscription's
+    # later ones.
+    return isinstance(exc, WaitForWebhookTurn) or retries < WEBHOOK_MAX_RETRIES
+
+
+#: A backstop only: the retry window (WEBHOOK_RETRY_WINDOW_SECONDS) ends a delivery first.
+WEBHOOK_MAX_RETRIES = 1000
+
+
+@dramatiq.actor(
+    actor_name=actor_names.DELIVER_WEBHOOK,
+    queue_name=actor_names.QUEUE_OF[actor_names.DELIVER_WEBHOOK],
+    retry_when=_webhook_retry_when,
+    min_backoff=1_000,
+    max_backoff=6 * 60 * 60_000,
+    time_limit=5 * 60_000,
+)
+def deliver_webhook(delivery_id: str) -> None:
+    """Attempt one webhook delivery if its turn has come (workers.webhook_delivery)."""
+    factory = sessions_of(_settings)
+    sent = send_webhook(factory, _settings, uuid.UUID(delivery_id), now=utcnow)
+    dispatch(factory, get_broker(), sent.outbox_ids, now=utcnow())
+    if sent.retry_in_ms is not None:
+        retry = dramatiq.Retry if sent.state == "retrying" else WaitForWebhookTurn
+        raise retry(f"webhook {delivery_id}: {sent.state}", delay=sent.retry_in_ms)
+
+
+ACTORS = [
+    process_job,
+    send_email,
+    send_placement_mails,
+    run_reminder,
+    rebuild_calendar,
+    deliver_webhook,
+]

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.domain.ops.mail_claims import (
     RETRY_CLAIMS,
     claimable_before,
@@ -43,6 +44,10 @@ from rollcall.domain.ops.mail_claims import (
     expire_mail,
     in_order,
 )
+from rollcall.domain.webhooks.causes import record_mail_failed
+from rollcall.domain.webhooks.payloads import mail_data
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import EmailMessage
 from rollcall.workers.mail_ics import occurrence_ics
 from rollcall.workers.mail_render import mail_locale, render_email
@@ -212,6 +217,13 @@ def deliver_email(
     return Outcome("sent", claimed.attempts)
 
 
+def _event_of(context: dict[str, Any]) -> dict[str, Any] | None:
+    shown = context.get("event")
+    if not isinstance(shown, dict):
+        return None
+    return {"id": shown.get("id"), "ref": shown.get("ref"), "name": shown.get("name")}
+
+
 def _verdict(session: Session, email_id: uuid.UUID, cutoff: datetime, now: datetime) -> str:
     """``claim``, ``expire`` or ``leave`` (held by another sender, or done):
     claimable_before decides, as it does for a run's claims and the requeue."""
@@ -244,5 +256,23 @@ def record_outcome(
         mail.updated_at = now
         if state == "sent":
             mail.sent_at = now
+        if state == "failed":
+            # In this transaction: the failure and its webhook commit together.
+            record_mail_failed(
+                session,
+                organisation_id=mail.organisation_id,
+                data=mail_data(
+                    mail_id=mail.id,
+                    template=mail.template,
+                    to_address=mail.to_address,
+                    error=error,
+                    attempts=mail.attempts,
+                    job_id=mail.job_id,
+                    event=_event_of(mail.context),
+                ),
+                now=now,
+            )
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=now)
     log = logger.info if state == "sent" else logger.warning
     log("mail %s", state, extra={"email_id": str(email_id), "state": state, "error": error})

@@ -91,6 +91,7 @@ class Ledger:
     """Claims and records for one sender, over one connection held open."""
 
     def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        self.factory = factory
         with factory() as session:
             engine = session.get_bind()
         self.lease = timedelta(seconds=settings.mail_lease_seconds)

@@ -53,6 +53,7 @@ from rollcall.workers.mail_delivery import (
     compose,
     lease_cutoff,
     message_id_for,
+    record_outcome,
     retry_delay_ms,
     state_after,
 )
@@ -202,6 +203,12 @@ def _record_and_claim(
     """Record the last mail's outcome and claim the next one, in one statement
     (workers.mail_ledger). Returns the claimed mail's attempt number, or None
     when it may not be claimed (another sender holds it)."""
+    if done is not None and done[1] == "failed":
+        # Rare, and it causes a webhook (mail.failed): recorded with it in one
+        # transaction (workers.mail_delivery.record_outcome), off the fast path.
+        record_outcome(ledger.factory, done[0], state="failed", error=done[2], now=now)
+        report.count("failed")
+        done = None
     attempts = ledger.step(
         done=done,
         next_id=mail.id if mail is not None else None,

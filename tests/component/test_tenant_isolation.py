@@ -35,7 +35,16 @@ def test_every_route_hides_other_organisations_resources(component_stack: Stack)
         "/v1/offers", headers=auth, json={"title": "Acme offer", "ref": "acme-only-offer"}
     )
     assert offer.status_code == 201, offer.text
+    # (.invalid never resolves: nothing is ever sent)
+    webhook = component_stack.client.post(
+        "/v1/webhooks",
+        headers=auth,
+        json={"url": "https://hooks.acme-only.invalid/", "events": ["job.failed"]},
+    )
+    assert webhook.status_code == 201, webhook.text
     values = {
+        "webhook_id": webhook.json()["id"],
+        "delivery_id": "msg_0123456789abcdef0123456789abcdef",
         "offer_id": offer.json()["id"],
         "event_id": event["id"],
         "occurrence_id": occurrences.json()["items"][0]["id"],

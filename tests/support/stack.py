@@ -26,7 +26,7 @@ from rollcall.messaging import broker as broker_module
 from rollcall.models.db import dispose_all, sessions_for, transaction
 
 ALL_SCOPES = list(SCOPES)
-QUEUES = ("jobs", "mail", "calendar")
+QUEUES = ("jobs", "mail", "calendar", "webhooks")
 
 
 @dataclass

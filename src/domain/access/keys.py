@@ -19,6 +19,7 @@ SCOPES = (
     "students:write",
     "jobs:read",
     "ops",
+    "webhooks:write",
 )
 
 

@@ -46,6 +46,7 @@ from rollcall.domain.errors import DomainError
 from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.jobs.engine import log_job, remember_finished
 from rollcall.domain.jobs.outbox import PENDING_KEY, take_pending
+from rollcall.domain.webhooks.causes import record_job_end
 from rollcall.models import Event, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -262,3 +263,14 @@ def _finish(
             for job in group
         ],
     )
+    for job in group:
+        status, result, errors = outcomes[job.id][:3]
+        record_job_end(
+            session,
+            organisation_id=job.organisation_id,
+            job=job._replace(status=status),
+            result=result,
+            errors=errors,
+            finished_at=moment,
+            now=moment,
+        )

@@ -19,6 +19,7 @@ from rollcall.domain.enrollment import capacity
 from rollcall.domain.enrollment.mail import queue_enrollment_mail
 from rollcall.domain.enrollment.waitlist import promote_waitlisted
 from rollcall.domain.errors.enrollment import AttendeeNotFound, EnrollmentNotFound
+from rollcall.domain.webhooks.causes import record_enrollment
 from rollcall.models import Attendee, Enrollment, Event
 from rollcall.models.enrollment import ACTIVE_STATUSES
 
@@ -78,6 +79,15 @@ def end_enrollment(
         event=event,
         attendee=attendee,
         enrollment=enrollment,
+        now=now,
+        job_id=job_id,
+    )
+    record_enrollment(
+        session,
+        outcome=status,
+        event=event,
+        enrollment=enrollment,
+        attendee_ref=attendee.ref,
         now=now,
         job_id=job_id,
     )

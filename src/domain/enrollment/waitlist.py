@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.access.scopes import scope_of_key
 from rollcall.domain.enrollment import capacity
 from rollcall.domain.enrollment.mail import queue_enrollment_mail
+from rollcall.domain.webhooks.causes import record_enrollment
 from rollcall.models import Attendee, Enrollment, Event, Payment
 from rollcall.models.base import new_id
 
@@ -141,6 +142,15 @@ def promote_waitlisted(
             event=event,
             attendee=attendee,
             enrollment=enrollment,
+            now=now,
+            job_id=job_id,
+        )
+        record_enrollment(
+            session,
+            outcome="promoted",
+            event=event,
+            enrollment=enrollment,
+            attendee_ref=attendee.ref,
             now=now,
             job_id=job_id,
         )

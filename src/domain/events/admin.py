@@ -32,6 +32,7 @@ from rollcall.domain.events.occurrences import (
 )
 from rollcall.domain.events.offers import link_offer
 from rollcall.domain.jobs.row_guard import each_row
+from rollcall.domain.webhooks.causes import record_event_change, record_occurrences_cancelled
 from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
 from rollcall.models.enrollment import ACTIVE_STATUSES
 from rollcall.models.events import ACCESS_FIELDS, CONTENT_FIELDS
@@ -390,6 +391,7 @@ def cancel_event(session: Session, *, event: Event, now: datetime) -> Event:
     event.cancelled = True
     event.cancelled_at = now
     event.updated_at = now
+    record_event_change(session, event_type="event.cancelled", event=event, now=now)
     return event
 
 
@@ -403,6 +405,7 @@ def cancel_occurrence(
     event.updated_at = now
     session.flush()
     refresh_event_span(session, event=event)
+    record_occurrences_cancelled(session, event=event, occurrences=[occurrence], now=now)
     return occurrence
 
 

@@ -27,6 +27,7 @@ from rollcall.domain.events.occurrences import (
 from rollcall.domain.events.offers import link_offer
 from rollcall.domain.events.recurrence import Span
 from rollcall.domain.lookup import by_id_or_ref
+from rollcall.domain.webhooks.causes import record_event_change
 from rollcall.models import Event, EventSession
 
 
@@ -112,6 +113,7 @@ def publish_event(session: Session, *, event: Event, now: datetime) -> Event:
     event.status = "published"
     event.published_at = now
     event.updated_at = now
+    record_event_change(session, event_type="event.published", event=event, now=now)
     return event
 
 

@@ -12,6 +12,7 @@ SEND_EMAIL = "send_email"
 SEND_PLACEMENT_MAILS = "send_placement_mails"
 RUN_REMINDER = "run_reminder"
 REBUILD_CALENDAR = "rebuild_calendar"
+DELIVER_WEBHOOK = "deliver_webhook"
 
 #: Each actor's queue.
 QUEUE_OF: dict[str, str] = {
@@ -20,4 +21,6 @@ QUEUE_OF: dict[str, str] = {
     SEND_PLACEMENT_MAILS: "mail",
     RUN_REMINDER: "mail",
     REBUILD_CALENDAR: "calendar",
+    #: Its own queue: a slow receiver (10 s timeouts) never holds up jobs or mail.
+    DELIVER_WEBHOOK: "webhooks",
 }

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rollcall.domain.jobs import actor_names
+from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import EmailMessage, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 from rollcall.models.mail import FINAL_STATES
@@ -48,6 +49,7 @@ def mark_dead_lettered(
             }
         ]
         job.finished_at = now
+        record_job(session, job, now=now)
         return True
     if actor == actor_names.SEND_EMAIL:
         mail = session.get(EmailMessage, row_id, with_for_update=True)

@@ -28,6 +28,7 @@ from rollcall.domain.errors.ops import JobDataError, JobNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import add_message, take_pending
+from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -285,7 +286,8 @@ def _apply_job(
     except Exception as error:
         if failure_decision(error) == "retry":
             raise
-        fail_job(factory, job_id, job_data_error(error), now=now())
+        outbox: list[uuid.UUID] = []
+        fail_job(factory, job_id, job_data_error(error), now=now(), outbox=outbox)
         logger.error(
             "job failed: retrying cannot help",
             extra={
@@ -297,16 +299,22 @@ def _apply_job(
             },
             exc_info=True,
         )
-        return []
+        return outbox
     finally:
         request_id_var.reset(token)
 
 
 def fail_job(
-    factory: sessionmaker[Session], job_id: uuid.UUID, error: RollcallError, *, now: datetime
+    factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    error: RollcallError,
+    *,
+    now: datetime,
+    outbox: list[uuid.UUID] | None = None,
 ) -> bool:
     """Fail an unfinished job with ``error`` (added to its errors) in a
-    transaction of its own; False if it had already finished."""
+    transaction of its own; False if it had already finished. The outbox ids
+    it wrote (its webhook) are added to ``outbox`` for the caller to dispatch."""
     with factory() as session, session.begin():
         job = session.get(
             Job, job_id, with_for_update=True, populate_existing=True, options=[defer(Job.payload)]
@@ -318,6 +326,9 @@ def fail_job(
         job.attempts = max(job.attempts, 1)
         job.started_at = job.started_at or now
         job.finished_at = now
+        record_job(session, job, now=now)
+        if outbox is not None:
+            outbox.extend(take_pending(session))
         return True
 
 
@@ -431,6 +442,7 @@ def _apply(
             job.status = result.pop("job_status", "succeeded")
             job.result = result
         job.finished_at = now()
+        record_job(session, job, now=job.finished_at)
         logger.info(
             "job finished",
             extra={

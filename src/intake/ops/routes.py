@@ -26,6 +26,9 @@ from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.dead_letters import reopen_for_requeue
 from rollcall.domain.jobs.outbox import add_message, take_pending
 from rollcall.domain.ops import views
+from rollcall.domain.ops import webhooks as webhook_views
+from rollcall.domain.webhooks.deliveries import redeliver
+from rollcall.domain.webhooks.subscriptions import get_subscription, update_subscription
 from rollcall.intake.deps import AppSettings, DbSession
 from rollcall.intake.fields import Ref, Text
 from rollcall.intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
@@ -44,6 +47,7 @@ from rollcall.messaging.queue_inspect import QUEUES, DeadLetter, QueueInspector,
 from rollcall.models.db import sessions_of, transaction
 from rollcall.models.jobs import JOB_STATUSES
 from rollcall.models.mail import EMAIL_STATES
+from rollcall.models.webhooks import DELIVERY_STATES
 
 router = APIRouter(prefix="/ops", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 # Not Jinja2Templates(directory=...): that escapes only .html/.htm/.xml names,
@@ -355,6 +359,66 @@ def events(request: Request, me: CurrentOperator, session: DbSession) -> HTMLRes
         lines=views.seat_lines(session, organisation_id=me.organisation_id),
         orphans=views.orphan_payments(session, organisation_id=me.organisation_id),
     )
+
+
+# Webhooks ---------------------------------------------------------------------
+
+
+@router.get("/webhooks", response_class=HTMLResponse)
+def webhooks(
+    request: Request, me: CurrentOperator, session: DbSession, state: Filter = ""
+) -> HTMLResponse:
+    org = me.organisation_id
+    return _page(
+        request,
+        "webhooks.html.j2",
+        me,
+        subscriptions=webhook_views.subscription_rows(session, organisation_id=org),
+        deliveries=webhook_views.recent_deliveries(
+            session, organisation_id=org, state=state or None
+        ),
+        counts=webhook_views.delivery_counts(session, organisation_id=org),
+        state=state,
+        states=DELIVERY_STATES,
+    )
+
+
+@router.post("/webhooks/{webhook_id}/enable")
+def enable_webhook(webhook_id: Ref, me: CurrentOperator, settings: AppSettings) -> RedirectResponse:
+    factory = sessions_of(settings)
+    with transaction(factory) as session:
+        sub = get_subscription(
+            session, organisation_id=me.organisation_id, subscription_id=webhook_id, lock=True
+        )
+        update_subscription(
+            session,
+            sub,
+            now=utcnow(),
+            allow_private=settings.webhook_allow_private_targets,
+            enabled=True,
+        )
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=utcnow())
+    return _back("/ops/webhooks", "subscription enabled")
+
+
+@router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
+def redeliver_webhook(
+    webhook_id: Ref,
+    delivery_id: Ref,
+    me: CurrentOperator,
+    settings: AppSettings,
+    state: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    factory = sessions_of(settings)
+    with transaction(factory) as session:
+        sub = get_subscription(
+            session, organisation_id=me.organisation_id, subscription_id=webhook_id
+        )
+        redeliver(session, sub, delivery_id, now=utcnow())
+        outbox_ids = take_pending(session)
+    dispatch(factory, get_broker(), outbox_ids, now=utcnow())
+    return _back("/ops/webhooks", "delivery queued again", state=state)
 
 
 def error_page(request: Request, error: RollcallError, status_code: int) -> HTMLResponse:

@@ -149,10 +149,14 @@ def patch_event(
 
 
 @router.post("/{event_id}/publish", response_model=EventOut, summary="Publish an event")
-def post_publish(event_id: EventId, caller: Writer, session: DbSession) -> EventOut:
+def post_publish(
+    event_id: EventId, caller: Writer, session: DbSession, settings: AppSettings
+) -> EventOut:
     with session.begin():
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
         publish_event(session, event=event, now=utcnow())
+        outbox_ids = take_pending(session)  # its webhook, if any
+    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
     return EventOut.of(event)
 
 

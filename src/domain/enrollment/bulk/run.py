@@ -34,6 +34,7 @@ from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.events.content import content_of
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Event, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -149,10 +150,10 @@ def run_atomic(
             }
             job.errors = []
             job.finished_at = now()
+            record_job(session, job, now=job.finished_at)
             return take_pending(session)
     except Exception as exc:
-        _fail_atomic(factory, job_id, _refusal(exc), now=now)
-        return []
+        return _fail_atomic(factory, job_id, _refusal(exc), now=now)
 
 
 def _enroll_in_chunks(
@@ -194,17 +195,20 @@ def _fail_atomic(
     error: RollcallError,
     *,
     now: Callable[[], datetime],
-) -> None:
-    """The atomic job failed as a whole (nothing of it was applied)."""
+) -> list[uuid.UUID]:
+    """The atomic job failed as a whole (nothing of it was applied); returns
+    the outbox ids to dispatch (its webhook)."""
     with factory() as session, session.begin():
         job = _job(session, job_id, lock=True)
         if job is None or job.status in FINAL_JOB_STATUSES:
-            return
+            return []
         job.status = "failed"
         job.result = {"atomic": True, "enrolled": 0, "waitlisted": 0}
         job.errors = error.job_errors()
         job.progress_done = 0
         job.finished_at = now()
+        record_job(session, job, now=job.finished_at)
+        return take_pending(session)
 
 
 def _refusal(exc: Exception) -> RollcallError:
@@ -216,13 +220,14 @@ def _refusal(exc: Exception) -> RollcallError:
     return job_data_error(exc)
 
 
-def _end_early(job: Job, error: RollcallError, moment: datetime) -> None:
+def _end_early(session: Session, job: Job, error: RollcallError, moment: datetime) -> None:
     """What is committed stays; the rest of the rows is refused with ``error``."""
     result = job.result or {}
     applied = result.get("enrolled", 0) + result.get("waitlisted", 0)
     job.status = "partially_succeeded" if applied else "failed"
     job.errors = [*job.errors, *error.job_errors()]
     job.finished_at = moment
+    record_job(session, job, now=moment)
 
 
 def run_chunk(
@@ -246,8 +251,8 @@ def run_chunk(
                 event, scope = _load(session, payload, now())
             except DomainError as error:
                 # E.g. the event was cancelled between two chunks.
-                _end_early(job, error, now())
-                return True, []
+                _end_early(session, job, error, now())
+                return True, take_pending(session)
             chunk = enroll_rows(
                 session,
                 event=event,
@@ -271,6 +276,7 @@ def run_chunk(
         if finished:
             job.status = _final_status(result["enrolled"] + result["waitlisted"], result["failed"])
             job.finished_at = now()
+            record_job(session, job, now=job.finished_at)
         return finished, take_pending(session)
 
 
@@ -300,7 +306,8 @@ def run_bulk_enroll(
             with factory() as session, session.begin():
                 job = _job(session, job_id, lock=True)
                 if job is not None and job.status not in FINAL_JOB_STATUSES:
-                    _end_early(job, error, now())
+                    _end_early(session, job, error, now())
+                pending.extend(take_pending(session))
             return pending
         if after_commit is not None:
             after_commit(ids)

@@ -21,6 +21,7 @@ from rollcall.domain.access.scopes import Scope
 from rollcall.domain.enrollment.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
 from rollcall.domain.enrollment.waitlist import manual_payment_row
 from rollcall.domain.jobs.outbox import add_message
+from rollcall.domain.webhooks.causes import record_placements
 from rollcall.models import Enrollment, Event, Payment
 from rollcall.models.bulk_insert import insert_rows
 from rollcall.models.mail import next_order_key
@@ -100,6 +101,24 @@ def insert_enrollments(
         p.row["row"]: Placement(p.id, p.row["ref"], p.status, positions.get(p.id)) for p in planned
     }
     _send_placement_mails(session, placed.values(), now=now)
+    jobs = {p.id: p.job_id for p in planned}
+    record_placements(
+        session,
+        event=event,
+        occurrence_id=scope.occurrence_id,
+        session_id=scope.session_id,
+        placements=(
+            (
+                p.enrollment_id,
+                p.attendee_ref,
+                p.status,
+                p.waitlist_position,
+                jobs.get(p.enrollment_id),
+            )
+            for p in placed.values()
+        ),
+        now=now,
+    )
     return placed
 
 
