@@ -25,6 +25,7 @@ from rollcall.intake.fields import (
     TimeZoneName,
     Title,
 )
+from rollcall.intake.place_schemas import PLACE_FIELDS, Banners, ImageIn, VenueIn, WebUrl, stored
 from rollcall.models import EventSession, Occurrence
 from rollcall.models.events import EventType, SessionStatus
 
@@ -129,6 +130,8 @@ NOT_NULLABLE = frozenset(
         "access_external_contents",
         "access_scorms",
         "access_videos",
+        "banner",
+        "send_notification",
     }
 )
 
@@ -162,6 +165,14 @@ class EventPatch(_Strict):
     access_videos: ContentIds | None = None
     certificate_id: uuid.UUID | None = None
     score_threshold: ScoreThreshold | None = None
+    #: The place (null clears it) and the look; banner replaces the list.
+    venue: VenueIn | None = None
+    online_url: WebUrl | None = None
+    banner: Banners | None = None
+    thumbnail: ImageIn | None = None
+    #: Seed 000 ``sendNotification``: a published event's attendees and trainers
+    #: get one mail when its venue or online URL changes (false: quietly).
+    send_notification: bool = True
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
@@ -174,9 +185,11 @@ class EventPatch(_Strict):
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (an explicit null clears a nullable field)."""
         out: dict[str, Any] = {}
-        for name in self.model_fields_set:
+        for name in self.model_fields_set - {"send_notification"}:
             value = getattr(self, name)
-            if name == "recurrence":
+            if name in PLACE_FIELDS:
+                out[name] = stored(name, value)
+            elif name == "recurrence":
                 out[name] = value.as_rule() if value is not None else None
             elif name == "dates":
                 out[name] = None if value is None else [(d.starts_at, d.ends_at) for d in value]
@@ -214,6 +227,8 @@ class OccurrenceOut(BaseModel):
     capacity: int | None
     enrolled_count: int
     waitlisted_count: int
+    #: How often this date was rescheduled.
+    sequence: int = 0
 
     @classmethod
     def of(cls, occurrence: Occurrence, tz: str) -> OccurrenceOut:
@@ -226,7 +241,23 @@ class OccurrenceOut(BaseModel):
             capacity=occurrence.capacity,
             enrolled_count=occurrence.enrolled_count,
             waitlisted_count=occurrence.waitlisted_count,
+            sequence=occurrence.sequence or 0,
         )
+
+
+class RescheduleIn(_Strict):
+    """A date's new start and end; ``send_notification`` (seed 000, default
+    true) mails its attendees and the event's trainers one change notice."""
+
+    starts_at: Instant
+    ends_at: Instant
+    send_notification: bool = True
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
 
 
 class Page(BaseModel):

@@ -23,13 +23,12 @@ from rollcall.intake.deps import Credential, creator_of
 from rollcall.intake.schemas import JobOut
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
+from rollcall.models import Job
 from rollcall.models.db import sessions_of
 
 
-def accept_job(
+def record_job(
     session: Session,
-    settings: Settings,
-    response: Response,
     *,
     organisation_id: uuid.UUID,
     type: str,
@@ -38,8 +37,9 @@ def accept_job(
     by: Credential,
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
-) -> JobOut:
-    """Record the job (within the caller's open transaction), commit, enqueue.
+) -> Job:
+    """Record the job and its outbox row within the caller's open transaction
+    (the caller commits, then dispatches ``take_pending``'s ids).
 
     A job of an event takes its place in the event's line here: the stamp is
     read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
@@ -57,6 +57,34 @@ def accept_job(
         now=stamp or utcnow(),
         request_id=request_id_var.get(),
         **creator_of(by),
+    )
+    return job
+
+
+def accept_job(
+    session: Session,
+    settings: Settings,
+    response: Response,
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    by: Credential,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+) -> JobOut:
+    """Record the job (within the caller's open transaction, see record_job),
+    commit, enqueue; answer 202 with the job's Location."""
+    job = record_job(
+        session,
+        organisation_id=organisation_id,
+        type=type,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        by=by,
+        event_id=event_id,
+        progress_total=progress_total,
     )
     outbox_ids = take_pending(session)
     session.commit()

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from rollcall.domain.events.content import content_of
+from rollcall.domain.events.place import shown_thumbnail
 from rollcall.intake.event_schemas import (
     DateSpanIn,
     LocalTime,
@@ -29,6 +30,14 @@ from rollcall.intake.fields import (
     ScoreThreshold,
     TimeZoneName,
     Title,
+)
+from rollcall.intake.place_schemas import (
+    Banners,
+    ImageIn,
+    ImageOut,
+    VenueIn,
+    VenueOut,
+    WebUrl,
 )
 from rollcall.models import Event, Job
 from rollcall.models.events import EventType
@@ -75,6 +84,11 @@ class EventCreate(Strict):
     access_videos: ContentIds = Field(default_factory=list)
     certificate_id: uuid.UUID | None = None
     score_threshold: ScoreThreshold | None = None
+    #: Where (seed 002 ``configuration`` VENUE) and/or online; banners and thumbnail.
+    venue: VenueIn | None = None
+    online_url: WebUrl | None = None
+    banner: Banners = Field(default_factory=list)
+    thumbnail: ImageIn | None = None
 
     @model_validator(mode="after")
     def _one_way_to_date(self) -> EventCreate:
@@ -136,6 +150,11 @@ class EventOut(BaseModel):
     access_videos: list[uuid.UUID] = Field(default_factory=list)
     certificate_id: uuid.UUID | None = None
     score_threshold: float | None = None
+    venue: VenueOut | None = None
+    online_url: str | None = None
+    banner: list[ImageOut] = Field(default_factory=list)
+    #: As set, else the primary banner, else null.
+    thumbnail: ImageOut | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -172,6 +191,14 @@ class EventOut(BaseModel):
             published_at=event.published_at,
             completed_at=event.completed_at,
             cancelled_at=event.cancelled_at,
+            venue=VenueOut.model_validate(event.venue) if event.venue else None,
+            online_url=event.online_url,
+            banner=[ImageOut.model_validate(item) for item in event.banner or ()],
+            thumbnail=(
+                ImageOut.model_validate(shown)
+                if (shown := shown_thumbnail(event.thumbnail, event.banner))
+                else None
+            ),
             **content_of(event),
         )
 
