@@ -40,6 +40,7 @@ from rollcall.intake.fields import Ref
 from rollcall.intake.jobs_submit import accept_job, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.routes.events import (
+    NOTIFICATION_JOB_DOC,
     NOTIFICATION_JOB_HEADER,
     Cursor,
     EventId,
@@ -139,6 +140,7 @@ class RescheduleOut(BaseModel):
     "/{event_id}/occurrences/{occurrence_id}/reschedule",
     response_model=RescheduleOut,
     summary="Move one date (new start and end); a job mails its attendees and trainers",
+    responses=NOTIFICATION_JOB_DOC,
 )
 def post_reschedule_occurrence(
     event_id: EventId,

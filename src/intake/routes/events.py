@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -50,6 +50,18 @@ To = Annotated[Instant | None, Query(alias="to", description="Range end, exclusi
 #: The response header that names the job mailing a change notice (PATCH of a
 #: published event's place, reschedule of a date), when one was recorded.
 NOTIFICATION_JOB_HEADER = "Notification-Job"
+#: The OpenAPI description of that header, on the routes that may set it.
+NOTIFICATION_JOB_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            NOTIFICATION_JOB_HEADER: {
+                "description": "`/v1/jobs/<id>` of the job mailing the change notice, when one "
+                "was recorded (a published event, `send_notification` true)",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
 
 
 class CopyIn(Strict):
@@ -135,7 +147,12 @@ def read_event(event_id: EventId, caller: EventReader, session: DbSession) -> Ev
     return EventOut.of(event)
 
 
-@router.patch("/{event_id}", response_model=EventOut, summary="Change an event's fields")
+@router.patch(
+    "/{event_id}",
+    response_model=EventOut,
+    summary="Change an event's fields",
+    responses=NOTIFICATION_JOB_DOC,
+)
 def patch_event(
     event_id: EventId,
     body: EventPatch,
