@@ -16,7 +16,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from rollcall.domain.reminders.runs import record_due_reminders
-from rollcall.models import Enrollment, ReminderRun
+from rollcall.models import Enrollment, Occurrence, ReminderRun
 from rollcall.scheduler.reminder_producers import produce_reminders
 from tests.support.event_helpers import call, make_attendee, ok, refused
 from tests.support.factories import enroll, job, published_event
@@ -312,3 +312,32 @@ def test_an_ended_date_does_not_move(component_stack: Stack) -> None:
     )
     date = first_date(component_stack, key)
     refused(move(component_stack, key, date["id"], NEW), 409, "OCCURRENCE_ENDED")
+
+
+def test_a_run_recorded_for_the_old_time_mails_nobody_when_picked_up(
+    component_stack: Stack,
+) -> None:
+    # Given a run recorded for the first date's old time (as a scheduler tick racing
+    # the reschedule would: it read the date before the move and committed after it)
+    key = component_stack.key()
+    course(component_stack, key, reminder_before_minutes=1440)
+    date = first_date(component_stack, key)
+    with component_stack.db() as session:
+        (run,) = record_due_reminders(session, now=START - timedelta(days=1), grace=timedelta(1))
+        run_id = run.id
+        occurrence = session.get(Occurrence, uuid.UUID(date["id"]))
+        assert occurrence is not None
+        occurrence.sequence = 1  # moved meanwhile; the run still pending
+
+    # When its worker picks it up
+    from rollcall.workers.actors import run_reminder
+
+    run_reminder.send(str(run_id))
+    component_stack.drain()
+
+    # Then it is cancelled as stale and mails nobody
+    with component_stack.db() as session:
+        stale = session.get(ReminderRun, run_id)
+        assert stale is not None and stale.state == "cancelled"
+        assert stale.note and "rescheduled" in stale.note
+    assert len(component_stack.sink.wait_for(3, timeout=0.5)) == 2  # the enrollment mails
