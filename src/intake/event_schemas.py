@@ -32,6 +32,7 @@ from rollcall.intake.fields import (
     Title,
 )
 from rollcall.intake.listing_schemas import ListingIn
+from rollcall.intake.place_schemas import PLACE_FIELDS, Banners, ImageIn, VenueIn, WebUrl, stored
 from rollcall.models import EventSession, Occurrence
 from rollcall.models.events import EventType, SessionStatus
 
@@ -137,6 +138,8 @@ NOT_NULLABLE = frozenset(
         "access_scorms",
         "access_videos",
         "listing",
+        "banner",
+        "send_notification",
     }
 )
 
@@ -175,6 +178,14 @@ class EventPatch(_Strict):
     access_videos: ContentIds | None = None
     certificate_id: uuid.UUID | None = None
     score_threshold: ScoreThreshold | None = None
+    #: The place (null clears it) and the look; banner replaces the list.
+    venue: VenueIn | None = None
+    online_url: WebUrl | None = None
+    banner: Banners | None = None
+    thumbnail: ImageIn | None = None
+    #: Seed 000 ``sendNotification``: a published event's attendees and trainers
+    #: get one mail when its venue or online URL changes (false: quietly).
+    send_notification: bool = True
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
@@ -189,9 +200,11 @@ class EventPatch(_Strict):
         """The fields the client sent (an explicit null clears a nullable field);
         the booking window as its columns."""
         out: dict[str, Any] = {}
-        for name in self.model_fields_set:
+        for name in self.model_fields_set - {"send_notification"}:
             value = getattr(self, name)
-            if name == "recurrence":
+            if name in PLACE_FIELDS:
+                out[name] = stored(name, value)
+            elif name == "recurrence":
                 out[name] = value.as_rule() if value is not None else None
             elif name == "dates":
                 out[name] = None if value is None else [(d.starts_at, d.ends_at) for d in value]
@@ -231,6 +244,8 @@ class OccurrenceOut(BaseModel):
     capacity: int | None
     enrolled_count: int
     waitlisted_count: int
+    #: How often this date was rescheduled.
+    sequence: int = 0
 
     @classmethod
     def of(cls, occurrence: Occurrence, tz: str) -> OccurrenceOut:
@@ -243,7 +258,23 @@ class OccurrenceOut(BaseModel):
             capacity=occurrence.capacity,
             enrolled_count=occurrence.enrolled_count,
             waitlisted_count=occurrence.waitlisted_count,
+            sequence=occurrence.sequence or 0,
         )
+
+
+class RescheduleIn(_Strict):
+    """A date's new start and end; ``send_notification`` (seed 000, default
+    true) mails its attendees and the event's trainers one change notice."""
+
+    starts_at: Instant
+    ends_at: Instant
+    send_notification: bool = True
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
 
 
 class Page(BaseModel):

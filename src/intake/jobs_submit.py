@@ -27,6 +27,41 @@ from rollcall.models import Job
 from rollcall.models.db import sessions_of
 
 
+def record_job(
+    session: Session,
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    by: Credential,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+) -> Job:
+    """Record the job and its outbox row within the caller's open transaction
+    (the caller commits, then dispatches ``take_pending``'s ids).
+
+    A job of an event takes its place in the event's line here: the stamp is
+    read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
+    commits after a worker claimed the line. ``by``, the credential creating
+    the job, is stored on it: it may always read the job at its Location.
+    Every way in (REST, GraphQL) records jobs through here."""
+    stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
+    job, _created = submit_job(
+        session,
+        organisation_id=organisation_id,
+        type=type,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        event_id=event_id,
+        progress_total=progress_total,
+        now=stamp or utcnow(),
+        request_id=request_id_var.get(),
+        **creator_of(by),
+    )
+    return job
+
+
 def accept_job(
     session: Session,
     settings: Settings,
@@ -75,25 +110,17 @@ def submit_and_enqueue(
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
 ) -> Job:
-    """Record the job (within the caller's open transaction), commit, enqueue.
-
-    A job of an event takes its place in the event's line here: the stamp is
-    read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
-    commits after a worker claimed the line. ``by``, the credential creating
-    the job, is stored on it: it may always read the job at its Location.
-    Every way in (REST, GraphQL) accepts jobs through here."""
-    stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
-    job, _created = submit_job(
+    """Record the job (``record_job``, within the caller's open transaction),
+    commit, enqueue."""
+    job = record_job(
         session,
         organisation_id=organisation_id,
         type=type,
         payload=payload,
         idempotency_key=idempotency_key,
+        by=by,
         event_id=event_id,
         progress_total=progress_total,
-        now=stamp or utcnow(),
-        request_id=request_id_var.get(),
-        **creator_of(by),
     )
     outbox_ids = take_pending(session)
     session.commit()

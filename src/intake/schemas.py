@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from rollcall.domain.events.content import content_of
+from rollcall.domain.events.place import shown_thumbnail
 from rollcall.intake.booking_schemas import (
     BookingEndsOnIn,
     BookingEndsOnOut,
@@ -40,6 +41,14 @@ from rollcall.intake.fields import (
     Title,
 )
 from rollcall.intake.listing_schemas import ListingIn, ListingOut, listing_out
+from rollcall.intake.place_schemas import (
+    Banners,
+    ImageIn,
+    ImageOut,
+    VenueIn,
+    VenueOut,
+    WebUrl,
+)
 from rollcall.models import Event, Job
 from rollcall.models.events import EventType
 
@@ -90,6 +99,11 @@ class EventCreate(Strict):
     access_videos: ContentIds = Field(default_factory=list)
     certificate_id: uuid.UUID | None = None
     score_threshold: ScoreThreshold | None = None
+    #: Where (seed 002 ``configuration`` VENUE) and/or online; banners and thumbnail.
+    venue: VenueIn | None = None
+    online_url: WebUrl | None = None
+    banner: Banners = Field(default_factory=list)
+    thumbnail: ImageIn | None = None
 
     @model_validator(mode="after")
     def _one_way_to_date(self) -> EventCreate:
@@ -165,6 +179,11 @@ class EventOut(BaseModel):
     booking_starts_on: BookingStartsOnOut | None = None
     booking_ends_on: BookingEndsOnOut | None = None
     listing: ListingOut | None = None
+    venue: VenueOut | None = None
+    online_url: str | None = None
+    banner: list[ImageOut] = Field(default_factory=list)
+    #: As set, else the primary banner, else null.
+    thumbnail: ImageOut | None = None
 
     @classmethod
     def of(cls, event: Event) -> EventOut:
@@ -201,6 +220,14 @@ class EventOut(BaseModel):
             published_at=event.published_at,
             completed_at=event.completed_at,
             cancelled_at=event.cancelled_at,
+            venue=VenueOut.model_validate(event.venue) if event.venue else None,
+            online_url=event.online_url,
+            banner=[ImageOut.model_validate(item) for item in event.banner or ()],
+            thumbnail=(
+                ImageOut.model_validate(shown)
+                if (shown := shown_thumbnail(event.thumbnail, event.banner))
+                else None
+            ),
             **content_of(event),
             **window_out(event),
             listing=listing_out(event),

@@ -126,6 +126,18 @@ class Event(Base):
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Where it happens (seed 002 ``configuration`` VENUE): name, map ``url``,
+    #: ``image``, ``latitude``, ``longitude``, ``address`` {address_line1, ...}; or None.
+    venue: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: The online location (a meeting or stream link), or None.
+    online_url: Mapped[str | None] = mapped_column(String(2083), nullable=True)
+    #: Seed 002 ``banner``: [{name, image, primary}], at most one primary.
+    banner: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: Seed 002 ``thumbnail`` {name, image} as set; None: the primary banner is shown.
+    thumbnail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: How often the place (venue or online URL) changed: part of every
+    #: occurrence's iCalendar SEQUENCE (see domain.events.place).
+    place_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -161,6 +173,9 @@ class Occurrence(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How often this date was rescheduled: its reminder runs' key and part of
+    #: its iCalendar SEQUENCE (see domain.events.reschedule).
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: None: the event's max_subscriptions applies per occurrence.
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)

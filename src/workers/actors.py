@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 # Imported to register their job handlers (enrollment, event management, ad-hoc reminder).
 import rollcall.domain.enrollment.jobs
+import rollcall.domain.events.change_notice
 import rollcall.domain.events.jobs
 import rollcall.domain.reminders.jobs  # noqa: F401
 from rollcall.config.logs import configure_logging, job_context

@@ -4,6 +4,7 @@ promoted, removed, cancelled, in bulk too), events, occurrences and mail."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,8 +18,8 @@ from tests.support.faults import wait_until
 from tests.support.stack import Stack
 from tests.support.webhook_receiver import webhook_receiver
 
-#: Defined for features added elsewhere (a move, an event PATCH): not caused here.
-NOT_CAUSED_HERE = {"enrollment.moved", "event.changed"}
+#: Defined for a feature tested elsewhere (moving an enrollment): not caused here.
+NOT_CAUSED_HERE = {"enrollment.moved"}
 
 
 def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
@@ -67,6 +68,26 @@ def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
         component_stack.client.post(
             f"/v1/events/daily/occurrences/{occurrences[0]['id']}/cancel", headers=auth
         )
+        # And another date of it is rescheduled, and the event gets a new place
+        second = occurrences[1]
+        shift = timedelta(minutes=30)
+        later = {
+            "starts_at": (datetime.fromisoformat(second["starts_at"]["utc"]) + shift).isoformat(),
+            "ends_at": (datetime.fromisoformat(second["ends_at"]["utc"]) + shift).isoformat(),
+            "send_notification": False,
+        }
+        ok(
+            call(
+                component_stack,
+                key,
+                "POST",
+                f"/v1/events/daily/occurrences/{second['id']}/reschedule",
+                json=later,
+            ),
+            200,
+        )
+        patch = {"online_url": "https://meet.example.org/daily", "send_notification": False}
+        ok(call(component_stack, key, "PATCH", "/v1/events/daily", json=patch), 200)
         component_stack.client.post("/v1/events/ev/cancel", headers=auth)
         component_stack.drain()
 
@@ -89,4 +110,6 @@ def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
     assert partial["errors_total"] == 1 and partial["errors"][0]["code"] == "DUPLICATE_ROW"
     assert by_type["occurrence.cancelled"][0]["occurrence"]["id"] == occurrences[0]["id"]
     assert by_type["event.cancelled"][0]["event"]["ref"] == "ev"
+    # The reschedule and the place change: one event.changed each
+    assert [d["event"]["ref"] for d in by_type["event.changed"]] == ["daily", "daily"]
     assert by_type["mail.failed"][0]["mail"]["error"].startswith("550")

@@ -115,6 +115,13 @@ MAIL_CONTEXT = {
     "reason": "",
     "other_dates": 0,
     "attach_calendar": False,
+    "role": "attendee",
+    "change": {
+        "kind": "time",
+        "old": {"starts_at": "2031-03-01T09:00:00+00:00", "ends_at": "2031-03-01T10:00:00+00:00"},
+        "new": {"starts_at": "2031-03-08T09:00:00+00:00", "ends_at": "2031-03-08T10:00:00+00:00"},
+    },
+    "calendar_dates": [],
 }
 
 

@@ -7,5 +7,5 @@
 - ``sync``: the flush listener that keeps the cache in step with writes.
 - ``policy``: pure rows and calls to action (``build_rows``, ``calls_to_action``).
 - ``query``, ``cursor``: the query parameters and signed keyset cursors.
-- ``ics``: the ICS export (``render_ics``).
+- ``ics``: the ICS export (``render_ics``); ``feed`` adds the places and SEQUENCEs.
 """

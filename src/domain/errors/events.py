@@ -150,3 +150,15 @@ class OfferHasEvents(Conflict):
     """The offer still holds events; delete them or move them to another offer first."""
 
     code = "OFFER_HAS_EVENTS"
+
+
+class OccurrenceStartTaken(Conflict):
+    """Another date of this event already starts at that moment."""
+
+    code = "OCCURRENCE_START_TAKEN"
+
+
+class OccurrenceInPast(Invalid):
+    """A date can only be moved to a start in the future."""
+
+    code = "OCCURRENCE_IN_PAST"

@@ -7,6 +7,7 @@ counts those policies need, apply the change, and raise the refusal.
 
 from __future__ import annotations
 
+import copy as deep
 import uuid
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from rollcall.domain.events.occurrences import (
     replace_occurrences,
 )
 from rollcall.domain.events.offers import link_offer
+from rollcall.domain.events.place import PLACE_COLUMNS
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.domain.webhooks.causes import record_event_change, record_occurrences_cancelled
 from rollcall.models import Enrollment, Event, EventSession, Occurrence, Payment, Trainer
@@ -72,6 +74,10 @@ COPIED_FIELDS = (
     "categories",
     "tags",
     *CONTENT_FIELDS,
+    "venue",
+    "online_url",
+    "banner",
+    "thumbnail",
 )
 
 
@@ -110,8 +116,10 @@ def update_event(
     changes: dict[str, Any],
     now: datetime,
     horizon_until: datetime,
-) -> None:
-    """Apply a PATCH. Raises the lifecycle refusal of the first field that may not
+) -> dict[str, Any] | None:
+    """Apply a PATCH; returns the place as it was (``venue``, ``online_url``)
+    when the PATCH changed it (the event's ``place_sequence`` then counts one
+    more), else None. Raises the lifecycle refusal of the first field that may not
     change, CapacityBelowEnrolled, MinAboveMax, WaitingListNotEmpty, BookingWindowInvalid,
     OfferNotFound, EventRefTaken.
 
@@ -130,6 +138,10 @@ def update_event(
     link_offer(session, organisation_id=event.organisation_id, fields=changes)
     stored_content(changes)
     old_max = event.max_subscriptions
+    old_place = {name: deep.deepcopy(getattr(event, name)) for name in PLACE_COLUMNS}
+    place_moved = bool(PLACE_COLUMNS & changes.keys())
+    if place_moved:
+        event.place_sequence = (event.place_sequence or 0) + 1
     dates = changes.pop("dates", None)
     reshape = dates is not None or bool({"recurrence", "timezone"} & changes.keys())
     for field, value in changes.items():
@@ -158,6 +170,9 @@ def update_event(
     )
     if raised:
         promote_for_raised_capacity(session, event=event, now=now)
+    if place_moved and event.status == "published":
+        record_event_change(session, event_type="event.changed", event=event, now=now)
+    return old_place if place_moved else None
 
 
 def _unchanged(session: Session, *, event: Event, field: str, value: Any) -> bool:
@@ -302,6 +317,9 @@ def _new_draft(
     fields["settings"] = dict(event.settings or {})
     for list_field in (*ACCESS_FIELDS, "categories", "tags"):
         fields[list_field] = list(fields[list_field] or [])
+    for json_field in ("venue", "banner", "thumbnail"):
+        fields[json_field] = deep.deepcopy(fields[json_field])
+    fields["banner"] = fields["banner"] or []
     if name is not None:
         fields["name"] = name
     copy = Event(
@@ -413,7 +431,11 @@ def final_end(event: Event) -> datetime | None:
     """When the event's last occurrence ends, or None if it never does."""
     if event.recurrence is None:
         return event.ends_at
-    return recurrence.last_end(event.recurrence, event.timezone)
+    last = recurrence.last_end(event.recurrence, event.timezone)
+    if last is None or event.ends_at is None:
+        return last
+    # A date moved past the rule's last one (domain.events.reschedule) ends later.
+    return max(last, event.ends_at)
 
 
 def complete_due_events(

@@ -15,7 +15,16 @@ from rollcall.domain.events.occurrences import EXPANSION_SLACK, expand_events
 from rollcall.domain.jobs.engine import handles
 from rollcall.domain.jobs.row_guard import SkippedRow, counting_skips
 from rollcall.domain.ops.mail import attendee_context, event_context, queue_email
-from rollcall.models import Attendee, EmailMessage, Enrollment, Event, EventSession, Job, Occurrence
+from rollcall.models import (
+    Attendee,
+    EmailMessage,
+    Enrollment,
+    Event,
+    EventSession,
+    Job,
+    Occurrence,
+    Trainer,
+)
 from rollcall.models.enrollment import ACTIVE_STATUSES
 
 NOTIFY_CANCELLATION = "notify_cancellation"
@@ -23,11 +32,16 @@ EXPAND_OCCURRENCES = "expand_occurrences"
 COMPLETE_EVENTS = "complete_events"
 
 
+def trainer_ids(session: Session, *, event: Event) -> set[uuid.UUID]:
+    return set(session.scalars(select(Trainer.attendee_id).where(Trainer.event_id == event.id)))
+
+
 def cancellation_recipients(
     session: Session, *, event: Event, occurrence: Occurrence | None
 ) -> list[Attendee]:
     """Every attendee enrolled or waitlisted in the event (or, for one occurrence,
-    in that occurrence or in the event as a whole), each once, by ref."""
+    in that occurrence or in the event as a whole), and every trainer of the
+    event, each once, by ref."""
     query = select(Enrollment.attendee_id).where(
         Enrollment.event_id == event.id, Enrollment.status.in_(ACTIVE_STATUSES)
     )
@@ -35,7 +49,7 @@ def cancellation_recipients(
         query = query.where(
             or_(Enrollment.occurrence_id == occurrence.id, Enrollment.occurrence_id.is_(None))
         )
-    ids = set(session.scalars(query))
+    ids = set(session.scalars(query)) | trainer_ids(session, event=event)
     if not ids:
         return []
     return list(
@@ -43,23 +57,27 @@ def cancellation_recipients(
     )
 
 
-def other_dates(
-    session: Session, *, event: Event, occurrence: Occurrence, now: datetime
-) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """Per attendee with an active enrollment in the event, the other dates it
-    still has there besides ``occurrence``: not cancelled, not ended. A seat in
-    the event as a whole is a seat on each of its dates, a session's on the
-    dates it runs on, a per-date seat on its own date."""
-    live = set(
-        session.scalars(
-            select(Occurrence.id).where(
-                Occurrence.event_id == event.id,
-                Occurrence.cancelled.is_(False),
-                Occurrence.ends_at > now,
-                Occurrence.id != occurrence.id,
-            )
-        )
+def live_dates(
+    session: Session, *, event: Event, now: datetime, without: Occurrence | None = None
+) -> set[uuid.UUID]:
+    """The event's dates not cancelled and not ended (but ``without``)."""
+    query = select(Occurrence.id).where(
+        Occurrence.event_id == event.id,
+        Occurrence.cancelled.is_(False),
+        Occurrence.ends_at > now,
     )
+    if without is not None:
+        query = query.where(Occurrence.id != without.id)
+    return set(session.scalars(query))
+
+
+def dates_by_attendee(
+    session: Session, *, event: Event, live: set[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Per attendee with an active enrollment in the event, which of the
+    ``live`` dates it holds a seat on. A seat in the event as a whole is a seat
+    on each of its dates, a session's on the dates it runs on, a per-date seat
+    on its own date."""
     rows = session.execute(
         select(Enrollment.attendee_id, Enrollment.occurrence_id, EventSession.occurrence_ids)
         .outerjoin(EventSession, EventSession.id == Enrollment.session_id)
@@ -75,6 +93,15 @@ def other_dates(
             dates = live
         out.setdefault(attendee_id, set()).update(dates & live)
     return out
+
+
+def other_dates(
+    session: Session, *, event: Event, occurrence: Occurrence, now: datetime
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Per attendee with an active enrollment in the event, the other dates it
+    still has there besides ``occurrence``: not cancelled, not ended."""
+    live = live_dates(session, event=event, now=now, without=occurrence)
+    return dates_by_attendee(session, event=event, live=live)
 
 
 def notify_cancellation(

@@ -21,7 +21,9 @@ from rollcall.domain.errors.events import (
     EventNotDraft,
     MinAboveMax,
     OccurrenceAlreadyCancelled,
+    OccurrenceCancelled,
     OccurrenceEnded,
+    OccurrenceInPast,
     WaitingListNotEmpty,
 )
 from rollcall.models import Event, Occurrence
@@ -145,6 +147,24 @@ def occurrence_cancel_refusal(
         return OccurrenceAlreadyCancelled()
     if occurrence.ends_at <= now:
         return OccurrenceEnded(ends_at=occurrence.ends_at.isoformat())
+    return None
+
+
+def reschedule_refusal(
+    event: Event, occurrence: Occurrence, *, starts_at: datetime, now: datetime
+) -> DomainError | None:
+    """A date moves while its event is neither cancelled nor completed, it is
+    not cancelled and has not ended, and only to a start still to come."""
+    if event.cancelled:
+        return EventCancelled()
+    if event.status == "completed":
+        return EventCompleted()
+    if occurrence.cancelled:
+        return OccurrenceCancelled("The occurrence is cancelled; it cannot be moved.")
+    if occurrence.ends_at <= now:
+        return OccurrenceEnded(ends_at=occurrence.ends_at.isoformat())
+    if starts_at <= now:
+        return OccurrenceInPast(starts_at=starts_at.isoformat(), now=now.isoformat())
     return None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from rollcall.domain.events.place import place_of
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.models import Attendee, EmailMessage, Event
@@ -53,7 +54,8 @@ def queue_email(
 
 
 def event_context(event: Event) -> dict[str, Any]:
-    """A JSON-safe snapshot of what a mail says about an event."""
+    """A JSON-safe snapshot of what a mail says about an event, its place
+    (``venue`` with its address ``lines``, ``online_url``) included."""
     return {
         "id": str(event.id),
         "ref": event.ref,
@@ -63,6 +65,7 @@ def event_context(event: Event) -> dict[str, Any]:
         "timezone": event.timezone,
         "starts_at": event.starts_at.isoformat() if event.starts_at else None,
         "ends_at": event.ends_at.isoformat() if event.ends_at else None,
+        **place_of(event.venue, event.online_url),
     }
 
 

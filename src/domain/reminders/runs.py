@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import String, case, cast, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from rollcall.domain.errors.events import (
     OccurrenceCancelled,
 )
 from rollcall.domain.events.occurrences import get_occurrence
+from rollcall.domain.events.place import ical_sequence
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.jobs.row_guard import each_row
@@ -71,6 +72,21 @@ def run_decision(
     if now - due_at > grace or (deadline is not None and now >= deadline):
         return "missed"
     return "send"
+
+
+def scheduled_run_key(kind: str, sequence: int) -> str:
+    """The run key of a scheduled reminder of an occurrence rescheduled
+    ``sequence`` times: ``before``, then ``before#1``, ``before#2``, ... so a
+    moved date gets a run of its own at its new moment (one per key)."""
+    return kind if not sequence else f"{kind}#{sequence}"
+
+
+def _run_key_column(kind: str) -> Any:
+    """scheduled_run_key in SQL, over Occurrence.sequence."""
+    return case(
+        (Occurrence.sequence == 0, literal(kind)),
+        else_=literal(f"{kind}#") + cast(Occurrence.sequence, String),
+    )
 
 
 def dedupe_key(run_id: uuid.UUID, attendee_id: uuid.UUID) -> str:
@@ -150,7 +166,8 @@ def record_due_reminders(session: Session, *, now: datetime, grace: timedelta) -
             else Occurrence.ends_at <= now
         )
         has_run = exists().where(
-            ReminderRun.occurrence_id == Occurrence.id, ReminderRun.run_key == kind
+            ReminderRun.occurrence_id == Occurrence.id,
+            ReminderRun.run_key == _run_key_column(kind),
         )
         rows = session.execute(
             select(Occurrence, Event)
@@ -204,7 +221,7 @@ def _record_due_run(
         occurrence=occurrence,
         event=event,
         kind=kind,
-        run_key=kind,
+        run_key=scheduled_run_key(kind, occurrence.sequence),
         due_at=due_at,
         state="pending" if decision == "send" else "missed",
         now=now,
@@ -316,6 +333,14 @@ def prepare_reminder_run(
         run.note = "the event or occurrence was cancelled before the run was sent"
         run.finished_at = now
         return None
+    if run.kind in SCHEDULED_KINDS and run.run_key != scheduled_run_key(
+        run.kind, occurrence.sequence
+    ):
+        # Moved since the run was recorded: the run of the new time reminds.
+        run.state = "cancelled"
+        run.note = RESCHEDULED_NOTE
+        run.finished_at = now
+        return None
     deadline = send_deadline(run.kind, starts_at=occurrence.starts_at)
     if deadline is not None and now >= deadline:
         # Delayed past the start (a backlog, a broker outage): too late to remind.
@@ -361,6 +386,7 @@ def _shared_context(
             "id": str(occurrence.id),
             "starts_at": occurrence.starts_at.isoformat(),
             "ends_at": occurrence.ends_at.isoformat(),
+            "sequence": ical_sequence(occurrence.sequence, event.place_sequence),
         },
         "reminder": {"kind": run.kind, "run_id": str(run.id), "due_at": run.due_at.isoformat()},
         "attach_calendar": calendar and template == "reminder_before",
@@ -404,6 +430,27 @@ def _mail_rows(
             }
         )
     return rows
+
+
+RESCHEDULED_NOTE = "the occurrence was rescheduled; the run of its new time reminds"
+
+
+def cancel_stale_runs(session: Session, *, occurrence_id: uuid.UUID, now: datetime) -> int:
+    """Cancel the scheduled runs of a rescheduled occurrence that have not
+    started sending (``pending``); returns how many. Their moment was the old
+    time's: the scheduler records the new time's run (scheduled_run_key) when
+    it is due. Runs already sending or done stay as they are."""
+    result = session.execute(
+        update(ReminderRun)
+        .where(
+            ReminderRun.occurrence_id == occurrence_id,
+            ReminderRun.kind.in_(SCHEDULED_KINDS),
+            ReminderRun.state == "pending",
+        )
+        .values(state="cancelled", note=RESCHEDULED_NOTE, finished_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def finish_reminder_run(session: Session, *, run_id: uuid.UUID, now: datetime) -> bool:

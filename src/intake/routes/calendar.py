@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from rollcall.domain.access.attendee_tokens import EndUser, authenticate_end_user
 from rollcall.domain.bounds import MAX_YEAR, MIN_YEAR
-from rollcall.domain.calendar.ics import render_ics
+from rollcall.domain.calendar.feed import calendar_feed
 from rollcall.domain.calendar.listing import CalendarItem, list_calendar, toggle_bookmark
 from rollcall.domain.calendar.query import MAX_PAGE_SIZE, CalendarQuery, parse_calendar_query
 from rollcall.domain.clock import utcnow
@@ -205,7 +205,9 @@ def get_calendar_ics(
             cursor=page.items[-1].key,
             bookmarked_only=parsed.bookmarked_only,
         )
-    body = render_ics(items[:ICS_MAX_ENTRIES], name=f"Rollcall: {user.attendee_ref}", now=now)
+    body = calendar_feed(
+        session, items[:ICS_MAX_ENTRIES], name=f"Rollcall: {user.attendee_ref}", now=now
+    )
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

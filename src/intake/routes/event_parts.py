@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel
 
 from rollcall.domain.clock import utcnow
 from rollcall.domain.events.admin import cancel_occurrence
 from rollcall.domain.events.catalog import get_event
+from rollcall.domain.events.change_notice import NOTIFY_CHANGE, time_change_payload
 from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.occurrences import get_occurrence, list_occurrences
+from rollcall.domain.events.reschedule import reschedule_occurrence
 from rollcall.domain.events.sessions import (
     create_session,
     get_session,
@@ -18,12 +21,14 @@ from rollcall.domain.events.sessions import (
     update_session,
 )
 from rollcall.domain.events.trainers import add_trainers, list_trainers, remove_trainers
+from rollcall.domain.jobs.outbox import take_pending
 from rollcall.domain.pagination import decode_cursor, encode_cursor
 from rollcall.intake.deps import AppSettings, DbSession, EventReader
 from rollcall.intake.event_schemas import (
     CancelIn,
     OccurrenceOut,
     OccurrencePage,
+    RescheduleIn,
     SessionIn,
     SessionOut,
     SessionPatch,
@@ -32,9 +37,11 @@ from rollcall.intake.event_schemas import (
     session_fields,
 )
 from rollcall.intake.fields import Ref
-from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.jobs_submit import accept_job, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.routes.events import (
+    NOTIFICATION_JOB_DOC,
+    NOTIFICATION_JOB_HEADER,
     Cursor,
     EventId,
     From,
@@ -44,7 +51,10 @@ from rollcall.intake.routes.events import (
     check_range,
 )
 from rollcall.intake.schemas import JobOut
+from rollcall.messaging.broker import get_broker
+from rollcall.messaging.outbox import dispatch
 from rollcall.models import Attendee
+from rollcall.models.db import sessions_of
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
@@ -113,6 +123,65 @@ def post_cancel_occurrence(
         },
         idempotency_key=None,
         event_id=event.id,
+    )
+
+
+class RescheduleOut(BaseModel):
+    occurrence: OccurrenceOut
+    #: False when the date already had these times (nothing changed, nobody mailed).
+    changed: bool
+    #: Reminder runs recorded for the old time and not yet sending, now cancelled.
+    reminders_cancelled: int
+    #: The job mailing the change notice (a published event, send_notification true).
+    notification_job: JobOut | None
+
+
+@router.post(
+    "/{event_id}/occurrences/{occurrence_id}/reschedule",
+    response_model=RescheduleOut,
+    summary="Move one date (new start and end); a job mails its attendees and trainers",
+    responses=NOTIFICATION_JOB_DOC,
+)
+def post_reschedule_occurrence(
+    event_id: EventId,
+    occurrence_id: OccurrenceId,
+    body: RescheduleIn,
+    caller: Writer,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+) -> RescheduleOut:
+    job = None
+    with session.begin():
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+        occurrence = get_occurrence(session, event=event, occurrence_id=occurrence_id)
+        change = reschedule_occurrence(
+            session,
+            event=event,
+            occurrence=occurrence,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            now=utcnow(),
+        )
+        if change is not None and event.status == "published" and body.send_notification:
+            job = record_job(
+                session,
+                organisation_id=caller.organisation_id,
+                type=NOTIFY_CHANGE,
+                payload=time_change_payload(event, occurrence, change),
+                idempotency_key=None,
+                by=caller,
+                event_id=event.id,
+            )
+            response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
+        outbox_ids = take_pending(session)
+    if outbox_ids and settings.enqueue_on_commit:
+        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    return RescheduleOut(
+        occurrence=OccurrenceOut.of(occurrence, event.timezone),
+        changed=change is not None,
+        reminders_cancelled=change["reminders_cancelled"] if change else 0,
+        notification_job=JobOut.of(job) if job is not None else None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -19,6 +19,7 @@ from rollcall.domain.events.admin import (
     update_event,
 )
 from rollcall.domain.events.catalog import create_event, get_event, list_events, publish_event
+from rollcall.domain.events.change_notice import NOTIFY_CHANGE, place_change_payload
 from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
 from rollcall.domain.jobs.outbox import take_pending
@@ -27,8 +28,9 @@ from rollcall.intake.booking_schemas import WINDOW_FIELDS
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
-from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.jobs_submit import accept_job, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
+from rollcall.intake.place_schemas import PLACE_FIELDS, stored
 from rollcall.intake.schemas import EventCreate, EventOut, JobOut, Strict
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
@@ -44,6 +46,23 @@ Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[CursorText | None, Query(description="`next_cursor` of the last page")]
 From = Annotated[Instant | None, Query(alias="from", description="Range start (with offset)")]
 To = Annotated[Instant | None, Query(alias="to", description="Range end, exclusive")]
+
+
+#: The response header that names the job mailing a change notice (PATCH of a
+#: published event's place, reschedule of a date), when one was recorded.
+NOTIFICATION_JOB_HEADER = "Notification-Job"
+#: The OpenAPI description of that header, on the routes that may set it.
+NOTIFICATION_JOB_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            NOTIFICATION_JOB_HEADER: {
+                "description": "`/v1/jobs/<id>` of the job mailing the change notice, when one "
+                "was recorded (a published event, `send_notification` true)",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
 
 
 class CopyIn(Strict):
@@ -79,8 +98,9 @@ def post_event(
     body: EventCreate, caller: Writer, session: DbSession, settings: AppSettings
 ) -> EventOut:
     fields = body.window_columns(
-        body.model_dump(exclude={"dates", "recurrence", "trainers", *WINDOW_FIELDS})
+        body.model_dump(exclude={"dates", "recurrence", "trainers", *WINDOW_FIELDS, *PLACE_FIELDS})
     )
+    fields |= {name: stored(name, getattr(body, name)) for name in PLACE_FIELDS}
     fields["recurrence"] = body.recurrence.as_rule() if body.recurrence else None
     dates = [(d.starts_at, d.ends_at) for d in body.dates] if body.dates is not None else None
     with session.begin():
@@ -130,20 +150,42 @@ def read_event(event_id: EventId, caller: EventReader, session: DbSession) -> Ev
     return EventOut.of(event)
 
 
-@router.patch("/{event_id}", response_model=EventOut, summary="Change an event's fields")
+@router.patch(
+    "/{event_id}",
+    response_model=EventOut,
+    summary="Change an event's fields",
+    responses=NOTIFICATION_JOB_DOC,
+)
 def patch_event(
-    event_id: EventId, body: EventPatch, caller: Writer, session: DbSession, settings: AppSettings
+    event_id: EventId,
+    body: EventPatch,
+    caller: Writer,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
 ) -> EventOut:
     with session.begin():
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
-        update_event(
+        old_place = update_event(
             session,
             event=event,
             changes=body.changes(),
             now=utcnow(),
             horizon_until=horizon(settings),
         )
-        outbox_ids = take_pending(session)  # promotion mails, if capacity was raised
+        if old_place is not None and event.status == "published" and body.send_notification:
+            job = record_job(
+                session,
+                organisation_id=caller.organisation_id,
+                type=NOTIFY_CHANGE,
+                payload=place_change_payload(event, old_place),
+                idempotency_key=None,
+                by=caller,
+                event_id=event.id,
+            )
+            response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
+        # Promotion mails (capacity raised) and the change notice's job.
+        outbox_ids = take_pending(session)
     dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
     return EventOut.of(event)
 
