@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from rollcall.domain.events.content import content_of
 from rollcall.domain.events.place import shown_thumbnail
 from rollcall.intake.booking_schemas import (
+    WINDOW_FIELDS,
     BookingEndsOnIn,
     BookingEndsOnOut,
     BookingStartsOnIn,
@@ -42,12 +43,14 @@ from rollcall.intake.fields import (
 )
 from rollcall.intake.listing_schemas import ListingIn, ListingOut, listing_out
 from rollcall.intake.place_schemas import (
+    PLACE_FIELDS,
     Banners,
     ImageIn,
     ImageOut,
     VenueIn,
     VenueOut,
     WebUrl,
+    stored,
 )
 from rollcall.models import Event, Job
 from rollcall.models.events import EventType
@@ -117,6 +120,20 @@ class EventCreate(Strict):
         check_one_offer(self)
         check_one_way(self)
         return self
+
+    def columns(self) -> dict[str, Any]:
+        """The event's column values from this body, as ``create_event`` takes
+        them (REST and GraphQL create through here): the booking window and
+        the listing as their columns, the place as stored, the rule as a rule;
+        ``dates`` and ``trainers`` are the caller's."""
+        fields = self.window_columns(
+            self.model_dump(
+                exclude={"dates", "recurrence", "trainers", *WINDOW_FIELDS, *PLACE_FIELDS}
+            )
+        )
+        fields |= {name: stored(name, getattr(self, name)) for name in PLACE_FIELDS}
+        fields["recurrence"] = self.recurrence.as_rule() if self.recurrence else None
+        return fields
 
     def window_columns(self, fields: dict[str, Any]) -> dict[str, Any]:
         """``fields`` (a dump of this body) with the booking window as columns."""

@@ -100,6 +100,14 @@ CONTEXT: dict[str, Any] = {
     "reason": "",
     "other_dates": 1,
     "attach_calendar": True,
+    # event_changed: a date moved a week on, for an attendee
+    "role": "attendee",
+    "change": {
+        "kind": "time",
+        "old": {"starts_at": "2031-03-01T09:00:00+00:00", "ends_at": "2031-03-01T10:00:00+00:00"},
+        "new": {"starts_at": "2031-03-08T09:00:00+00:00", "ends_at": "2031-03-08T10:00:00+00:00"},
+    },
+    "calendar_dates": [],
 }
 
 

@@ -83,15 +83,19 @@ def context(kind: str, locale: str | None, role: str = "attendee") -> dict[str, 
 @pytest.mark.parametrize(
     ("locale", "subject", "words"),
     [
-        (None, "Changed: Intro moves to 08 March 2031, 10:00 CET", ["Was:", "Now:", "Where:"]),
+        (
+            None,
+            "Changed: Intro moves to Saturday, March 8, 2031, 10:00 AM Central European Standard Time",
+            ["Was:", "Now:", "Where:"],
+        ),
         (
             "nl-BE",
-            "Gewijzigd: Intro verplaatst naar 08-03-2031 10:00 CET",
+            "Gewijzigd: Intro verplaatst naar zaterdag 8 maart 2031, 10:00 Midden-Europese standaardtijd",
             ["Was:", "Nu:", "Waar:"],
         ),
         (
             "de",
-            "Geändert: Intro wird verlegt auf 08.03.2031, 10:00 CET",
+            "Geändert: Intro wird verlegt auf Samstag, 8. März 2031, 10:00 Mitteleuropäische Normalzeit",
             ["Bisher:", "Neu:", "Wo:"],
         ),
     ],

@@ -59,14 +59,20 @@ def test_reading_any_text_as_a_locale_fails_only_with_value_error(value: str) ->
 
 
 def _files(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file()}
+    return {p.name for p in folder.iterdir() if p.is_file() and not _shared_partial(p.name)}
+
+
+def _shared_partial(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("_layout.")
 
 
 def test_every_message_ships_in_every_language() -> None:
     # A message added in English only would reach Dutch and German attendees
     # in English: every file of en/ (subjects, text, HTML, the layout) must
     # have its counterpart in every other locale folder, and no folder may
-    # hold a file en/ lacks (a misspelt name would never be used).
+    # hold a file en/ lacks (a misspelt name would never be used). A partial
+    # other than the layout (``_venue``: it writes its labels per language) is
+    # shared from en/, the folder every language falls back to.
     assert set(locale_folders(str(EMAIL))) >= set(LANGUAGES)
     english = _files(EMAIL / DEFAULT_LOCALE)
     assert len(english) >= 28
@@ -134,13 +140,16 @@ def test_many_mails_in_three_languages_compile_each_template_once_per_language(
         attendee = CONTEXT["attendee"] | {"name": f"Person {number}", "locale": locale}
         render_email(templates, "reminder_before", CONTEXT | {"attendee": attendee}, locale=locale)
 
-    # Then each language compiled its subject, text, HTML and layout once
+    # Then each language compiled its subject, text, HTML, layout and the
+    # venue partials they include once
     assert sorted(compiled) == sorted(
         [
             "reminder_before.subject.txt",
             "reminder_before.txt.j2",
             "reminder_before.html.j2",
             "_layout.html.j2",
+            "_venue.txt.j2",
+            "_venue.html.j2",
         ]
         * 3
     )

@@ -142,8 +142,7 @@ class Mutation:
         caller = await info.context.caller(*WRITE)
         body = valid(EventCreate, rest_body(offer_event) | _offer_link(offer_id, offer_ref))
         settings = info.context.settings
-        fields = body.model_dump(exclude={"dates", "recurrence", "trainers"})
-        fields["recurrence"] = None
+        fields = body.columns()
         dates = [(d.starts_at, d.ends_at) for d in body.dates] if body.dates is not None else None
 
         def write(session: Session) -> CreateOfferEvent:

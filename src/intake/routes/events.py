@@ -24,13 +24,11 @@ from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.domain.pagination import decode_cursor, page_of
-from rollcall.intake.booking_schemas import WINDOW_FIELDS
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
 from rollcall.intake.jobs_submit import accept_job, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
-from rollcall.intake.place_schemas import PLACE_FIELDS, stored
 from rollcall.intake.schemas import EventCreate, EventOut, JobOut, Strict
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
@@ -97,11 +95,7 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 def post_event(
     body: EventCreate, caller: Writer, session: DbSession, settings: AppSettings
 ) -> EventOut:
-    fields = body.window_columns(
-        body.model_dump(exclude={"dates", "recurrence", "trainers", *WINDOW_FIELDS, *PLACE_FIELDS})
-    )
-    fields |= {name: stored(name, getattr(body, name)) for name in PLACE_FIELDS}
-    fields["recurrence"] = body.recurrence.as_rule() if body.recurrence else None
+    fields = body.columns()
     dates = [(d.starts_at, d.ends_at) for d in body.dates] if body.dates is not None else None
     with session.begin():
         event = create_event(
