@@ -33,9 +33,14 @@ TOY = {
 }
 
 
-def _scratch_databases(server: str) -> set[str]:
+def _scratch_databases(server: str, name: str) -> set[str]:
+    """The scratch databases of benchmark ``name`` (``bench_<prefix>_<hex>``;
+    another run's benchmarks may come and go meanwhile)."""
+    prefix = name.removeprefix("bench_")
     with psycopg.connect(server, autocommit=True) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"bench\\_{prefix}\\_%",)
+        )
         return {row[0] for row in rows}
 
 
@@ -48,7 +53,7 @@ def test_a_benchmark_prints_its_ratios_and_cleans_up(
     if name == "bench_calendar" and shutil.which("wrk") is None:
         pytest.skip("bench_calendar needs wrk (.ci/run installs it)")
     server = postgres_database.rsplit("/", 1)[0] + "/postgres"
-    before = _scratch_databases(server)
+    before = _scratch_databases(server, name)
     env = {**os.environ, **TOY, "BENCH_SERVER_URL": server, "TEST_REDIS_URL": redis_server.url}
 
     # When the benchmark runs as the README says
@@ -67,4 +72,4 @@ def test_a_benchmark_prints_its_ratios_and_cleans_up(
     ratios = [line for line in done.stdout.splitlines() if ": ratio min " in line]
     assert ratios and all("(goal " in line for line in ratios), done.stdout
     assert "load average" in done.stdout
-    assert _scratch_databases(server) <= before
+    assert _scratch_databases(server, name) <= before
