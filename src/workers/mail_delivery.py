@@ -32,7 +32,7 @@ from rollcall.config.smtp_target import SmtpTarget
 from rollcall.models import EmailMessage, Enrollment
 from rollcall.models.mail import UNSENT_STATES
 from rollcall.workers.mail_ics import occurrence_ics
-from rollcall.workers.mail_render import render_email
+from rollcall.workers.mail_render import mail_locale, render_email
 from rollcall.workers.smtp import (
     PermanentMailError,
     TransientMailError,
@@ -164,6 +164,7 @@ def compose(settings: Settings, mail: Claimed, *, now: datetime) -> Any:
         mail.template,
         mail.context,
         organisation_id=str(mail.organisation_id),
+        locale=mail_locale(mail.context),
     )
     attachments = []
     if mail.context.get("attach_calendar"):

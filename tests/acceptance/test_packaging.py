@@ -37,7 +37,7 @@ def test_the_wheel_holds_one_import_package_rollcall(tmp_path: Path) -> None:
     ):
         assert f"rollcall/{part}/__init__.py" in names, part
     assert "rollcall/models/migrations/env.py" in names
-    assert "rollcall/config/_templates/email/enrollment_confirmed.txt.j2" in names
+    assert "rollcall/config/_templates/email/en/enrollment_confirmed.txt.j2" in names
 
 
 def test_importing_rollcall_changes_nothing_global_in_sqlalchemy() -> None:

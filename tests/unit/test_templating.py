@@ -123,10 +123,11 @@ def test_every_mail_has_its_own_subject() -> None:
     # Issue 14: the event's cancellation and an attendee's own cancellation were
     # both "Cancelled: <event>". Every template, rendered for the same event,
     # must say which mail it is in its subject.
-    base = get_settings().templates_dir / "email"
+    templates = get_settings().templates_dir
+    base = templates / "email" / "en"
     names = sorted(p.name.removesuffix(".subject.txt") for p in base.glob("*.subject.txt"))
     assert len(names) >= 9
-    subjects = {name: render_email(base.parent, name, MAIL_CONTEXT).subject for name in names}
+    subjects = {name: render_email(templates, name, MAIL_CONTEXT).subject for name in names}
     by_subject: dict[str, list[str]] = {}
     for name, subject in subjects.items():
         by_subject.setdefault(subject, []).append(name)

@@ -73,6 +73,8 @@ def prepare_placement_mails(session: Session, items: Iterable[Item], *, now: dat
             Attendee.ref,
             Attendee.name,
             Attendee.email,
+            Attendee.locale,
+            Attendee.timezone,
         )
         .join(Attendee, Attendee.id == Enrollment.attendee_id)
         .where(among(dialect, Enrollment.id, wanted))
@@ -110,7 +112,13 @@ def _mail_row(row: Any, item: Item, shown: dict[str, Any], now: datetime) -> dic
         "to_name": row.name or "",
         "context": {
             "event": shown,
-            "attendee": {"ref": row.ref, "name": row.name or "", "email": row.email},
+            "attendee": {
+                "ref": row.ref,
+                "name": row.name or "",
+                "email": row.email,
+                "locale": row.locale,
+                "timezone": row.timezone,
+            },
             "enrollment": info,
         },
         "state": "queued",

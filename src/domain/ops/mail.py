@@ -67,4 +67,11 @@ def event_context(event: Event) -> dict[str, Any]:
 
 
 def attendee_context(attendee: Attendee) -> dict[str, Any]:
-    return {"ref": attendee.ref, "name": attendee.name, "email": attendee.email}
+    """What a mail knows of its attendee; ``locale`` picks the mail's language."""
+    return {
+        "ref": attendee.ref,
+        "name": attendee.name,
+        "email": attendee.email,
+        "locale": attendee.locale,
+        "timezone": attendee.timezone,
+    }
