@@ -223,3 +223,36 @@ def test_bad_moves_are_refused_with_a_code(component_stack: Stack) -> None:
     assert job(stack, key, cancelled.json()["id"])["status"] == "succeeded"
     done = move(stack, key, "pottery", ada, occurrence_id=second)
     assert done["errors"][0]["code"] == "ENROLLMENT_NOT_FOUND"
+
+
+def test_the_moved_mail_speaks_the_attendees_language(component_stack: Stack) -> None:
+    # Given a Dutch and a German attendee on the first date
+    stack = component_stack
+    key = stack.key()
+    _, (first, second, _third) = per_date_event(stack, key, seats=3)
+    for ref, locale in (("joost", "nl-BE"), ("greta", "de")):
+        body = {
+            "attendee": {"ref": ref, "email": f"{ref}@example.org", "locale": locale},
+            "occurrence_id": first,
+        }
+        accepted = stack.client.post(
+            "/v1/events/pottery/enrollments", json=body, headers=stack.auth(key)
+        )
+        assert accepted.status_code == 202, accepted.text
+    stack.drain()
+
+    # When both are moved to the second date
+    for ref in ("joost", "greta"):
+        done = move(stack, key, "pottery", str(enrollment_of(stack, ref).id), occurrence_id=second)
+        assert done["status"] == "succeeded", done
+
+    # Then each moved mail is in their language (nl-BE -> nl)
+    subjects = {
+        m["To"].addresses[0].addr_spec: m["Subject"]
+        for m in stack.sink.wait_for(4)
+        if "verplaatst" in m["Subject"] or "verschoben" in m["Subject"]
+    }
+    assert subjects == {
+        "joost@example.org": "Je inschrijving is verplaatst: Pottery workshop",
+        "greta@example.org": "Ihre Anmeldung wurde verschoben: Pottery workshop",
+    }
