@@ -15,6 +15,7 @@ Refusals are pydantic errors, so they reach the client as VALIDATION_ERROR
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from rollcall.domain.bounds import (
     moment_problem,
     text_problem,
 )
+from rollcall.domain.locales import canonical_locale
 
 
 def _text_checker(multiline: bool) -> AfterValidator:
@@ -124,6 +126,17 @@ def check_timezone(value: str) -> str:
     return value
 
 
+_LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def check_locale_tag(value: str) -> str:
+    """A BCP 47 tag CLDR knows, in its BCP 47 spelling (Babel alone is lenient:
+    it reads ``en_GB; x`` as ``en``)."""
+    if _LOCALE_TAG.fullmatch(value) is None:
+        raise ValueError("not a locale tag (letters and digits in parts: nl, nl-BE, de-AT)")
+    return canonical_locale(value)
+
+
 # The shapes used across the API -------------------------------------------------
 
 #: An upstream system's id (event or attendee ref), an id-or-ref path parameter.
@@ -133,6 +146,9 @@ Title = Annotated[str, Text(75, min_length=1)]
 PersonName = Annotated[str, Text(200)]
 TimeZoneName = Annotated[str, Text(64, min_length=1), AfterValidator(check_timezone)]
 Locale = Annotated[str, Text(16)]
+#: A locale the attendee resource stores: a BCP 47 tag CLDR knows (``nl``,
+#: ``nl-BE``, ``de_AT``), stored in its BCP 47 spelling (``de-AT``).
+LocaleTag = Annotated[str, Text(16, min_length=2), AfterValidator(check_locale_tag)]
 Description = Annotated[str, Text(2500, multiline=True)]
 Reason = Annotated[str, Text(500, multiline=True)]
 #: ``Idempotency-Key``: what the jobs table stores (String(200)).

@@ -45,7 +45,8 @@ class EndUser:
 
 
 def get_attendee(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Attendee:
-    """The organisation's attendee with this ref (or id); raises AttendeeNotFound."""
+    """The organisation's attendee with this ref (or id); raises AttendeeNotFound,
+    also for an erased one (domain.people.erasure)."""
     query = select(Attendee).where(Attendee.organisation_id == organisation_id)
     attendee = session.scalar(query.where(Attendee.ref == id_or_ref))
     if attendee is None:
@@ -53,7 +54,7 @@ def get_attendee(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str
             attendee = session.scalar(query.where(Attendee.id == uuid.UUID(id_or_ref)))
         except ValueError:
             attendee = None
-    if attendee is None:
+    if attendee is None or attendee.erased_at is not None:
         raise AttendeeNotFound(ref=id_or_ref)
     return attendee
 
