@@ -273,3 +273,21 @@ def test_erase_anonymises_frees_the_seat_and_is_idempotent(component_stack: Stac
     fresh = stack.client.get("/v1/attendees/u-ada/export", headers=auth).json()
     assert [e["event_ref"] for e in fresh["enrollments"]] == ["course"]
     assert fresh["mails"][0]["template"] == "enrollment_confirmed"
+
+
+def test_a_ref_of_any_script_is_created_and_located_by_id(component_stack: Stack) -> None:
+    # The fuzzer found it: a ref outside Latin-1 in the Location header was a 500
+    key = component_stack.key()
+    made = component_stack.client.post(
+        "/v1/attendees",
+        json={"ref": "学生-\U000ecc53", "email": "x@example.org"},
+        headers=component_stack.auth(key),
+    )
+    assert made.status_code == 201, made.text
+    assert made.headers["Location"] == f"/v1/attendees/{made.json()['id']}"
+    assert (
+        component_stack.client.get(
+            made.headers["Location"], headers=component_stack.auth(key)
+        ).json()["ref"]
+        == "学生-\U000ecc53"
+    )

@@ -49,7 +49,8 @@ def post_attendee(
             session, organisation_id=caller.organisation_id, fields=body.model_dump(), now=utcnow()
         )
         out = AttendeeOut.of(attendee)
-    response.headers["Location"] = f"/v1/attendees/{out.ref}"
+    # By id: a ref may hold any character, and a header only Latin-1.
+    response.headers["Location"] = f"/v1/attendees/{out.id}"
     return out
 
 
