@@ -60,8 +60,12 @@ def test_moves_race_with_enrollments_and_never_oversell(real_stack: Stack) -> No
     # When, with the worker stopped, all 5 seated on A ask to move to B and 4
     # newcomers ask for B; then 2 worker processes x 4 threads take them at once
     stack.stop()
-    moves = [post_move(stack, key, "pottery", e, occurrence_id=date_b) for e in seated_a]
-    enrolls = [enroll_into(stack, key, "pottery", f"n{i}", occurrence_id=date_b) for i in range(4)]
+    moves: list[str] = []
+    enrolls: list[str] = []
+    for i, enrollment in enumerate(seated_a):  # interleaved: m e m e m e m e m
+        moves.append(post_move(stack, key, "pottery", enrollment, occurrence_id=date_b))
+        if i < 4:
+            enrolls.append(enroll_into(stack, key, "pottery", f"n{i}", occurrence_id=date_b))
     with dramatiq_processes(stack, 2, 4, queues=("jobs", "mail")):
         wait_until_done(stack, moves + enrolls)
         results = {j: job(stack, key, j) for j in moves}
@@ -122,3 +126,56 @@ def test_moves_race_with_enrollments_and_never_oversell(real_stack: Stack) -> No
             for _ in range(n)
             if subject == "A seat is yours"
         ) == sorted(promoted)
+
+
+def test_racing_moves_fill_the_last_seats_exactly_and_promote_in_line(real_stack: Stack) -> None:
+    # Given date A full (5 seated, 3 waiting) and date C with 3 seats left
+    stack = real_stack
+    key = stack.key()
+    _, (date_a, _date_b, date_c) = per_date_event(stack, key, seats=SEATS)
+    for i in range(SEATS + 3):
+        enroll_into(stack, key, "pottery", f"a{i}", occurrence_id=date_a)
+    for i in range(SEATS - 3):
+        enroll_into(stack, key, "pottery", f"c{i}", occurrence_id=date_c)
+    stack.drain()
+    with stack.db() as session:
+        seated_a = [
+            str(e.id)
+            for e in session.scalars(
+                select(Enrollment).where(
+                    Enrollment.scope_key == f"occ:{date_a}", Enrollment.status == "enrolled"
+                )
+            )
+        ]
+    stack.sink.messages.clear()
+
+    # When all 5 seated on A ask to move to C at once (2 processes x 4 threads)
+    stack.stop()
+    moves = [post_move(stack, key, "pottery", e, occurrence_id=date_c) for e in seated_a]
+    with dramatiq_processes(stack, 2, 4, queues=("jobs", "mail")):
+        wait_until_done(stack, moves)
+        results = [job(stack, key, j) for j in moves]
+        moved = [r for r in results if r["status"] == "succeeded"]
+
+        # Then exactly 3 moved, 2 were refused; C is full, A promoted its whole line in order
+        assert len(moved) == 3
+        assert (
+            sorted(r["errors"][0]["code"] for r in results if r not in moved)
+            == ["MOVE_TARGET_FULL"] * 2
+        )
+        assert _counts(stack, date_c) == (SEATS, 0, SEATS, 0)
+        assert _counts(stack, date_a) == (SEATS, 0, SEATS, 0)
+        promoted = [p["attendee_ref"] for r in moved for p in r["result"]["promoted"]]
+        assert sorted(promoted) == ["a5", "a6", "a7"]
+        with stack.db() as session:
+            seated = session.scalar(
+                select(func.count()).select_from(Enrollment).where(Enrollment.status == "enrolled")
+            )
+            assert session.scalar(select(func.count()).select_from(Payment)) == seated
+
+        # ... and the sink has 3 "moved" mails (one each) and 3 "seat is yours"
+        mails = stack.sink.wait_for(6, timeout=60)
+        kinds = Counter(m["Subject"].split(":")[0] for m in mails)
+        assert kinds == {"Your enrollment has moved": 3, "A seat is yours": 3}
+        moved_to = sorted(m["To"].addresses[0].addr_spec for m in mails if "moved" in m["Subject"])
+        assert moved_to == sorted(f"{r['result']['attendee_ref']}@example.org" for r in moved)
