@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.core import get_locale_identifier
 
 #: The folder every mail falls back to; it holds every template.
 DEFAULT_LOCALE = "en"
@@ -29,6 +30,13 @@ def parse_locale(value: str) -> Locale:
         except (ValueError, TypeError, UnknownLocaleError):
             continue
     raise ValueError("not a known locale (a BCP 47 tag such as nl, nl-BE or de-AT)")
+
+
+def canonical_locale(value: str) -> str:
+    """A locale tag in its BCP 47 spelling (``nl_be`` -> ``nl-BE``)."""
+    parsed = parse_locale(value)
+    parts = (parsed.language, parsed.territory, parsed.script, parsed.variant)
+    return get_locale_identifier(parts, sep="-")
 
 
 def choose_locale(requested: str | None, available: Iterable[str]) -> str:

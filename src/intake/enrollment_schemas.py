@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from rollcall.domain.bounds import echo
 from rollcall.domain.enrollment.queries import Listed
@@ -22,6 +22,19 @@ class BulkEnrollmentRequest(Strict):
     occurrence_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     attendees: list[dict[str, Any]] = Field(min_length=1)
+
+
+class MoveRequest(Strict):
+    """Where the enrollment goes: one occurrence or one session of the same event."""
+
+    occurrence_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _names_a_target(self) -> MoveRequest:
+        if self.occurrence_id is None and self.session_id is None:
+            raise ValueError("name the target: occurrence_id or session_id")
+        return self
 
 
 def split_rows(

@@ -16,6 +16,7 @@ which answers with its own code, INVALID_LOCALE (domain.errors.CODE_BY_PROBLEM_T
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from rollcall.domain.bounds import (
     text_problem,
 )
 from rollcall.domain.errors import InvalidLocale
-from rollcall.domain.locales import parse_locale
+from rollcall.domain.locales import canonical_locale, parse_locale
 
 
 def _text_checker(multiline: bool) -> AfterValidator:
@@ -127,9 +128,17 @@ def check_timezone(value: str) -> str:
     return value
 
 
+_LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
 def check_locale(value: str) -> str:
-    """A locale Babel knows; kept as sent (Babel's spelling of it can be longer:
-    ``zh-TW`` is ``zh_Hant_TW``)."""
+    """A locale tag (letters and digits in parts) Babel knows; kept as sent
+    (Babel's spelling of it can be longer: ``zh-TW`` is ``zh_Hant_TW``). The
+    tag's shape is checked first: Babel alone is lenient (it reads
+    ``en_GB; x`` as ``en``)."""
+    if _LOCALE_TAG.fullmatch(value) is None:
+        message = "not a locale tag (letters and digits in parts: nl, nl-BE, de-AT)"
+        raise PydanticCustomError(InvalidLocale.problem_type, message)
     try:
         parse_locale(value)
     except ValueError as exc:
@@ -148,6 +157,9 @@ TimeZoneName = Annotated[str, Text(64, min_length=1), AfterValidator(check_timez
 #: A BCP 47 locale tag Babel knows (``nl``, ``nl-BE``, ``de-AT``); it picks the
 #: language of the attendee's mails (domain.locales).
 Locale = Annotated[str, Text(16, min_length=1), AfterValidator(check_locale)]
+#: The same, as the attendee resource stores it: in its BCP 47 spelling
+#: (``de_AT`` is stored ``de-AT``).
+LocaleTag = Annotated[Locale, AfterValidator(canonical_locale)]
 Description = Annotated[str, Text(2500, multiline=True)]
 Reason = Annotated[str, Text(500, multiline=True)]
 #: ``Idempotency-Key``: what the jobs table stores (String(200)).

@@ -28,3 +28,6 @@ class Attendee(Base):
     #: When the request whose details are stored was accepted (not when it was
     #: applied): an older request applied late keeps its hands off them.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the person was erased (domain.people.erasure): the row stays, anonymised,
+    #: so seat counts and payments stay whole.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

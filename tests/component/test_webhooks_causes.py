@@ -15,11 +15,12 @@ from tests.support.enrollment import person
 from tests.support.event_helpers import DAILY, call, ok
 from tests.support.factories import enroll, published_event
 from tests.support.faults import wait_until
+from tests.support.moving import enroll_into, enrollment_of, move, per_date_event
 from tests.support.stack import Stack
 from tests.support.webhook_receiver import webhook_receiver
 
-#: Defined for a feature tested elsewhere (moving an enrollment): not caused here.
-NOT_CAUSED_HERE = {"enrollment.moved"}
+#: Every type has its cause below.
+NOT_CAUSED_HERE: set[str] = set()
 
 
 def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
@@ -88,6 +89,15 @@ def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
         )
         patch = {"online_url": "https://meet.example.org/daily", "send_notification": False}
         ok(call(component_stack, key, "PATCH", "/v1/events/daily", json=patch), 200)
+        # And an enrollment is moved to another date
+        _, (first, second, _third) = per_date_event(component_stack, key, seats=1)
+        enroll_into(component_stack, key, "pottery", "dee", occurrence_id=first)
+        component_stack.drain()
+        dee = enrollment_of(component_stack, "dee")
+        assert (
+            move(component_stack, key, "pottery", str(dee.id), occurrence_id=second)["status"]
+            == "succeeded"
+        )
         component_stack.client.post("/v1/events/ev/cancel", headers=auth)
         component_stack.drain()
 
@@ -110,6 +120,8 @@ def test_every_wired_type_is_delivered(component_stack: Stack) -> None:
     assert partial["errors_total"] == 1 and partial["errors"][0]["code"] == "DUPLICATE_ROW"
     assert by_type["occurrence.cancelled"][0]["occurrence"]["id"] == occurrences[0]["id"]
     assert by_type["event.cancelled"][0]["event"]["ref"] == "ev"
+    moved = by_type["enrollment.moved"][0]
+    assert moved["attendee"] == {"ref": "dee"} and moved["enrollment"]["occurrence_id"] == second
     # The reschedule and the place change: one event.changed each
     assert [d["event"]["ref"] for d in by_type["event.changed"]] == ["daily", "daily"]
     assert by_type["mail.failed"][0]["mail"]["error"].startswith("550")

@@ -76,7 +76,14 @@ def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
         f"/v1/events/{event_id}/sessions", json={"name": "Morning", "capacity": 2}, headers=auth
     )
     assert made.status_code == 201, made.text
+    # The attendee the attendee routes name; a move names an enrollment id that
+    # need not exist (the job then fails with ENROLLMENT_NOT_FOUND, a refusal).
+    person = stack.client.post(
+        "/v1/attendees", json={"ref": "ada", "email": "ada@example.org"}, headers=auth
+    )
+    assert person.status_code in (201, 409), person.text
     return {
+        "enrollment_id": str(uuid.uuid4()),
         "offer_id": ref,
         "event_id": ref,
         "occurrence_id": occurrence_id,

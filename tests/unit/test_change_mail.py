@@ -85,17 +85,20 @@ def context(kind: str, locale: str | None, role: str = "attendee") -> dict[str, 
     [
         (
             None,
-            "Changed: Intro moves to Saturday, March 8, 2031, 10:00 AM Central European Standard Time",
+            "Changed: Intro moves to Saturday, March 8, 2031, 10:00 AM "
+            "Central European Standard Time",
             ["Was:", "Now:", "Where:"],
         ),
         (
             "nl-BE",
-            "Gewijzigd: Intro verplaatst naar zaterdag 8 maart 2031, 10:00 Midden-Europese standaardtijd",
+            "Gewijzigd: Intro verplaatst naar zaterdag 8 maart 2031, 10:00 "
+            "Midden-Europese standaardtijd",
             ["Was:", "Nu:", "Waar:"],
         ),
         (
             "de",
-            "Geändert: Intro wird verlegt auf Samstag, 8. März 2031, 10:00 Mitteleuropäische Normalzeit",
+            "Geändert: Intro wird verlegt auf Samstag, 8. März 2031, 10:00 "
+            "Mitteleuropäische Normalzeit",
             ["Bisher:", "Neu:", "Wo:"],
         ),
     ],

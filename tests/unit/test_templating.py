@@ -113,6 +113,7 @@ MAIL_CONTEXT = {
     "attendee": {"ref": "a", "name": "Ada", "email": "a@x.org"},
     "enrollment": {"id": "n", "status": "enrolled", "waitlist_position": 1},
     "reason": "",
+    "was": {"status": "enrolled", "starts_at": None, "ends_at": None, "session": "Morning"},
     "other_dates": 0,
     "attach_calendar": False,
     "role": "attendee",

@@ -46,11 +46,12 @@ class EndUser:
 
 
 def get_attendee(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> Attendee:
-    """The organisation's attendee with this ref (or id); raises AttendeeNotFound."""
+    """The organisation's attendee with this ref (or id); raises AttendeeNotFound,
+    also for an erased one (domain.people.erasure)."""
     attendee = by_id_or_ref(
         session, Attendee, organisation_id=organisation_id, id_or_ref=id_or_ref, ref_first=True
     )
-    if attendee is None:
+    if attendee is None or attendee.erased_at is not None:
         raise AttendeeNotFound(ref=id_or_ref)
     return attendee
 

@@ -13,14 +13,16 @@ from rollcall.domain.enrollment.admission import waitlist_position
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, run_bulk_enroll
 from rollcall.domain.enrollment.group import lock_event, run_enroll_jobs
 from rollcall.domain.enrollment.group_line import ENROLL
+from rollcall.domain.enrollment.moving import move_enrollment
 from rollcall.domain.enrollment.removal import cancel_enrollment, remove_attendee
 from rollcall.domain.jobs.engine import groups, handles, runs
 from rollcall.models import Enrollment, Job
 
-__all__ = ["BULK_ENROLL", "CANCEL", "ENROLL", "REMOVE"]
+__all__ = ["BULK_ENROLL", "CANCEL", "ENROLL", "MOVE", "REMOVE"]
 
 REMOVE = "remove"
 CANCEL = "cancel"
+MOVE = "move"
 
 runs(BULK_ENROLL)(run_bulk_enroll)
 # Single enroll jobs are applied in groups per event (domain.enrollment.group).
@@ -78,3 +80,28 @@ def apply_cancel(session: Session, job: Job, now: datetime) -> dict[str, Any]:
         job_id=job.id,
     )
     return _ended(session, enrollment, promoted)
+
+
+@handles(MOVE)
+def apply_move(session: Session, job: Job, now: datetime) -> dict[str, Any]:
+    payload = job.payload
+    event = lock_event(session, job)
+    target = resolve_scope(
+        session,
+        event=event,
+        occurrence_id=payload.get("occurrence_id"),
+        session_id=payload.get("session_id"),
+    )
+    moved = move_enrollment(
+        session,
+        event=event,
+        enrollment_id=uuid.UUID(payload["enrollment_id"]),
+        target=target,
+        now=now,
+        requested_at=job.created_at,
+        job_id=job.id,
+    )
+    result = _ended(session, moved.enrollment, moved.promoted)
+    result["from_scope"] = moved.from_scope
+    result["was"] = moved.was
+    return result

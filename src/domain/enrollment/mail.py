@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rollcall.domain.ops.mail import attendee_context, event_context, queue_email
-from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence
+from rollcall.models import Attendee, EmailMessage, Enrollment, Event, EventSession, Occurrence
 
 #: Outcome -> template name in templates/email.
 TEMPLATES = {
@@ -18,6 +18,7 @@ TEMPLATES = {
     "promoted": "enrollment_promoted",
     "removed": "enrollment_removed",
     "cancelled": "enrollment_cancelled",
+    "moved": "enrollment_moved",
 }
 
 
@@ -74,6 +75,44 @@ def queue_enrollment_mail(
             enrollment=enrollment,
             waitlist_position=waitlist_position,
         ),
+        now=now,
+        job_id=job_id,
+        about=(attendee.id, event.id),
+    )
+
+
+def queue_moved_mail(
+    session: Session,
+    *,
+    event: Event,
+    attendee: Attendee,
+    enrollment: Enrollment,
+    was: dict[str, Any],
+    now: datetime,
+    job_id: uuid.UUID | None,
+) -> EmailMessage:
+    """The one mail of a move: where the enrollment was (``was``: its status and
+    the old times or session) and where it is now, with its status and place."""
+    # Imported here: the waiting list's module imports this one.
+    from rollcall.domain.enrollment.waitlist import waitlist_position
+
+    context = enrollment_mail_context(
+        session,
+        event=event,
+        attendee=attendee,
+        enrollment=enrollment,
+        waitlist_position=waitlist_position(session, enrollment),
+    )
+    part = session.get(EventSession, enrollment.session_id) if enrollment.session_id else None
+    context["enrollment"]["session"] = part.name if part is not None else None
+    context["was"] = was
+    return queue_email(
+        session,
+        organisation_id=event.organisation_id,
+        template=TEMPLATES["moved"],
+        to_address=attendee.email,
+        to_name=attendee.name,
+        context=context,
         now=now,
         job_id=job_id,
         about=(attendee.id, event.id),

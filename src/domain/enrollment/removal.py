@@ -34,8 +34,11 @@ def end_enrollment(
     status: EndStatus,
     now: datetime,
     job_id: uuid.UUID | None = None,
+    notify: bool = True,
 ) -> tuple[Enrollment, list[Enrollment]]:
     """End an active enrollment; returns it and the enrollments promoted.
+    ``notify=False`` mails nobody about it (an erased person); the promoted
+    still get theirs.
 
     Raises EnrollmentNotFound when it is not active (already ended). The
     scope's counter rows and then the enrollment row are locked, so a
@@ -71,6 +74,8 @@ def end_enrollment(
         )
     else:
         capacity.add_waitlisted_at(session, scope.rows[0], -1)
+    if not notify:
+        return enrollment, promoted
     attendee = session.get(Attendee, enrollment.attendee_id)
     assert attendee is not None
     queue_enrollment_mail(

@@ -102,3 +102,15 @@ class BulkRowsFailed(Invalid):
 
     def job_errors(self) -> list[dict[str, Any]]:
         return self.rows
+
+
+class MoveTargetFull(Conflict):
+    """The target has no free seat (or people wait for one): the enrollment stays where it is."""
+
+    code = "MOVE_TARGET_FULL"
+
+
+class MoveSameScope(Invalid):
+    """The enrollment is already in that occurrence or session."""
+
+    code = "MOVE_SAME_SCOPE"

@@ -24,6 +24,7 @@ def resolve_attendees(
         session.scalars(
             select(Attendee).where(
                 Attendee.organisation_id == organisation_id,
+                Attendee.erased_at.is_(None),
                 or_(Attendee.id.in_(list(ids)), Attendee.ref.in_(list(refs))),
             )
         )

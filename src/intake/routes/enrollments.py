@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from rollcall.domain.access.attendee_tokens import EndUser, check_own_enrollment, own_attendee
 from rollcall.domain.bounds import echo, flag_value
-from rollcall.domain.enrollment.jobs import CANCEL
+from rollcall.domain.enrollment.jobs import CANCEL, MOVE
 from rollcall.domain.enrollment.queries import list_event_enrollments
 from rollcall.domain.errors import Invalid
 from rollcall.domain.errors.enrollment import EnrollmentNotFound
@@ -26,11 +26,17 @@ from rollcall.intake.deps import (
     StudentOrEndUser,
     require,
 )
-from rollcall.intake.enrollment_jobs import submit_bulk_enroll, submit_enroll, submit_remove
+from rollcall.intake.enrollment_jobs import (
+    scope_payload,
+    submit_bulk_enroll,
+    submit_enroll,
+    submit_remove,
+)
 from rollcall.intake.enrollment_schemas import (
     BulkEnrollmentRequest,
     EnrollmentOut,
     EnrollmentPage,
+    MoveRequest,
 )
 from rollcall.intake.fields import CursorText, IdempotencyKeyText, Ref
 from rollcall.intake.jobs_submit import accept_job, accepted
@@ -324,6 +330,45 @@ def post_cancel(
         organisation_id=caller.organisation_id,
         type=CANCEL,
         payload={"event_id": str(event.id), "enrollment_id": str(parsed)},
+        idempotency_key=idempotency_key,
+        event_id=event.id,
+        progress_total=1,
+    )
+
+
+@router.post(
+    "/{event_id}/enrollments/{enrollment_id}/move",
+    status_code=202,
+    response_model=JobOut,
+    summary="Move an enrollment to another occurrence or session of the event (a job)",
+)
+def post_move(
+    event_id: EventId,
+    enrollment_id: Ref,
+    body: MoveRequest,
+    caller: Student,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """Capacity-checked at the target; the seat left promotes the first
+    waitlisted there; the same enrollment and payment move; one mail."""
+    try:
+        parsed = uuid.UUID(enrollment_id)
+    except ValueError:
+        raise EnrollmentNotFound(id=enrollment_id) from None
+    scope = scope_payload(body.occurrence_id, body.session_id)
+    session.begin()
+    event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
+    return accept_job(
+        session,
+        settings,
+        response,
+        by=caller,
+        organisation_id=caller.organisation_id,
+        type=MOVE,
+        payload={"event_id": str(event.id), "enrollment_id": str(parsed), **scope},
         idempotency_key=idempotency_key,
         event_id=event.id,
         progress_total=1,

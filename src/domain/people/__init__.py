@@ -1,0 +1,1 @@
+"""Attendees as a resource (issue 15 #8): the directory, the export, erasure."""
