@@ -4,12 +4,12 @@ for the worker's job-finished notification."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+import rollcall.intake.graphql.enrollment as enrollment_module
 from rollcall.models import Enrollment, Job
 from tests.support.factories import enroll, published_event
 from tests.support.gql_client import gql_client, refused, run
@@ -256,10 +256,17 @@ def test_aliased_mutations_share_one_wait(
         f'{{ref: "p{n}", email: "p{n}@example.org"}}}}, wait: 1.5) {{ job {{ status }} }}'
         for n in range(4)
     )
-    started = time.monotonic()
-    data = run(gql_client(real_stack, key), f"mutation {{ {fields} }}")
-    elapsed = time.monotonic() - started
+    asked: list[float] = []
+    real_wait = enrollment_module.await_job_outcome
 
-    # Then all four are accepted and queued, and the request waited 1.5 s in all, not 6
+    async def recording(settings: Any, factory: Any, job_id: Any, timeout: float) -> Any:
+        asked.append(timeout)
+        return await real_wait(settings, factory, job_id, timeout)
+
+    monkeypatch.setattr(enrollment_module, "await_job_outcome", recording)
+    data = run(gql_client(real_stack, key), f"mutation {{ {fields} }}")
+
+    # Then all four are accepted and queued, and the request's 1.5 s went to the
+    # first (mutations run one after another): the other three waited nothing
     assert [data[f"a{n}"]["job"]["status"] for n in range(4)] == ["QUEUED"] * 4
-    assert 1.5 <= elapsed < 4
+    assert asked == [1.5, 0.0, 0.0, 0.0]
