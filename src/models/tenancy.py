@@ -36,6 +36,9 @@ class ApiKey(Base):
     #: Platform operators see queue-wide figures on the dashboard.
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the key stops working: now when revoked, later when rotated with a grace period.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Updated at most once a minute (domain.access.keys.note_use), never per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -76,7 +76,7 @@ def create_attendee_token(
     return token, plaintext
 
 
-def authenticate_end_user(session: Session, plaintext: str | None) -> EndUser:
+def authenticate_end_user(session: Session, plaintext: str | None, *, now: datetime) -> EndUser:
     """The end user of this token.
 
     Raises InvalidToken (401) when it is missing, unknown or revoked, and
@@ -95,7 +95,7 @@ def authenticate_end_user(session: Session, plaintext: str | None) -> EndUser:
         token, ref = row
         return EndUser(token.id, token.organisation_id, token.attendee_id, ref)
     try:
-        authenticate(session, plaintext)
+        authenticate(session, plaintext, now=now)
     except InvalidApiKey:
         raise InvalidToken() from None
     raise InsufficientScope(required=[AUTHENTICATED])

@@ -109,7 +109,7 @@ def login(
     api_key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        key = check_ops_key(authenticate(session, api_key.strip()))
+        key = check_ops_key(authenticate(session, api_key.strip(), now=utcnow()), now=utcnow())
     except InvalidApiKey:
         return _page(
             request,

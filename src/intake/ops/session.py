@@ -17,6 +17,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
 
@@ -24,6 +25,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
+from rollcall.domain.access.keys import is_active
+from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import OpsSignInRequired
 from rollcall.intake.deps import get_session, get_settings_dep
 from rollcall.models import ApiKey
@@ -90,9 +93,9 @@ class Operator:
     is_operator: bool
 
 
-def check_ops_key(key: ApiKey | None) -> ApiKey:
+def check_ops_key(key: ApiKey | None, *, now: datetime) -> ApiKey:
     """The key if it may still use the dashboard; raises OpsSignInRequired."""
-    if key is None or key.revoked_at is not None or SCOPE not in (key.scopes or []):
+    if key is None or not is_active(key, now=now) or SCOPE not in (key.scopes or []):
         raise OpsSignInRequired()
     return key
 
@@ -103,7 +106,7 @@ def current_operator(
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> Operator:
     key_id = read_cookie(settings, request.cookies.get(COOKIE))
-    key = check_ops_key(session.get(ApiKey, key_id) if key_id else None)
+    key = check_ops_key(session.get(ApiKey, key_id) if key_id else None, now=utcnow())
     operator = Operator(
         key.id, key.prefix, key.organisation_id, key.organisation.name, key.is_operator
     )
