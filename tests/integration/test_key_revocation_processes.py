@@ -1,5 +1,6 @@
 """Revocation holds at the next request in every web process: two `rollcall api`
-processes over one PostgreSQL, a key revoked through one is refused by the other."""
+processes over one PostgreSQL, a key or an end-user token revoked through one is
+refused by the other."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import httpx
 
 from rollcall.domain.access.keys import create_api_key, get_or_create_organisation, hash_key
 from rollcall.domain.clock import utcnow
-from rollcall.models import ApiKey
+from rollcall.models import ApiKey, Attendee
 from rollcall.models.db import dispose_all, sessions_for, transaction
 from tests.support.services import free_port
 
@@ -62,7 +63,18 @@ def test_a_key_revoked_in_one_process_fails_at_once_in_the_other(
         org = get_or_create_organisation(session, name="acme", now=utcnow())
         ops_key, ops = create_api_key(session, organisation=org, scopes=["ops"], now=utcnow())
         _key, plaintext = create_api_key(
-            session, organisation=org, scopes=["events:read"], now=utcnow()
+            session, organisation=org, scopes=["events:read", "students:write"], now=utcnow()
+        )
+        now = utcnow()
+        session.add(
+            Attendee(
+                organisation_id=org.id,
+                ref="ada",
+                email="ada@example.org",
+                timezone="UTC",
+                created_at=now,
+                updated_at=now,
+            )
         )
     dispose_all()
     auth = {"Authorization": f"Bearer {plaintext}"}
@@ -77,7 +89,16 @@ def test_a_key_revoked_in_one_process_fails_at_once_in_the_other(
             for _ in range(3):
                 assert client.get("/v1/events", headers=auth).status_code == 200
 
-        # When process A revokes it
+        # (and an end-user token issued through A, used through B, revoked through A)
+        issued = first.post("/v1/attendees/ada/tokens", headers=auth).json()
+        bearer = {"Authorization": f"Bearer {issued['token']}"}
+        assert second.get("/v1/calendar.ics", headers=bearer).status_code == 200
+        gone = first.delete(f"/v1/attendees/ada/tokens/{issued['token_id']}", headers=auth)
+        assert gone.status_code == 204
+        assert second.get("/v1/calendar.ics", headers=bearer).status_code == 401
+        assert second.get("/v1/calendar.ics", params={"token": issued["token"]}).status_code == 401
+
+        # When process A revokes the key
         with factory() as session:
             key_id = session.query(ApiKey.id).filter_by(key_hash=hash_key(plaintext)).scalar()
         revoked = first.post(

@@ -26,6 +26,7 @@ from rollcall.domain.errors.access import (
     InsufficientScope,
     InvalidApiKey,
     InvalidToken,
+    TokenNotFound,
 )
 from rollcall.domain.errors.enrollment import AttendeeNotFound
 from rollcall.models import Attendee, AttendeeToken, Enrollment
@@ -74,6 +75,36 @@ def create_attendee_token(
     session.add(token)
     session.flush()
     return token, plaintext
+
+
+def list_attendee_tokens(session: Session, *, attendee: Attendee) -> list[AttendeeToken]:
+    """The attendee's tokens, revoked ones too, oldest first (metadata: no secret is stored)."""
+    return list(
+        session.scalars(
+            select(AttendeeToken)
+            .where(AttendeeToken.attendee_id == attendee.id)
+            .order_by(AttendeeToken.created_at, AttendeeToken.id)
+        )
+    )
+
+
+def revoke_attendee_token(
+    session: Session, *, attendee: Attendee, token_id: str | uuid.UUID, now: datetime
+) -> AttendeeToken:
+    """Revoke one of the attendee's tokens: it fails from the next request on
+    (tokens are looked up per request, never cached). Idempotent. Raises
+    TokenNotFound for an unknown id or another attendee's token."""
+    try:
+        wanted = token_id if isinstance(token_id, uuid.UUID) else uuid.UUID(token_id)
+    except ValueError:
+        raise TokenNotFound(id=str(token_id)) from None
+    token = session.get(AttendeeToken, wanted)
+    if token is None or token.attendee_id != attendee.id:
+        raise TokenNotFound(id=str(token_id))
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
 
 
 def authenticate_end_user(session: Session, plaintext: str | None, *, now: datetime) -> EndUser:

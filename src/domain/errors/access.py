@@ -57,3 +57,9 @@ class ApiKeyRevoked(Conflict):
     """The API key is revoked, or due to be revoked after a rotation: it cannot be rotated."""
 
     code = "API_KEY_REVOKED"
+
+
+class TokenNotFound(NotFound):
+    """No such end-user token for this attendee."""
+
+    code = "TOKEN_NOT_FOUND"
