@@ -28,6 +28,7 @@ from rollcall.intake.routes import (
     enrollments,
     event_parts,
     events,
+    exports,
     health,
     jobs,
     keys,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_broker(settings)
     install_error_handlers(app)
     routers = (
+        exports,
         events,
         event_parts,
         offers,
