@@ -9,7 +9,7 @@ from rollcall.models.mail import EmailMessage
 from rollcall.models.offers import Offer
 from rollcall.models.people import Attendee
 from rollcall.models.reminders import ReminderRun
-from rollcall.models.tenancy import ApiKey, Organisation
+from rollcall.models.tenancy import ApiKey, DashboardSession, Organisation
 
 __all__ = [
     "ApiKey",
@@ -18,6 +18,7 @@ __all__ = [
     "Base",
     "CalendarBookmark",
     "CalendarEntry",
+    "DashboardSession",
     "EmailMessage",
     "Enrollment",
     "Event",
