@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rollcall.config.settings import Settings
+from rollcall.domain.access.keys import create_api_key
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.intake.app import create_app
-from rollcall.models import Job
+from rollcall.models import Job, Organisation
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 from tests.support.services import SmtpSink
 from tests.support.stack import Stack, bind_broker, configure
@@ -76,7 +77,18 @@ def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
         f"/v1/events/{event_id}/sessions", json={"name": "Morning", "capacity": 2}, headers=auth
     )
     assert made.status_code == 201, made.text
+    keys = stack.client.get("/v1/keys", headers=auth)
+    assert keys.status_code == 200, keys.text
+    with stack.db() as session:
+        # A spare key of the organisation to revoke and rotate: never the caller's own.
+        organisation_id = uuid.UUID(keys.json()["keys"][0]["organisation_id"])
+        organisation = session.get_one(Organisation, organisation_id)
+        spare, _plaintext = create_api_key(
+            session, organisation=organisation, scopes=["events:read"], now=utcnow(), name="spare"
+        )
+        spare_id = str(spare.id)
     return {
+        "key_id": spare_id,
         "offer_id": ref,
         "event_id": ref,
         "occurrence_id": occurrence_id,
