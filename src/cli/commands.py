@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -220,7 +221,101 @@ def keys_create(settings: Settings, org_name: str, scopes: str, name: str, opera
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         click.echo(f"organisation: {org.name} ({org.id})")
+        click.echo(f"key id: {key.id}")
         click.echo(f"scopes: {','.join(key.scopes)}")
+    click.echo(plaintext)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+
+
+@keys.command("list")
+@click.option("--org", "org_name", default=None, help="Only this organisation (by name).")
+@with_settings
+def keys_list(settings: Settings, org_name: str | None) -> None:
+    """List keys: id, organisation, scopes, created, last used, revoked. Never the key."""
+    from sqlalchemy import select
+
+    from rollcall.domain.access.key_admin import list_api_keys
+    from rollcall.models import Organisation
+    from rollcall.models.db import sessions_of
+
+    with sessions_of(settings)() as session:
+        organisation_id = None
+        if org_name is not None:
+            organisation_id = session.scalar(
+                select(Organisation.id).where(Organisation.name == org_name)
+            )
+            if organisation_id is None:
+                raise click.UsageError(f"no organisation named {org_name!r}")
+        rows = [
+            (
+                str(key.id),
+                key.organisation.name,
+                ",".join(key.scopes),
+                _when(key.created_at),
+                _when(key.last_used_at),
+                _when(key.revoked_at),
+            )
+            for key in list_api_keys(session, organisation_id=organisation_id)
+        ]
+    header = ("id", "organisation", "scopes", "created", "last used", "revoked")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@with_settings
+def keys_revoke(settings: Settings, key_id: str) -> None:
+    """Revoke a key: every web process refuses it from its next request on."""
+    from rollcall.domain.access.key_admin import get_api_key, revoke_api_key
+    from rollcall.domain.clock import utcnow
+    from rollcall.domain.errors.access import ApiKeyNotFound
+    from rollcall.models.db import sessions_of, transaction
+
+    with transaction(sessions_of(settings)) as session:
+        try:
+            key = get_api_key(session, key_id=key_id)
+        except ApiKeyNotFound as exc:
+            raise click.UsageError(f"no API key with id {key_id!r}") from exc
+        revoke_api_key(session, key=key, now=utcnow())
+        click.echo(f"revoked {key.id} at {_when(key.revoked_at)}")
+
+
+@keys.command("rotate")
+@click.argument("key_id")
+@click.option(
+    "--grace",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 30 * 24 * 3600),
+    help="Seconds the old key keeps working.",
+)
+@with_settings
+def keys_rotate(settings: Settings, key_id: str, grace: int) -> None:
+    """Print a new key with the same scopes, alone on the last line; the old
+    one is revoked after --grace seconds."""
+    from rollcall.domain.access.key_admin import get_api_key, rotate_api_key
+    from rollcall.domain.clock import utcnow
+    from rollcall.domain.errors.access import ApiKeyNotFound, ApiKeyRevoked
+    from rollcall.models.db import sessions_of, transaction
+
+    with transaction(sessions_of(settings)) as session:
+        try:
+            old = get_api_key(session, key_id=key_id)
+            new, plaintext = rotate_api_key(
+                session, key=old, now=utcnow(), grace=timedelta(seconds=grace)
+            )
+        except ApiKeyNotFound as exc:
+            raise click.UsageError(f"no API key with id {key_id!r}") from exc
+        except ApiKeyRevoked as exc:
+            raise click.UsageError(f"key {key_id} is revoked or already rotated") from exc
+        click.echo(f"new key: {new.id} (scopes: {','.join(new.scopes)})")
+        click.echo(f"old key {old.id} revoked at {_when(old.revoked_at)}")
     click.echo(plaintext)
 
 

@@ -30,8 +30,10 @@ from rollcall.intake.routes import (
     enrollments,
     event_parts,
     events,
+    exports,
     health,
     jobs,
+    keys,
     metrics,
     offers,
     reminders,
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_broker(settings)
     install_error_handlers(app)
     routers = (
+        exports,
         events,
         event_parts,
         offers,
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar,
         reminders,
         jobs,
+        keys,
         emails,
         webhooks,
         health,

@@ -23,6 +23,22 @@ class TokenOut(BaseModel):
     created_at: datetime
 
 
+class TokenInfo(BaseModel):
+    """An end-user token's metadata; the token itself is shown only when issued."""
+
+    token_id: uuid.UUID
+    attendee_ref: str
+    #: The token's first characters, to tell tokens apart.
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenInfo]
+
+
 class CallToAction(BaseModel):
     action: str
     method: str

@@ -17,7 +17,8 @@ from rollcall.domain.access.attendee_tokens import (
     authenticate_end_user,
     is_end_user_token,
 )
-from rollcall.domain.access.keys import authenticate
+from rollcall.domain.access.keys import authenticate, note_use
+from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import InsufficientScope
 from rollcall.models.db import sessions_of
 
@@ -46,9 +47,13 @@ def get_caller(
     session: Annotated[Session, Depends(get_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    key = authenticate(session, credentials.credentials if credentials else None)
+    now = utcnow()
+    key = authenticate(session, credentials.credentials if credentials else None, now=now)
     caller = Caller(key.id, key.organisation_id, frozenset(key.scopes), key.is_operator)
-    session.rollback()  # end the read transaction; routes open their own
+    if note_use(session, key, now=now):
+        session.commit()  # at most once a minute per key
+    else:
+        session.rollback()  # end the read transaction; routes open their own
     return caller
 
 
@@ -76,7 +81,7 @@ def get_credential(
     plaintext = credentials.credentials if credentials else None
     if not is_end_user_token(plaintext):
         return get_caller(session, credentials)
-    user = authenticate_end_user(session, plaintext)
+    user = authenticate_end_user(session, plaintext, now=utcnow())
     session.rollback()  # end the read transaction; routes open their own
     return user
 

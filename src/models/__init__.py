@@ -10,7 +10,7 @@ from rollcall.models.mail import EmailMessage
 from rollcall.models.offers import Offer
 from rollcall.models.people import Attendee
 from rollcall.models.reminders import ReminderRun
-from rollcall.models.tenancy import ApiKey, Organisation
+from rollcall.models.tenancy import ApiKey, DashboardSession, Organisation
 from rollcall.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "CalendarBookmark",
     "CalendarEntry",
+    "DashboardSession",
     "EmailMessage",
     "Enrollment",
     "Event",

@@ -435,7 +435,7 @@ def test_wire_body_is_the_documented_model_byte_for_byte(
     with component_stack.db() as session:
         page = list_calendar(
             session,
-            user=authenticate_end_user(session, token),
+            user=authenticate_end_user(session, token, now=utcnow()),
             query=parse_calendar_query(
                 from_date="2030-01-01T00:00:00Z", first="2", after=after, secret=secret
             ),

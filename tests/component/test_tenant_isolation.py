@@ -56,6 +56,10 @@ def test_every_route_hides_other_organisations_resources(component_stack: Stack)
         ).json()["result"]["enrollment_id"],
         "ref": "ada",
         "attendee_ref": "ada",
+        "key_id": component_stack.client.get("/v1/keys", headers=auth).json()["keys"][0]["id"],
+        "token_id": component_stack.client.post("/v1/attendees/ada/tokens", headers=auth).json()[
+            "token_id"
+        ],
     }
 
     # When organisation B calls every route naming them

@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rollcall.config.settings import Settings
+from rollcall.domain.access.keys import create_api_key
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import DomainError
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.intake.app import create_app
-from rollcall.models import Job
+from rollcall.models import Job, Organisation
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 from tests.support.services import SmtpSink
 from tests.support.stack import Stack, bind_broker, configure
@@ -82,8 +83,19 @@ def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
         "/v1/attendees", json={"ref": "ada", "email": "ada@example.org"}, headers=auth
     )
     assert person.status_code in (201, 409), person.text
+    keys = stack.client.get("/v1/keys", headers=auth)
+    assert keys.status_code == 200, keys.text
+    with stack.db() as session:
+        # A spare key of the organisation to revoke and rotate: never the caller's own.
+        organisation_id = uuid.UUID(keys.json()["keys"][0]["organisation_id"])
+        organisation = session.get_one(Organisation, organisation_id)
+        spare, _plaintext = create_api_key(
+            session, organisation=organisation, scopes=["events:read"], now=utcnow(), name="spare"
+        )
+        spare_id = str(spare.id)
     return {
         "enrollment_id": str(uuid.uuid4()),
+        "key_id": spare_id,
         "offer_id": ref,
         "event_id": ref,
         "occurrence_id": occurrence_id,

@@ -26,6 +26,7 @@ from rollcall.domain.errors.access import (
     InsufficientScope,
     InvalidApiKey,
     InvalidToken,
+    TokenNotFound,
 )
 from rollcall.domain.errors.enrollment import AttendeeNotFound
 from rollcall.domain.lookup import by_id_or_ref
@@ -74,7 +75,37 @@ def create_attendee_token(
     return token, plaintext
 
 
-def authenticate_end_user(session: Session, plaintext: str | None) -> EndUser:
+def list_attendee_tokens(session: Session, *, attendee: Attendee) -> list[AttendeeToken]:
+    """The attendee's tokens, revoked ones too, oldest first (metadata: no secret is stored)."""
+    return list(
+        session.scalars(
+            select(AttendeeToken)
+            .where(AttendeeToken.attendee_id == attendee.id)
+            .order_by(AttendeeToken.created_at, AttendeeToken.id)
+        )
+    )
+
+
+def revoke_attendee_token(
+    session: Session, *, attendee: Attendee, token_id: str | uuid.UUID, now: datetime
+) -> AttendeeToken:
+    """Revoke one of the attendee's tokens: it fails from the next request on
+    (tokens are looked up per request, never cached). Idempotent. Raises
+    TokenNotFound for an unknown id or another attendee's token."""
+    try:
+        wanted = token_id if isinstance(token_id, uuid.UUID) else uuid.UUID(token_id)
+    except ValueError:
+        raise TokenNotFound(id=str(token_id)) from None
+    token = session.get(AttendeeToken, wanted)
+    if token is None or token.attendee_id != attendee.id:
+        raise TokenNotFound(id=str(token_id))
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def authenticate_end_user(session: Session, plaintext: str | None, *, now: datetime) -> EndUser:
     """The end user of this token.
 
     Raises InvalidToken (401) when it is missing, unknown or revoked, and
@@ -93,7 +124,7 @@ def authenticate_end_user(session: Session, plaintext: str | None) -> EndUser:
         token, ref = row
         return EndUser(token.id, token.organisation_id, token.attendee_id, ref)
     try:
-        authenticate(session, plaintext)
+        authenticate(session, plaintext, now=now)
     except InvalidApiKey:
         raise InvalidToken() from None
     raise InsufficientScope(required=[AUTHENTICATED])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from rollcall.domain.errors.access import InvalidApiKey
@@ -64,11 +64,45 @@ def create_api_key(
     return key, plaintext
 
 
-def authenticate(session: Session, plaintext: str | None) -> ApiKey:
-    """The active key for this plaintext; raises InvalidApiKey otherwise."""
+#: ``last_used_at`` is this precise: a key used all day costs one write a minute, not one a request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def is_active(key: ApiKey, *, now: datetime) -> bool:
+    """Not revoked, or revoked only later (a rotated key's grace period)."""
+    return key.revoked_at is None or key.revoked_at > now
+
+
+def authenticate(session: Session, plaintext: str | None, *, now: datetime) -> ApiKey:
+    """The active key for this plaintext; raises InvalidApiKey otherwise.
+
+    Read from the database on every call, never from a per-process cache, so a
+    revocation holds at the next request in every web process.
+    """
     if not plaintext:
         raise InvalidApiKey()
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
-    if key is None or key.revoked_at is not None:
+    if key is None or not is_active(key, now=now):
         raise InvalidApiKey()
     return key
+
+
+def note_use(session: Session, key: ApiKey, *, now: datetime) -> bool:
+    """Record that ``key`` was used ``now``, unless it was within LAST_USED_PRECISION.
+
+    Returns whether it wrote (the caller then commits). The condition is
+    repeated in the UPDATE, so processes racing on one key write once.
+    """
+    cutoff = now - LAST_USED_PRECISION
+    if key.last_used_at is not None and key.last_used_at > cutoff:
+        return False
+    result = session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= cutoff),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rollcall.domain.errors import Forbidden, Unauthenticated
+from rollcall.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated
 
 
 class InvalidApiKey(Unauthenticated):
@@ -45,3 +45,21 @@ class CsrfTokenInvalid(Forbidden):
     """The form's CSRF token is missing or wrong: reload the page and submit it again."""
 
     code = "CSRF_TOKEN_INVALID"
+
+
+class ApiKeyNotFound(NotFound):
+    """No such API key in your organisation."""
+
+    code = "API_KEY_NOT_FOUND"
+
+
+class ApiKeyRevoked(Conflict):
+    """The API key is revoked, or due to be revoked after a rotation: it cannot be rotated."""
+
+    code = "API_KEY_REVOKED"
+
+
+class TokenNotFound(NotFound):
+    """No such end-user token for this attendee."""
+
+    code = "TOKEN_NOT_FOUND"

@@ -4,7 +4,7 @@ inspector, steer through domain functions, redirect after every POST."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,6 +16,10 @@ from jinja2 import FileSystemLoader
 
 from rollcall.config.settings import Settings
 from rollcall.config.templating import make_environment
+from rollcall.domain.access.dashboard_sessions import (
+    end_dashboard_session,
+    start_dashboard_session,
+)
 from rollcall.domain.access.keys import authenticate
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
@@ -40,6 +44,7 @@ from rollcall.intake.ops.session import (
     Operator,
     check_ops_key,
     make_cookie,
+    read_cookie,
 )
 from rollcall.messaging.broker import get_broker
 from rollcall.messaging.outbox import dispatch
@@ -113,7 +118,7 @@ def login(
     api_key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        key = check_ops_key(authenticate(session, api_key.strip()))
+        key = check_ops_key(authenticate(session, api_key.strip(), now=utcnow()), now=utcnow())
     except InvalidApiKey:
         return _page(
             request,
@@ -122,10 +127,20 @@ def login(
             status_code=401,
             error="That key is unknown or revoked, or it lacks the ops scope.",
         )
+    key_id = key.id
+    session.rollback()  # the key's read ends; the sign-in is written in its own transaction
+    with session.begin():
+        signed_in = start_dashboard_session(
+            session,
+            key_id=key_id,
+            now=utcnow(),
+            lifetime=timedelta(hours=settings.ops_session_hours),
+        )
+        session_id = signed_in.id
     response = RedirectResponse("/ops", status_code=303)
     response.set_cookie(
         COOKIE,
-        make_cookie(settings, key.id),
+        make_cookie(settings, session_id),
         max_age=settings.ops_session_hours * 3600,
         httponly=True,
         secure=settings.ops_cookie_secure,
@@ -136,7 +151,13 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
+def logout(request: Request, settings: AppSettings) -> RedirectResponse:
+    """End the session on the server (the cookie, wherever copied, stops
+    working), then drop the cookie."""
+    session_id = read_cookie(settings, request.cookies.get(COOKIE))
+    if session_id is not None:
+        with transaction(sessions_of(settings)) as session:
+            end_dashboard_session(session, session_id=session_id, now=utcnow())
     response = RedirectResponse("/ops/login", status_code=303)
     response.delete_cookie(COOKIE, path="/ops")
     return response

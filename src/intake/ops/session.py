@@ -1,9 +1,11 @@
 """The dashboard's session: an HMAC-signed, HttpOnly, Secure, SameSite=Strict cookie.
 
-The cookie holds the API key's id and an expiry, never the key. Each request
-re-reads the key, so revoking it or removing its ``ops`` scope ends the
-session at once. SameSite=Strict keeps other sites from posting the
-dashboard's forms (requeue, delete, resend) with it.
+The cookie holds the id of a server-side session row
+(domain.access.dashboard_sessions) and an expiry, never the key. Each request
+re-reads the row and its key, so logging out, revoking the key or removing its
+``ops`` scope ends the session at once, for every copy of the cookie.
+SameSite=Strict keeps other sites from posting the dashboard's forms (requeue,
+delete, resend) with it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
 
@@ -24,6 +27,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
+from rollcall.domain.access.dashboard_sessions import session_key
+from rollcall.domain.access.keys import is_active
+from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import OpsSignInRequired
 from rollcall.intake.deps import get_session, get_settings_dep
 from rollcall.models import ApiKey
@@ -52,16 +58,16 @@ def _sign(secret: bytes, body: bytes) -> str:
     return base64.urlsafe_b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
 
 
-def make_cookie(settings: Settings, key_id: uuid.UUID, now: float | None = None) -> str:
+def make_cookie(settings: Settings, session_id: uuid.UUID, now: float | None = None) -> str:
     expires = int((now or time.time()) + settings.ops_session_hours * 3600)
-    body = base64.urlsafe_b64encode(json.dumps({"k": str(key_id), "e": expires}).encode())
+    body = base64.urlsafe_b64encode(json.dumps({"s": str(session_id), "e": expires}).encode())
     return f"{body.decode()}.{_sign(signing_secret(settings), body)}"
 
 
 def read_cookie(
     settings: Settings, value: str | None, now: float | None = None
 ) -> uuid.UUID | None:
-    """The key id in a valid, unexpired cookie; None otherwise."""
+    """The session id in a valid, unexpired cookie; None otherwise."""
     if not value or "." not in value:
         return None
     body, _, signature = value.partition(".")
@@ -74,7 +80,7 @@ def read_cookie(
         data = json.loads(base64.urlsafe_b64decode(body.encode()))
         if int(data["e"]) < (now or time.time()):
             return None
-        return uuid.UUID(data["k"])
+        return uuid.UUID(data["s"])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -90,9 +96,9 @@ class Operator:
     is_operator: bool
 
 
-def check_ops_key(key: ApiKey | None) -> ApiKey:
+def check_ops_key(key: ApiKey | None, *, now: datetime) -> ApiKey:
     """The key if it may still use the dashboard; raises OpsSignInRequired."""
-    if key is None or key.revoked_at is not None or SCOPE not in (key.scopes or []):
+    if key is None or not is_active(key, now=now) or SCOPE not in (key.scopes or []):
         raise OpsSignInRequired()
     return key
 
@@ -102,8 +108,10 @@ def current_operator(
     session: Annotated[Session, Depends(get_session)],
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> Operator:
-    key_id = read_cookie(settings, request.cookies.get(COOKIE))
-    key = check_ops_key(session.get(ApiKey, key_id) if key_id else None)
+    now = utcnow()
+    session_id = read_cookie(settings, request.cookies.get(COOKIE))
+    found = session_key(session, session_id=session_id, now=now) if session_id else None
+    key = check_ops_key(found, now=now)
     operator = Operator(
         key.id, key.prefix, key.organisation_id, key.organisation.name, key.is_operator
     )

@@ -97,7 +97,9 @@ def end_user(
 ) -> EndUser:
     # The token lookup's transaction is kept: reads continue in it (one pool
     # checkout per request), and the bookmark route commits it.
-    return authenticate_end_user(session, credentials.credentials if credentials else None)
+    return authenticate_end_user(
+        session, credentials.credentials if credentials else None, now=utcnow()
+    )
 
 
 EndUserDep = Annotated[EndUser, Depends(end_user)]
@@ -171,7 +173,9 @@ def get_calendar_ics(
     ] = None,
 ) -> Response:
     # The header wins: it is the channel that stays out of URLs.
-    user = authenticate_end_user(session, credentials.credentials if credentials else token)
+    user = authenticate_end_user(
+        session, credentials.credentials if credentials else token, now=utcnow()
+    )
     now = utcnow()
     from_date = _param(request, "fromDate", "from_date")
     to_date = _param(request, "toDate", "to_date")
