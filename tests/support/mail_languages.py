@@ -108,6 +108,13 @@ CONTEXT: dict[str, Any] = {
         "new": {"starts_at": "2031-03-08T09:00:00+00:00", "ends_at": "2031-03-08T10:00:00+00:00"},
     },
     "calendar_dates": [],
+    # enrollment_moved: where the enrollment was
+    "was": {
+        "status": "enrolled",
+        "starts_at": "2031-02-22T09:00:00+00:00",
+        "ends_at": "2031-02-22T10:00:00+00:00",
+        "session": None,
+    },
 }
 
 
