@@ -15,8 +15,13 @@ from rollcall.intake.schemas import Strict
 from rollcall.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 #: An http(s) URL; its shape is checked by domain.webhooks.targets (WEBHOOK_URL_INVALID).
-WebhookUrl = Annotated[str, Text(2000, min_length=1)]
-EventType = Annotated[str, Text(40, min_length=1)]
+#: The schema says ``format: uri`` so that clients (and the fuzzer) send one.
+WebhookUrl = Annotated[str, Text(2000, min_length=1), Field(json_schema_extra={"format": "uri"})]
+#: The schema lists the types (``enum``); an unknown one is still answered by
+#: the domain's WEBHOOK_EVENT_TYPE_UNKNOWN, with the list in its details.
+EventType = Annotated[
+    str, Text(40, min_length=1), Field(json_schema_extra={"enum": list(EVENT_TYPES)})
+]
 #: At most every type once (a longer list is refused before it is read further).
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))]
 WebhookDescription = Annotated[str, Text(500)]

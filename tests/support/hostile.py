@@ -178,6 +178,8 @@ def _scalar_choices(branch: dict[str, Any], name: str) -> list[Any] | None:
         return [str(uuid.UUID(int=n)) for n in (1, 2)]
     if fmt == "email":
         return ["ada@example.org", "b.c@example.com"]
+    if fmt == "uri":
+        return ["https://hooks.example.org/rollcall", "https://example.com/in"]
     if fmt == "date-time":
         texts = ["2027-05-03T09:00:00+00:00", "2028-11-30T18:30:00+01:00"]
         return [text[:19] for text in texts] if _naive(branch) else texts

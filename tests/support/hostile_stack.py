@@ -93,9 +93,18 @@ def target_event(stack: Stack, key: str, ref: str) -> dict[str, str]:
             session, organisation=organisation, scopes=["events:read"], now=utcnow(), name="spare"
         )
         spare_id = str(spare.id)
+    # A webhook subscription for the webhook routes (a public name: nothing is sent
+    # unless an event of its types happens, and then to a host that is not there).
+    hook = stack.client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.example.org/fuzz", "events": ["job.failed"]},
+        headers=auth,
+    )
+    assert hook.status_code == 201, hook.text
     return {
         "enrollment_id": str(uuid.uuid4()),
         "key_id": spare_id,
+        "webhook_id": hook.json()["id"],
         "offer_id": ref,
         "event_id": ref,
         "occurrence_id": occurrence_id,
