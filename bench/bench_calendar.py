@@ -236,7 +236,7 @@ def _measure(url: str, org_entries: int, personal: int, seconds: int) -> None:
 
     # Cursors for every page up to DEEP_PAGE, by walking once.
     with factory() as session:
-        user: EndUser = authenticate_end_user(session, plaintext)
+        user: EndUser = authenticate_end_user(session, plaintext, now=NOW)
         cursors: list[Any] = [None]
         for _ in range(DEEP_PAGE):
             page = list_calendar(
