@@ -83,7 +83,9 @@ def test_the_waiter_wakes_when_the_worker_finishes_the_job(
     # When a worker process starts only once the waiter has subscribed
     async def scenario() -> str | None:
         waiting = asyncio.create_task(
-            job_outcomes.await_job_outcome(stack.settings, stack.sessions, job_id, 60)
+            # A deadline past the test's own timeout (300 s): only the
+            # announcement can end this wait while the test still runs
+            job_outcomes.await_job_outcome(stack.settings, stack.sessions, job_id, 600)
         )
         while len(reads) < 2:  # the look before, and the look after subscribing
             await asyncio.sleep(0.01)
@@ -91,16 +93,13 @@ def test_the_waiter_wakes_when_the_worker_finishes_the_job(
         return await waiting
 
     try:
-        started = time.monotonic()
         status = asyncio.run(scenario())
-        elapsed = time.monotonic() - started
     finally:
         worker.stop()
 
     # Then the waiter answers the final status, well before its deadline, with
     # one more row read (on the announcement): it did not poll
     assert status == "succeeded", worker.tail()
-    assert elapsed < 30
     assert reads == ["queued", "queued", "succeeded"]
 
 
@@ -128,15 +127,15 @@ def test_a_job_finished_before_the_subscription_is_seen_in_the_row(
 
     monkeypatch.setattr(job_outcomes, "_status", first_look_then_the_job_finishes)
     try:
-        # When the waiter then subscribes, with a long deadline
-        status, elapsed = _wait(stack, job_id, 60)
+        # When the waiter then subscribes, with a deadline past the test's
+        # own timeout (300 s): only the row read after subscribing ends it in time
+        status, _elapsed = _wait(stack, job_id, 600)
     finally:
         worker.stop()
 
     # Then it answers at once from the row read after subscribing
     assert looks[0] == "queued"
     assert status == "succeeded"
-    assert elapsed < 30
 
 
 def test_at_the_deadline_the_answer_is_the_rows_status(stack: Stack) -> None:
@@ -146,16 +145,25 @@ def test_at_the_deadline_the_answer_is_the_rows_status(stack: Stack) -> None:
     # When the waiter waits one second
     status, elapsed = _wait(stack, job_id, 1.0)
 
-    # Then it answers queued after about that second
+    # Then it answers queued, having waited out that second (a bound of the
+    # logic, not a speed)
     assert status == "queued"
-    assert 1.0 <= elapsed < 5
+    assert elapsed >= 1.0
 
 
-def test_wait_zero_reads_the_row_once(stack: Stack) -> None:
+def test_wait_zero_reads_the_row_once(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     job_id = _queued_job(stack)
-    status, elapsed = _wait(stack, job_id, 0)
+    real_status = job_outcomes._status
+    reads: list[str | None] = []
+
+    def counted(factory: Any, job: uuid.UUID) -> str | None:
+        reads.append(real_status(factory, job))
+        return reads[-1]
+
+    monkeypatch.setattr(job_outcomes, "_status", counted)
+    status, _elapsed = _wait(stack, job_id, 0)
     assert status == "queued"
-    assert elapsed < 1
+    assert reads == ["queued"]
 
 
 def test_an_unknown_job_is_none(stack: Stack) -> None:
@@ -189,11 +197,11 @@ def test_redis_lost_during_the_wait_costs_the_wait_only(
         status = asyncio.run(scenario())
         elapsed = time.monotonic() - started
 
-        # Then the waiter answers the row's status at its deadline, no error
+        # Then the waiter answers the row's status at its deadline (not before), no error
         assert status == "queued"
-        assert elapsed < 6
+        assert elapsed >= 2.0
 
         # And with Redis down from the start it answers at once from the row
-        status, elapsed = _wait(stack, job_id, 5.0)
+        # (a deadline past the test's own timeout of 300 s: waiting it out fails)
+        status, _elapsed = _wait(stack, job_id, 600)
         assert status == "queued"
-        assert elapsed < 4
