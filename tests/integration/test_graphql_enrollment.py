@@ -270,3 +270,65 @@ def test_aliased_mutations_share_one_wait(
     # first (mutations run one after another): the other three waited nothing
     assert [data[f"a{n}"]["job"]["status"] for n in range(4)] == ["QUEUED"] * 4
     assert asked == [1.5, 0.0, 0.0, 0.0]
+
+
+def test_a_retried_mutation_with_its_idempotency_key_answers_the_first_job(
+    real_stack: Stack,
+) -> None:
+    # Given an event with seats, and an upstream client that retries a mutation
+    # whose answer it lost (a timeout, a dropped connection)
+    key = real_stack.key()
+    published_event(real_stack, key, ref="gql-retry", max_subscriptions=5)
+    first = enrolled(
+        real_stack, key, eventRef="gql-retry", attendee=attendee("ada"), idempotencyKey="k-1"
+    )
+
+    # When it sends the same mutation again with the same idempotencyKey
+    again = enrolled(
+        real_stack, key, eventRef="gql-retry", attendee=attendee("ada"), idempotencyKey="k-1"
+    )
+
+    # Then the answer is the first call's job and enrollment: one job, one row
+    assert again["job"] == first["job"] and again["enrollment"] == first["enrollment"]
+    assert again["errors"] == []
+    with real_stack.db() as session:
+        assert len(session.scalars(select(Job)).all()) == 1
+        assert len(session.scalars(select(Enrollment)).all()) == 1
+
+    # And the key with other input is refused, naming the code REST gives
+    other = enrolled(
+        real_stack, key, eventRef="gql-retry", attendee=attendee("bob"), idempotencyKey="k-1"
+    )
+    assert other["job"] is None
+    assert [e["code"] for e in other["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+    # And a bulk and a removal are as idempotent (the removal's failure would be an error)
+    bulk_input = {
+        "eventRef": "gql-retry",
+        "attendees": [attendee("cy"), attendee("di")],
+        "idempotencyKey": "k-bulk",
+    }
+    client = gql_client(real_stack, key)
+    bulks = [run(client, BULK, input=bulk_input, wait=30)["bulkEnrollAttendeesToEvent"]]
+    bulks.append(run(client, BULK, input=bulk_input, wait=30)["bulkEnrollAttendeesToEvent"])
+    assert bulks[0]["job"]["id"] == bulks[1]["job"]["id"]
+    remove_input = {"eventRef": "gql-retry", "attendeeRef": "ada", "idempotencyKey": "k-rm"}
+    removals = [run(client, REMOVE, input=remove_input, wait=30) for _ in range(2)]
+    assert [r["removeAttendeeFromEvent"]["success"] for r in removals] == [True, True]
+    with real_stack.db() as session:
+        assert len(session.scalars(select(Job)).all()) == 3
+        assert len(session.scalars(select(Enrollment)).all()) == 3
+
+
+def test_an_idempotency_key_is_checked_as_rests_header(real_stack: Stack) -> None:
+    key = real_stack.key()
+    published_event(real_stack, key, ref="gql-badkey")
+    for bad in ("", "k" * 201, "a\x00b"):
+        payload = enrolled(
+            real_stack, key, eventRef="gql-badkey", attendee=attendee("ada"), idempotencyKey=bad
+        )
+        assert payload["job"] is None
+        assert [e["code"] for e in payload["errors"]] == ["VALIDATION_ERROR"], bad
+        assert payload["errors"][0]["message"].startswith("idempotencyKey:"), payload
+    with real_stack.db() as session:
+        assert session.scalars(select(Job)).all() == []

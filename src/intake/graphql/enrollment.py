@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
@@ -35,6 +36,7 @@ from rollcall.domain.jobs.engine import get_job, read_job
 from rollcall.intake.deps import Caller, Credential
 from rollcall.intake.enrollment_jobs import submit_bulk_enroll, submit_enroll, submit_remove
 from rollcall.intake.enrollment_schemas import BulkEnrollmentRequest
+from rollcall.intake.fields import IdempotencyKeyText
 from rollcall.intake.graphql.context import Context
 from rollcall.intake.graphql.ids import id_or_ref
 from rollcall.intake.graphql.job_types import (
@@ -58,6 +60,21 @@ WAIT_DOC = (
     "GRAPHQL_JOB_WAIT_SECONDS); 0 answers at once with the job QUEUED."
 )
 Wait = Annotated[float | None, strawberry.argument(description=WAIT_DOC)]
+
+IDEMPOTENCY_DOC = (
+    "As REST's Idempotency-Key header: the same key again (same input) answers the "
+    "first call's job; with other input it is IDEMPOTENCY_KEY_REUSED."
+)
+
+
+class _Key(BaseModel):
+    """The key checked as REST checks the header (1 to 200 characters)."""
+
+    idempotency_key: IdempotencyKeyText | None = None
+
+
+def _key(value: str | None) -> str | None:
+    return valid(_Key, {"idempotency_key": value}).idempotency_key
 
 
 @strawberry.input
@@ -86,6 +103,9 @@ class EnrollAttendeeToEventInput:
     event_ref: str | None = None
     occurrence_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
+    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
+    #: the organisation) answers the first one's job, never a second job.
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.input
@@ -96,6 +116,9 @@ class BulkEnrollAttendeesToEventInput:
     atomic: bool = True
     occurrence_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
+    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
+    #: the organisation) answers the first one's job, never a second job.
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.input
@@ -105,6 +128,9 @@ class RemoveAttendeeFromEventInput:
     event_ref: str | None = None
     occurrence_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
+    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
+    #: the organisation) answers the first one's job, never a second job.
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.type
@@ -227,6 +253,7 @@ class Mutation:
                 names={},  # seed 003's attendee has a ``name``, not a title
             )
             attendee = body.attendee.model_dump()
+            key = _key(input.idempotency_key)
             if attendee["email"] is None:  # an API key enrolls: REST requires it too
                 raise Invalid("attendee.email: Field required", fields=["attendee.email"])
             job_id = await _submit(
@@ -239,7 +266,7 @@ class Mutation:
                     attendee=attendee,
                     occurrence_id=body.occurrence_id,
                     session_id=body.session_id,
-                    idempotency_key=None,
+                    idempotency_key=key,
                 ),
             )
         except DomainError as error:
@@ -285,6 +312,7 @@ class Mutation:
                 },
                 names={},
             )
+            key = _key(input.idempotency_key)
             job_id = await _submit(
                 context,
                 lambda session: submit_bulk_enroll(
@@ -294,7 +322,7 @@ class Mutation:
                     event=event,
                     body=body,
                     unreadable=None,
-                    idempotency_key=None,
+                    idempotency_key=key,
                 ),
             )
         except DomainError as error:
@@ -351,6 +379,7 @@ class Mutation:
         seconds = _wait_seconds(context, wait)
         event = id_or_ref(input.event_id, input.event_ref, id_name="eventId")
         ref = input.attendee_ref
+        key = _key(input.idempotency_key)
         job_id = await _submit(
             context,
             lambda session: submit_remove(
@@ -361,7 +390,7 @@ class Mutation:
                 attendee_ref=ref,
                 occurrence_id=input.occurrence_id,
                 session_id=input.session_id,
-                idempotency_key=None,
+                idempotency_key=key,
             ),
         )
         await _outcome(context, job_id, seconds)
