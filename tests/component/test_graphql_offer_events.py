@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
+from rollcall.models import Job
 from tests.support.event_helpers import call, make_attendee, ok
 from tests.support.factories import enroll
 from tests.support.graphql import data, post, refusal
@@ -397,3 +400,30 @@ def test_each_root_field_fails_alone(component_stack: Stack) -> None:
     assert body["data"] == {"a": {"ref": "event-sept-2031"}, "b": None}
     assert [e["extensions"]["error"]["code"] for e in body["errors"]] == ["EVENT_NOT_FOUND"]
     assert body["errors"][0]["path"] == ["b"]
+
+
+def test_send_notification_false_cancels_quietly(component_stack: Stack) -> None:
+    # Given a published event with an attendee who has had their confirmation
+    key = component_stack.key()
+    _offer(component_stack, key)
+    created = _create(component_stack, key)
+    data(component_stack, key, UPDATE, {"id": created["id"], "input": {"publish": True}})
+    enroll(component_stack, key, str(created["id"]), "ada")
+    component_stack.drain()
+    mails_before = len(component_stack.sink.messages)
+
+    # When it is cancelled with sendNotification: false (seed 000)
+    cancelled = data(
+        component_stack,
+        key,
+        UPDATE,
+        {"id": created["id"], "input": {"cancelled": True}, "notify": False},
+    )["updateOfferEvent"]["offerEvent"]
+    component_stack.drain()
+
+    # Then it is cancelled, and nobody is mailed: no notification job either
+    assert cancelled["cancelled"] is True
+    assert len(component_stack.sink.messages) == mails_before
+    with component_stack.db() as session:
+        kinds = set(session.scalars(select(Job.type)))
+    assert "notify_cancellation" not in kinds and "enroll" in kinds, kinds

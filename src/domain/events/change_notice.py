@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.events.jobs import (
+    NOTIFY_CANCELLATION,
     cancellation_recipients,
     dates_by_attendee,
     live_dates,
@@ -34,6 +35,29 @@ NOTIFY_CHANGE = "notify_change"
 TEMPLATE = "event_changed"
 #: Most dates one change mail's .ics carries (the next ones, by start).
 MAX_CALENDAR_DATES = 100
+
+
+def notices_due(
+    event: Event,
+    *,
+    old_place: dict[str, Any] | None,
+    cancelled: bool,
+    send_notification: bool,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The jobs (type, payload) that tell the participants of a change made by a
+    PATCH or seed 000's ``updateOfferEvent``: the event cancelled now, or the
+    place (``old_place``: as it was, None if unchanged) of a published event.
+    ``send_notification`` false (seed 000's ``sendNotification``): none, the
+    change is made quietly. The one rule for REST and GraphQL."""
+    if not send_notification:
+        return []
+    if cancelled:
+        # A cancelled event's notice says so; a place changed with it is moot.
+        payload = {"event_id": str(event.id), "occurrence_id": None, "reason": ""}
+        return [(NOTIFY_CANCELLATION, payload)]
+    if old_place is not None and event.status == "published":
+        return [(NOTIFY_CHANGE, place_change_payload(event, old_place))]
+    return []
 
 
 def time_change_payload(

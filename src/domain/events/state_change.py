@@ -10,6 +10,7 @@ other field of update_event.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,16 @@ from rollcall.domain.events.catalog import publish_event
 from rollcall.models import Event
 
 
+@dataclass(frozen=True)
+class EventChanged:
+    """What ``change_event`` did that its participants may need to hear of."""
+
+    #: Cancelled by this call.
+    cancelled: bool
+    #: The place (venue, online_url) before, if this call changed it; else None.
+    old_place: dict[str, Any] | None
+
+
 def change_event(
     session: Session,
     *,
@@ -30,10 +41,10 @@ def change_event(
     cancelled: bool | None,
     now: datetime,
     horizon_until: datetime,
-) -> bool:
+) -> EventChanged:
     """Apply ``changes`` and the state asked for; returns whether the event was
-    cancelled now (the caller then submits the notification job in the same
-    transaction, as REST's cancel route does).
+    cancelled now and the place it had if it changed (the caller records the
+    jobs of ``change_notice.notices_due`` in the same transaction).
 
     Unpublishing comes before the field changes (a draft takes draft-only
     changes), publishing after them (the draft is changed, then published);
@@ -42,13 +53,16 @@ def change_event(
     """
     if publish is False and event.status != "draft":
         unpublish_event(session, event=event, now=now)
+    old_place = None
     if changes:
-        update_event(session, event=event, changes=changes, now=now, horizon_until=horizon_until)
+        old_place = update_event(
+            session, event=event, changes=changes, now=now, horizon_until=horizon_until
+        )
     if publish is True and event.status != "published":
         publish_event(session, event=event, now=now)
     if cancelled is False and event.cancelled:
         raise EventCancelled()
     if cancelled is True and not event.cancelled:
         cancel_event(session, event=event, now=now)
-        return True
-    return False
+        return EventChanged(cancelled=True, old_place=old_place)
+    return EventChanged(cancelled=False, old_place=old_place)

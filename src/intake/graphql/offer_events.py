@@ -7,14 +7,13 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from fastapi import Response
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from rollcall.domain.clock import utcnow
 from rollcall.domain.events.admin import copy_event, delete_event
 from rollcall.domain.events.catalog import create_event, get_event
-from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
+from rollcall.domain.events.change_notice import notices_due
 from rollcall.domain.events.state_change import change_event
 from rollcall.domain.events.trainers import add_trainers, remove_trainers
 from rollcall.domain.jobs.outbox import take_pending
@@ -31,7 +30,7 @@ from rollcall.intake.graphql.offer_inputs import (
 )
 from rollcall.intake.graphql.offer_types import OfferEvent
 from rollcall.intake.graphql.validation import valid
-from rollcall.intake.jobs_submit import accept_job
+from rollcall.intake.jobs_submit import record_job
 from rollcall.intake.routes.events import horizon
 from rollcall.intake.schemas import EventCreate
 from rollcall.messaging.broker import get_broker
@@ -88,17 +87,19 @@ def _update(
     key: str,
     patch: EventPatch,
     states: dict[str, bool | None],
+    send_notification: bool,
 ) -> OfferEvent:
-    """REST's PATCH, publish/unpublish and cancel in one transaction: committed
-    with the cancellation's notification job if the event was cancelled (as
-    POST /v1/events/{id}/cancel), else with any promotion mails (as PATCH)."""
+    """REST's PATCH, publish/unpublish and cancel in one transaction, committed
+    with the notices due (change_notice.notices_due: the cancellation's mails as
+    POST /v1/events/{id}/cancel sends them, or a published event's change of
+    place as PATCH does; none with ``sendNotification: false``)."""
     settings = context.settings
     if session.in_transaction():
         session.rollback()  # a read left open by an earlier field of the document
     session.begin()
     try:
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=key)
-        was_cancelled = change_event(
+        changed = change_event(
             session,
             event=event,
             changes=patch.changes(),
@@ -107,22 +108,26 @@ def _update(
             now=utcnow(),
             horizon_until=horizon(settings),
         )
-        if was_cancelled:
-            accept_job(
+        notices = notices_due(
+            event,
+            old_place=changed.old_place,
+            cancelled=changed.cancelled,
+            send_notification=send_notification,
+        )
+        for type, payload in notices:
+            record_job(
                 session,
-                settings,
-                Response(),
-                by=caller,
                 organisation_id=caller.organisation_id,
-                type=NOTIFY_CANCELLATION,
-                payload={"event_id": str(event.id), "occurrence_id": None, "reason": ""},
+                type=type,
+                payload=payload,
                 idempotency_key=None,
+                by=caller,
                 event_id=event.id,
             )
-        else:
-            outbox_ids = take_pending(session)  # promotion mails, if capacity was raised
-            session.commit()
-            dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+        # The notices' jobs, promotion mails (capacity raised), webhooks.
+        outbox_ids = take_pending(session)
+        session.commit()
+        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
         return OfferEvent.of(event)
     except BaseException:
         session.rollback()
@@ -161,9 +166,9 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Change an event's fields; publish: true/false publishes or unpublishes, "
-            "cancelled: true cancels it and mails its participants. sendNotification "
-            "is accepted for the seed's clients: participants are notified of a "
-            "cancellation whatever its value (see the README)."
+            "cancelled: true cancels it. With sendNotification (default true) the "
+            "participants are mailed of a cancellation or of a published event's new "
+            "venue or online URL; false makes the change quietly."
         )
     )
     async def update_offer_event(
@@ -181,7 +186,13 @@ class Mutation:
         context = info.context
         updated = await context.run(
             lambda session: _update(
-                session, context, caller=caller, key=key, patch=patch, states=states
+                session,
+                context,
+                caller=caller,
+                key=key,
+                patch=patch,
+                states=states,
+                send_notification=send_notification is not False,
             )
         )
         return UpdateOfferEvent(offer_event=updated)

@@ -19,7 +19,7 @@ from rollcall.domain.events.admin import (
     update_event,
 )
 from rollcall.domain.events.catalog import create_event, get_event, list_events, publish_event
-from rollcall.domain.events.change_notice import NOTIFY_CHANGE, place_change_payload
+from rollcall.domain.events.change_notice import notices_due
 from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
 from rollcall.domain.jobs.outbox import take_pending
@@ -167,12 +167,15 @@ def patch_event(
             now=utcnow(),
             horizon_until=horizon(settings),
         )
-        if old_place is not None and event.status == "published" and body.send_notification:
+        notices = notices_due(
+            event, old_place=old_place, cancelled=False, send_notification=body.send_notification
+        )
+        for type, payload in notices:
             job = record_job(
                 session,
                 organisation_id=caller.organisation_id,
-                type=NOTIFY_CHANGE,
-                payload=place_change_payload(event, old_place),
+                type=type,
+                payload=payload,
                 idempotency_key=None,
                 by=caller,
                 event_id=event.id,
