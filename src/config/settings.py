@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     #: The scheduler's leadership lock expires this long after its holder died;
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)
+    #: How often the scheduler looks for due reminders (and stalled mail): a
+    #: reminder goes out at most this long after its moment.
+    reminder_tick_seconds: int = Field(default=60, ge=1, le=3600)
 
     # Webhooks (issue 18) ---------------------------------------------------------
     #: A failed delivery is retried base x 2**(attempt-1) ms later, capped, until

@@ -35,15 +35,19 @@ PRODUCERS: list[tuple[Callable[[Settings], Any], int]] = [
     (producers.relay_outbox, 10),
     (event_producers.expand_occurrences, 600),
     (event_producers.complete_events, 300),
-    (reminder_producers.produce_reminders, 60),
-    (reminder_producers.requeue_stalled_mail, 60),
     (producers.enqueue_calendar_rebuild, 3600),
 ]
 
 
 def producer_intervals(settings: Settings) -> list[tuple[Callable[[Settings], Any], int]]:
-    """Every producer with its interval; the reconciler's comes from settings."""
-    return [*PRODUCERS, (producers.reconcile_outbox, settings.outbox_reconcile_every_seconds)]
+    """Every producer with its interval; the reconciler's and the reminders'
+    come from settings."""
+    return [
+        *PRODUCERS,
+        (reminder_producers.produce_reminders, settings.reminder_tick_seconds),
+        (reminder_producers.requeue_stalled_mail, settings.reminder_tick_seconds),
+        (producers.reconcile_outbox, settings.outbox_reconcile_every_seconds),
+    ]
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:

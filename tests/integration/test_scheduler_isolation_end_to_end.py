@@ -40,6 +40,7 @@ def start(stack: Stack, log: Path, *command: str) -> subprocess.Popen[bytes]:
         "REDIS_NAMESPACE": stack.settings.redis_namespace,
         "SMTP_URL": stack.settings.smtp_url,
         "SCHEDULER_LEADER_TTL_SECONDS": "2",
+        "REMINDER_TICK_SECONDS": "2",
         "LOG_JSON": "false",
     }
     with log.open("ab") as out:
@@ -118,14 +119,14 @@ def test_a_year_1_event_beside_a_normal_one(
     processes.append(start(real_stack, log, "rollcall", "scheduler"))
 
     # Then the normal reminder arrives, before the event starts
-    wait_until(lambda: real_stack.sink.messages, timeout=90, what="a mail", every=0.2, log=log)
+    wait_until(lambda: real_stack.sink.messages, timeout=60, what="a mail", every=0.2, log=log)
     arrived = utcnow()
     assert arrived < starts_at
     # ... and, two reminder ticks later (each skipping the year-1 row), it is
     # still the only mail: sent once
     wait_until(
         lambda: skipped_rows(real_stack, operator) >= 2,
-        timeout=150,
+        timeout=60,
         what="two odd rows skipped",
         every=0.2,
         log=log,
