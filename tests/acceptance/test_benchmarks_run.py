@@ -29,7 +29,7 @@ TOY = {
     "BENCH_DAYS": "20",
     "BENCH_CAL_ORG_ENTRIES": "8000",
     "BENCH_CAL_PERSONAL": "200",
-    "BENCH_CAL_SECONDS": "3",
+    "BENCH_CAL_SECONDS": "1",
 }
 
 
