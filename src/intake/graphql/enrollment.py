@@ -97,40 +97,33 @@ class AttendeeInput:
 
 
 @strawberry.input
-class EnrollAttendeeToEventInput:
+class _JobTarget:
+    """What the three mutations share: the event (by id or ref), the date or
+    session, and the retry's key."""
+
+    event_id: uuid.UUID | None = None
+    event_ref: str | None = None
+    occurrence_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
+    #: the organisation) answers the first one's job, never a second job.
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
+
+
+@strawberry.input
+class EnrollAttendeeToEventInput(_JobTarget):
     attendee: AttendeeInput
-    event_id: uuid.UUID | None = None
-    event_ref: str | None = None
-    occurrence_id: uuid.UUID | None = None
-    session_id: uuid.UUID | None = None
-    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
-    #: the organisation) answers the first one's job, never a second job.
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.input
-class BulkEnrollAttendeesToEventInput:
+class BulkEnrollAttendeesToEventInput(_JobTarget):
     attendees: list[AttendeeInput]
-    event_id: uuid.UUID | None = None
-    event_ref: str | None = None
     atomic: bool = True
-    occurrence_id: uuid.UUID | None = None
-    session_id: uuid.UUID | None = None
-    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
-    #: the organisation) answers the first one's job, never a second job.
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.input
-class RemoveAttendeeFromEventInput:
+class RemoveAttendeeFromEventInput(_JobTarget):
     attendee_ref: str
-    event_id: uuid.UUID | None = None
-    event_ref: str | None = None
-    occurrence_id: uuid.UUID | None = None
-    session_id: uuid.UUID | None = None
-    #: REST's ``Idempotency-Key``: a retried mutation with the same key (within
-    #: the organisation) answers the first one's job, never a second job.
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_DOC)
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ checks the input, the same domain functions decide, in one transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -240,16 +241,10 @@ class Mutation:
         ids: list[uuid.UUID] | None = None,
         refs: list[str] | None = None,
     ) -> AddTrainersToOfferEvent | None:
-        caller = await info.context.caller(*WRITE)
-        key = id_or_ref(offer_event_id, offer_event_ref, id_name="offerEventId")
-        people = valid(TrainersIn, {"ids": ids or [], "refs": refs or []})
-
-        def write(session: Session) -> AddTrainersToOfferEvent:
-            event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=key)
-            add_trainers(session, event=event, ids=people.ids, refs=people.refs)
-            return AddTrainersToOfferEvent(offer_event=OfferEvent.of(event))
-
-        return await info.context.write(write)
+        event = await _change_trainers(
+            info, add_trainers, offer_event_id, offer_event_ref, ids, refs
+        )
+        return AddTrainersToOfferEvent(offer_event=event)
 
     @strawberry.mutation(description="These attendees are no longer trainers of the event.")
     async def remove_trainers_from_offer_event(
@@ -260,13 +255,29 @@ class Mutation:
         ids: list[uuid.UUID] | None = None,
         refs: list[str] | None = None,
     ) -> RemoveTrainersFromOfferEvent | None:
-        caller = await info.context.caller(*WRITE)
-        key = id_or_ref(offer_event_id, offer_event_ref, id_name="offerEventId")
-        people = valid(TrainersIn, {"ids": ids or [], "refs": refs or []})
+        event = await _change_trainers(
+            info, remove_trainers, offer_event_id, offer_event_ref, ids, refs
+        )
+        return RemoveTrainersFromOfferEvent(offer_event=event)
 
-        def write(session: Session) -> RemoveTrainersFromOfferEvent:
-            event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=key)
-            remove_trainers(session, event=event, ids=people.ids, refs=people.refs)
-            return RemoveTrainersFromOfferEvent(offer_event=OfferEvent.of(event))
 
-        return await info.context.write(write)
+async def _change_trainers(
+    info: Info[Context, None],
+    change: Callable[..., object],
+    offer_event_id: uuid.UUID | None,
+    offer_event_ref: str | None,
+    ids: list[uuid.UUID] | None,
+    refs: list[str] | None,
+) -> OfferEvent:
+    """``change`` (domain.events.trainers' add or remove) as REST's trainer
+    routes call it, with TrainersIn checking the people."""
+    caller = await info.context.caller(*WRITE)
+    key = id_or_ref(offer_event_id, offer_event_ref, id_name="offerEventId")
+    people = valid(TrainersIn, {"ids": ids or [], "refs": refs or []})
+
+    def write(session: Session) -> OfferEvent:
+        event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=key)
+        change(session, event=event, ids=people.ids, refs=people.refs)
+        return OfferEvent.of(event)
+
+    return await info.context.write(write)

@@ -26,8 +26,9 @@ class OfferEventDateInput:
 
 
 @strawberry.input
-class CreateOfferEventInput:
-    type: OfferEventType
+class _OfferEventFields:
+    """The fields seed 000's create and update inputs share (UNSET: not sent)."""
+
     title: str | None = strawberry.UNSET
     ref: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -44,27 +45,16 @@ class CreateOfferEventInput:
     closing_date: datetime | None = strawberry.UNSET
     certificate_id: uuid.UUID | None = strawberry.UNSET
     score_threshold: float | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateOfferEventInput(_OfferEventFields):
+    type: OfferEventType
 
 
 @strawberry.input(description="Only the fields given change; publish and cancelled are states.")
-class UpdateOfferEventInput:
+class UpdateOfferEventInput(_OfferEventFields):
     type: OfferEventType | None = strawberry.UNSET
-    title: str | None = strawberry.UNSET
-    ref: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    dates: list[OfferEventDateInput] | None = strawberry.UNSET
-    access_trainings: list[uuid.UUID] | None = strawberry.UNSET
-    access_courses: list[uuid.UUID] | None = strawberry.UNSET
-    access_external_contents: list[uuid.UUID] | None = strawberry.UNSET
-    access_scorms: list[uuid.UUID] | None = strawberry.UNSET
-    access_videos: list[uuid.UUID] | None = strawberry.UNSET
-    max_subscriptions: int | None = strawberry.UNSET
-    min_subscriptions: int | None = strawberry.UNSET
-    waiting_list: bool | None = strawberry.UNSET
-    price: Decimal | None = strawberry.UNSET
-    closing_date: datetime | None = strawberry.UNSET
-    certificate_id: uuid.UUID | None = strawberry.UNSET
-    score_threshold: float | None = strawberry.UNSET
     publish: bool | None = strawberry.UNSET
     cancelled: bool | None = strawberry.UNSET
 
