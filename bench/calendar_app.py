@@ -1,5 +1,6 @@
 """The intake app as ``rollcall api`` serves it, plus one constant route for
-the calendar benchmark's baseline: ``GET /bench/constant`` answers the bytes
+the calendar and intake benchmarks' baseline: ``GET`` or ``POST /bench/constant``
+answers the bytes
 of a calendar page read once at start-up (``BENCH_CONSTANT_PAGE``, a file), with
 no authentication and no database.
 
@@ -28,7 +29,9 @@ def app() -> FastAPI:
     def constant() -> Response:
         return Response(body, media_type="application/json")
 
-    served.add_api_route("/bench/constant", constant, methods=["GET"], include_in_schema=False)
+    served.add_api_route(
+        "/bench/constant", constant, methods=["GET", "POST"], include_in_schema=False
+    )
     return served
 
 

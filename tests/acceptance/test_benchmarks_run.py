@@ -30,6 +30,8 @@ TOY = {
     "BENCH_CAL_ORG_ENTRIES": "8000",
     "BENCH_CAL_PERSONAL": "200",
     "BENCH_CAL_SECONDS": "1",
+    "BENCH_INTAKE_SECONDS": "2",
+    "BENCH_INTAKE_CONNECTIONS": "4",
 }
 
 
@@ -45,13 +47,14 @@ def _scratch_databases(server: str, name: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["bench_expand", "bench_enroll", "bench_reminders", "bench_calendar"]
+    "name",
+    ["bench_expand", "bench_enroll", "bench_reminders", "bench_calendar", "bench_intake"],
 )
 def test_a_benchmark_prints_its_ratios_and_cleans_up(
     name: str, postgres_database: str, redis_server: RedisServer
 ) -> None:
-    if name == "bench_calendar" and shutil.which("wrk") is None:
-        pytest.skip("bench_calendar needs wrk (.ci/run installs it)")
+    if name in ("bench_calendar", "bench_intake") and shutil.which("wrk") is None:
+        pytest.skip(f"{name} needs wrk (.ci/run installs it)")
     server = postgres_database.rsplit("/", 1)[0] + "/postgres"
     before = _scratch_databases(server, name)
     env = {**os.environ, **TOY, "BENCH_SERVER_URL": server, "TEST_REDIS_URL": redis_server.url}
