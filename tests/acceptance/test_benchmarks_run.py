@@ -30,6 +30,13 @@ TOY = {
     "BENCH_CAL_ORG_ENTRIES": "8000",
     "BENCH_CAL_PERSONAL": "200",
     "BENCH_CAL_SECONDS": "3",
+    "BENCH_SPREAD_JOBS": "20",
+    "BENCH_SPREAD_EVENTS": "2",
+    "BENCH_SPREAD_PROCESSES": "1,2",
+    "BENCH_HOT_JOBS": "20",
+    "BENCH_HOT_SEATS": "5",
+    "BENCH_E2E_RATE": "10",
+    "BENCH_E2E_SECONDS": "0.5",
 }
 
 
@@ -45,7 +52,16 @@ def _scratch_databases(server: str, name: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["bench_expand", "bench_enroll", "bench_reminders", "bench_calendar"]
+    "name",
+    [
+        "bench_expand",
+        "bench_enroll",
+        "bench_reminders",
+        "bench_calendar",
+        "bench_spread",
+        "bench_hot",
+        "bench_e2e",
+    ],
 )
 def test_a_benchmark_prints_its_ratios_and_cleans_up(
     name: str, postgres_database: str, redis_server: RedisServer
