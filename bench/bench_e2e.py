@@ -90,7 +90,8 @@ def api_server(env: dict[str, str], workdir: Path) -> Iterator[str]:
             cwd=Path(__file__).resolve().parent.parent,
         )
     try:
-        wait_for_port(port, server, "uvicorn")
+        # The app imports slowly on a loaded machine: give it longer than a sink.
+        wait_for_port(port, server, "uvicorn", timeout=120)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
