@@ -32,6 +32,13 @@ TOY = {
     "BENCH_CAL_SECONDS": "1",
     "BENCH_INTAKE_SECONDS": "2",
     "BENCH_INTAKE_CONNECTIONS": "4",
+    "BENCH_SPREAD_JOBS": "20",
+    "BENCH_SPREAD_EVENTS": "2",
+    "BENCH_SPREAD_PROCESSES": "1",
+    "BENCH_HOT_JOBS": "20",
+    "BENCH_HOT_SEATS": "5",
+    "BENCH_E2E_RATE": "10",
+    "BENCH_E2E_SECONDS": "0.3",
 }
 
 
@@ -48,7 +55,16 @@ def _scratch_databases(server: str, name: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "name",
-    ["bench_expand", "bench_enroll", "bench_reminders", "bench_calendar", "bench_intake"],
+    [
+        "bench_expand",
+        "bench_enroll",
+        "bench_reminders",
+        "bench_calendar",
+        "bench_spread",
+        "bench_hot",
+        "bench_e2e",
+        "bench_intake",
+    ],
 )
 def test_a_benchmark_prints_its_ratios_and_cleans_up(
     name: str, postgres_database: str, redis_server: RedisServer

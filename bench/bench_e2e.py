@@ -1,0 +1,248 @@
+"""POST to mail (issue 19 goal 4): the time from ``POST /v1/events/{id}/enrollments``
+(through uvicorn, as ``rollcall api`` serves it) to the confirmation's arrival
+in a real SMTP sink, at ``BENCH_E2E_RATE`` (50) requests/s for
+``BENCH_E2E_SECONDS`` (30) s, open loop (each request leaves at its own time,
+from a pool of client threads), with one worker process
+(``rollcall.workers.actors``, ``BENCH_THREADS`` 8 threads). Baseline: a bare
+Dramatiq actor (``bench/bare_mail_actor.py``, same processes and threads) that
+builds the same kind of mail and sends it over its own connection, sent one
+message at the same times; the time from ``send`` to the sink. The sink
+(``bench/timed_sink.py``) notes each mail's arrival. Goal: p99 <= 3x.
+
+    python -m bench bench_e2e
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import dramatiq
+import httpx
+
+from bench.bench_enroll import _dated_event
+from bench.harness import (
+    alternate,
+    free_port,
+    load_average,
+    ratio_line,
+    redis_server,
+    scratch_database,
+    service_env,
+    spread,
+    wait_for,
+    wait_for_port,
+    worker_processes,
+)
+from rollcall.config.settings import Settings
+from rollcall.domain.access.keys import create_api_key, get_or_create_organisation
+from rollcall.domain.clock import utcnow
+from rollcall.messaging.broker import make_broker
+from rollcall.models.db import sessions_for, transaction
+
+RATE = float(os.environ.get("BENCH_E2E_RATE", "50"))
+SECONDS = float(os.environ.get("BENCH_E2E_SECONDS", "30"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+CLIENTS = 32
+#: The bare actor's name and queue (bench/bare_mail_actor.py declares it there).
+ACTOR_NAME = QUEUE = "bench_bare_mail"
+TIMEOUT = 600.0
+RECORDER = ("-c", "bench.timed_sink.Recorder")
+
+
+@contextmanager
+def timed_sink(record: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *RECORDER, str(record)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        wait_for_port(port, process, "the timed SMTP sink")
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def api_server(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    (workdir / "page.json").write_text("{}")
+    port = free_port()
+    with (workdir / "api.log").open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.calendar_app", str(port)],
+            env={**env, "BENCH_CONSTANT_PAGE": str(workdir / "page.json")},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    try:
+        # The app imports slowly on a loaded machine: give it longer than a sink.
+        wait_for_port(port, server, "uvicorn", timeout=120)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def arrivals(record: Path) -> dict[str, float]:
+    seen: dict[str, float] = {}
+    for line in record.read_text().splitlines():
+        stamp, address = line.split(" ", 1)
+        seen.setdefault(address, float(stamp))
+    return seen
+
+
+def open_loop(count: int, send: Callable[[int], None]) -> dict[int, float]:
+    """Call ``send(i)`` at start + i / RATE from a pool; each call's start time."""
+    started: dict[int, float] = {}
+    first = time.monotonic() + 0.05
+
+    def one(i: int) -> None:
+        started[i] = time.time()
+        send(i)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        for i in range(count):
+            delay = first + i / RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i)
+    return started
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def side(
+    record: Path, count: int, send: Callable[[str], None], results: list[tuple[float, float]]
+) -> Callable[[], float]:
+    """One round: ``count`` mails addressed ``<round>-<i>@example.org``; p99 (s)."""
+
+    def run() -> float:
+        tag = uuid.uuid4().hex[:8]
+        addresses = [f"{tag}-{i}@example.org" for i in range(count)]
+        started = open_loop(count, lambda i: send(addresses[i]))
+        wait_for(
+            lambda: all(a in arrivals(record) for a in addresses),
+            timeout=TIMEOUT,
+            what="the mails in the sink",
+        )
+        seen = arrivals(record)
+        latencies = [seen[addresses[i]] - started[i] for i in range(count)]
+        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+        results.append((p50, p99))
+        return p99
+
+    return run
+
+
+def bare_actor(env: dict[str, str]) -> dramatiq.Actor[[str], None]:
+    """The baseline's actor, declared on a broker of the bare worker's settings."""
+    settings = Settings(
+        database_url=env["DATABASE_URL"],
+        redis_url=env["REDIS_URL"],
+        redis_namespace=env["REDIS_NAMESPACE"],
+    )
+    return dramatiq.actor(
+        lambda to_address: None,
+        broker=make_broker(settings),
+        queue_name=QUEUE,
+        actor_name=ACTOR_NAME,
+    )
+
+
+def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    print(load_average())
+    count = max(1, int(RATE * SECONDS))
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database("e2e"))
+        redis_url = stack.enter_context(redis_server())
+        workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+        record = workdir / "arrivals.txt"
+        record.touch()
+        smtp_url = stack.enter_context(timed_sink(record))
+        env = service_env(url, redis_url, smtp_url)
+        bare_env = service_env(url, redis_url, smtp_url)
+        factory = sessions_for(url)
+        with transaction(factory) as session:
+            org = get_or_create_organisation(session, name="bench-e2e", now=utcnow())
+            _key, plaintext = create_api_key(
+                session, organisation=org, scopes=["students:write"], now=utcnow()
+            )
+            event_id = _dated_event(session, org.id, "E2E", 1_000_000)
+        api = stack.enter_context(api_server(env, workdir))
+        stack.enter_context(
+            worker_processes(
+                "rollcall.workers.actors",
+                env,
+                processes=1,
+                threads=THREADS,
+                log=workdir / "worker.log",
+            )
+        )
+        stack.enter_context(
+            worker_processes(
+                "bench.bare_mail_actor",
+                bare_env,
+                processes=1,
+                threads=THREADS,
+                log=workdir / "bare.log",
+            )
+        )
+        client = stack.enter_context(
+            httpx.Client(
+                base_url=api,
+                headers={"Authorization": f"Bearer {plaintext}"},
+                timeout=60,
+                limits=httpx.Limits(max_connections=CLIENTS),
+            )
+        )
+        send_one = bare_actor(bare_env)
+
+        def post(address: str) -> None:
+            response = client.post(
+                f"/v1/events/{event_id}/enrollments",
+                json={"attendee": {"ref": address, "email": address, "name": "E2E"}},
+            )
+            response.raise_for_status()
+
+        ours: list[tuple[float, float]] = []
+        bare: list[tuple[float, float]] = []
+        times = alternate(
+            {
+                "bare": side(record, count, lambda a: send_one.send(a), bare),
+                "rollcall": side(record, count, post, ours),
+            }
+        )
+        print(f"POST to mail: {count} requests at {RATE:g}/s, 1 worker process x {THREADS} threads")
+        for name, rows in (("bare actor", bare[1:]), ("rollcall", ours[1:])):
+            print(
+                f"  {name:<10}: p50 {spread([r[0] * 1000 for r in rows])} ms;"
+                f" p99 {spread([r[1] * 1000 for r in rows])} ms"
+            )
+        print(ratio_line("  p99 rollcall / bare actor", times["rollcall"], times["bare"], "<= 3x"))
+        p50s = [o[0] / b[0] for o, b in zip(ours[1:], bare[1:], strict=True)]
+        print(f"  p50 rollcall / bare actor: median {statistics.median(p50s):.2f}x")
+        print(f"logs: {workdir}")
+    print(load_average())
+
+
+if __name__ == "__main__":
+    main()
