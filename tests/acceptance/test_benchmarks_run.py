@@ -21,7 +21,8 @@ from tests.support.services import RedisServer
 ROOT = Path(__file__).resolve().parents[2]
 
 TOY = {
-    "BENCH_ROUNDS": "3",
+    "BENCH_SMOKE": "1",
+    "BENCH_ROUNDS": "1",
     "BENCH_JOBS": "30",
     "BENCH_EVENTS": "3",
     "BENCH_BULK_ROWS": "60",
