@@ -16,17 +16,9 @@ from tests.support.seed002 import (
     EVENTS_REPLY,
     SENTENCE_REPLY,
     create_example,
+    org_of,
 )
 from tests.support.stack import Stack
-
-
-def org_of(stack: Stack, key: str) -> str:
-    """The caller's organisation id, as /v1 shows it on an event."""
-    with stack.db() as session:
-        from rollcall.domain.access.keys import authenticate
-        from rollcall.domain.clock import utcnow
-
-        return str(authenticate(session, key, now=utcnow()).organisation_id)
 
 
 def create(stack: Stack, key: str, body: dict[str, Any] | None = None) -> Any:

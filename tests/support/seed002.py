@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollcall.domain.access.keys import authenticate
+from rollcall.domain.clock import utcnow
+from tests.support.stack import Stack
+
 MINUTE = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d$"}
 UTC_LOCAL = {
     "type": "object",
@@ -164,3 +168,9 @@ def create_example(**overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return {"event": event}
+
+
+def org_of(stack: Stack, key: str) -> str:
+    """The organisation uuid of the key's organisation (the seed's ``org_uuid``)."""
+    with stack.db() as session:
+        return str(authenticate(session, key, now=utcnow()).organisation_id)
