@@ -44,7 +44,7 @@ def test_seed_routes_create_publish_and_cancel_with_mail(real_stack: Stack) -> N
     assert any(m["Subject"].startswith("Cancelled") for m in mails), [m["Subject"] for m in mails]
     listed = ok(call(real_stack, key, "GET", f"/orgs/{org_uuid}/events"))
     jsonschema.validate(listed, EVENTS_REPLY)
-    assert len(listed["result"]["events"]) == 3
+    assert len(listed["result"]["events"]) == 2
     hidden = call(real_stack, other, "GET", f"/events/{event['uuid']}")
     assert hidden.status_code == 404
     assert hidden.json()["statusCode"] == 404
