@@ -14,7 +14,10 @@ from tests.support.seed002 import (
     ERROR_REPLY,
     EVENT_REPLY,
     EVENTS_REPLY,
+    LOCAL_START,
     SENTENCE_REPLY,
+    UTC_START,
+    YEAR,
     create_example,
     org_of,
 )
@@ -37,8 +40,8 @@ def test_the_seed_create_example_succeeds_and_shows_utc_and_local(component_stac
     assert event["timezone"] == "Australia/Sydney"
     (occurrence,) = event["event_occurrence"]
     # The seed's duplicate example: 13:00 UTC is 00:00 the next day in Sydney (AEDT)
-    assert occurrence["start_on"] == {"utc": "2027-01-23 13:00", "local": "2027-01-24 00:00"}
-    assert occurrence["end_on"] == {"utc": "2027-01-23 15:00", "local": "2027-01-24 02:00"}
+    assert occurrence["start_on"] == {"utc": UTC_START, "local": LOCAL_START}
+    assert occurrence["end_on"] == {"utc": f"{YEAR}-01-23 15:00", "local": f"{YEAR}-01-24 02:00"}
     assert event["occurrence"]["type"] == "DOES_NOT_REPEAT"
     assert event["configuration"]["attributes"][0]["value"]["name"] == "Circular Quay"
     assert event["listing"] == {"enabled": True, "categories": []}
@@ -51,7 +54,7 @@ def test_occurrence_types_in_any_case(component_stack: Stack, kind: str) -> None
     occurrence = {
         "type": kind,
         "attributes": {
-            "starts_on": "2027-03-01 09:00",
+            "starts_on": f"{YEAR}-01-10 09:00",
             "event_duration": "1.5",
             "occurrence_ends": {"type": "after", "value": 3},
         },
@@ -104,7 +107,7 @@ def test_every_route_answers_the_seed_shape(component_stack: Stack) -> None:
     jsonschema.validate(copy.json(), EVENT_REPLY)
     copied = copy.json()["result"]["event"]
     assert copied["uuid"] != uuid
-    assert copied["event_occurrence"][0]["start_on"]["local"] == "2027-01-24 00:00"
+    assert copied["event_occurrence"][0]["start_on"]["local"] == LOCAL_START
 
     for action, status, sentence in [
         ("publish", 201, "Event has been published successfully"),
@@ -179,7 +182,7 @@ def test_another_organisation_is_not_found(component_stack: Stack) -> None:
             {
                 "occurrence": {
                     "type": "fortnightly",
-                    "attributes": {"starts_on": "2027-01-01 00:00", "event_duration": "1"},
+                    "attributes": {"starts_on": f"{YEAR}-01-01 00:00", "event_duration": "1"},
                 }
             },
             "VALIDATION_ERROR",
@@ -188,7 +191,7 @@ def test_another_organisation_is_not_found(component_stack: Stack) -> None:
             {
                 "occurrence": {
                     "type": "daily",
-                    "attributes": {"starts_on": "2027-01-01 00:00", "event_duration": "0.1"},
+                    "attributes": {"starts_on": f"{YEAR}-01-01 00:00", "event_duration": "0.1"},
                 }
             },
             "VALIDATION_ERROR",

@@ -8,7 +8,15 @@ import jsonschema
 
 from tests.support.event_helpers import call, ok
 from tests.support.factories import enroll
-from tests.support.seed002 import EVENT_REPLY, EVENTS_REPLY, SENTENCE_REPLY, create_example, org_of
+from tests.support.seed002 import (
+    EVENT_REPLY,
+    EVENTS_REPLY,
+    LOCAL_START,
+    SENTENCE_REPLY,
+    UTC_START,
+    create_example,
+    org_of,
+)
 from tests.support.stack import Stack
 
 
@@ -23,8 +31,8 @@ def test_seed_routes_create_publish_and_cancel_with_mail(real_stack: Stack) -> N
     jsonschema.validate(created, EVENT_REPLY)
     event = created["result"]["event"]
     assert event["event_occurrence"][0]["start_on"] == {
-        "utc": "2027-01-23 13:00",
-        "local": "2027-01-24 00:00",
+        "utc": UTC_START,
+        "local": LOCAL_START,
     }
 
     # When it is duplicated, published, enrolled in (/v1) and cancelled (seed)

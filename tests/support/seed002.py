@@ -121,6 +121,19 @@ ERROR_REPLY = {
 }
 
 
+def _next_january_24() -> int:
+    """The year of the next 24 January (summer in Sydney, UTC+11), within a year."""
+    today = utcnow().date()
+    return today.year + 1 if (today.month, today.day) >= (1, 24) else today.year
+
+
+#: The seed's duplicate example, on the next 24 January: local midnight in Sydney
+#: is 13:00 UTC the day before.
+YEAR = _next_january_24()
+LOCAL_START = f"{YEAR}-01-24 00:00"
+UTC_START = f"{YEAR}-01-23 13:00"
+
+
 def create_example(**overrides: Any) -> dict[str, Any]:
     """The seed's Create Event request body, its placeholders filled."""
     event: dict[str, Any] = {
@@ -130,7 +143,7 @@ def create_example(**overrides: Any) -> dict[str, Any]:
         "occurrence": {
             "type": "DOES_NOT_REPEAT",
             "attributes": {
-                "starts_on": "2027-01-24 00:00",
+                "starts_on": LOCAL_START,
                 "event_duration": "2",
                 "occurrence_ends": {"type": "never", "value": None},
             },
