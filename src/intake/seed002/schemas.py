@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from rollcall.intake.fields import Text
+from rollcall.intake.fields import Int32, Text
+from rollcall.intake.place_schemas import AddressIn
 
 #: Fields of the seed Rollcall does not model: accepted only when empty.
 UNSUPPORTED = (
@@ -33,14 +34,21 @@ class _Seed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _number_as_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 class OccurrenceEndsIn(_Seed):
     type: Word = "never"
-    value: Annotated[str, Text(32)] | int | None = None
+    #: A count (``after``) or a date (``on``); a JSON number is read as its text.
+    value: Annotated[str, BeforeValidator(_number_as_text), Text(32)] | None = None
 
 
 class OccurrenceAttributesIn(_Seed):
     starts_on: Annotated[str, Text(32, min_length=1)]
-    event_duration: Annotated[str, Text(16, min_length=1)] | float = "1"
+    event_duration: Annotated[str, Text(16, min_length=1)] = "1"
     occurrence_ends: OccurrenceEndsIn = Field(default_factory=OccurrenceEndsIn)
 
 
@@ -56,9 +64,20 @@ class BannerIn(_Seed):
     primary: bool = False
 
 
+class PlaceValueIn(_Seed):
+    """A VENUE attribute's value (Rollcall's venue fields) or an online one's ``url``."""
+
+    name: Short = ""
+    image: Annotated[str, Text(2000)] | None = None
+    url: Annotated[str, Text(2000)] | None = None
+    latitude: Annotated[str, Text(32)] | float | None = None
+    longitude: Annotated[str, Text(32)] | float | None = None
+    address: AddressIn = Field(default_factory=AddressIn)
+
+
 class ConfigurationAttributeIn(_Seed):
     name: Short = ""
-    value: dict[str, Any]
+    value: PlaceValueIn
 
 
 class ConfigurationIn(_Seed):
@@ -82,9 +101,23 @@ class ReminderIn(_Seed):
     reminder_email_time: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
 
 
+class BookingMomentIn(_Seed):
+    """The seed's booking window object; Rollcall's window reads type, utc, offsets."""
+
+    type: Word
+    utc: Annotated[str, Text(40)] | None = None
+    local: Annotated[str, Text(40)] | None = None
+    level: Annotated[str, Text(32)] | None = None
+    occurrence_booking_start_type: Annotated[str, Text(64)] | None = None
+    occurrence_booking_end_type: Annotated[str, Text(64)] | None = None
+    occurrence_booking_start_offset: Annotated[int, Int32(ge=0)] | None = None
+    occurrence_booking_end_offset: Annotated[int, Int32(ge=0)] | None = None
+    hide_ticket_until_booking_start: bool | None = None
+
+
 class SettingsIn(_Seed):
-    booking_starts_on: dict[str, Any] | None = None
-    booking_ends_on: dict[str, Any] | None = None
+    booking_starts_on: BookingMomentIn | None = None
+    booking_ends_on: BookingMomentIn | None = None
     event_capacity: int | None = Field(default=None, ge=1, le=2**31 - 1)
     max_ticket_per_customer: int | None = Field(default=None, ge=1, le=2**31 - 1)
     waiting_list: EnabledIn = Field(default_factory=EnabledIn)

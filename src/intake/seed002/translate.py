@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from rollcall.domain.errors.events import UnsupportedFields
 from rollcall.intake.schemas import EventCreate, EventOut
-from rollcall.intake.seed002.schemas import UNSUPPORTED, EventIn
+from rollcall.intake.seed002.schemas import UNSUPPORTED, BookingMomentIn, EventIn
 from rollcall.models import Event
 
 #: The seed's ``configuration.type`` values for a venue and for an online event.
@@ -66,9 +66,9 @@ def timezone_name(value: str) -> str:
     return name
 
 
-def duration_minutes(value: str | float) -> int:
+def duration_minutes(value: str) -> int:
     """``event_duration``: hours ("2", "1.5") or "H:MM", in 15-minute steps."""
-    text = str(value).strip()
+    text = value.strip()
     clock = _CLOCK.match(text)
     try:
         hours = Decimal(clock.group(1)) + Decimal(clock.group(2)) / 60 if clock else Decimal(text)
@@ -124,16 +124,16 @@ def _place(body: EventIn) -> dict[str, Any]:
     kind = configuration.type.upper()
     value = configuration.attributes[0].value
     if kind in VENUE_TYPES:
-        return {"venue": value}
+        return {"venue": value.model_dump(exclude_unset=True)}
     if kind in ONLINE_TYPES:
-        return {"online_url": value.get("url"), "type": "WEBINAR"}
+        return {"online_url": value.url, "type": "WEBINAR"}
     raise invalid(("configuration", "type"), "VENUE or ONLINE")
 
 
-def _window(value: dict[str, Any] | None) -> dict[str, Any] | None:
+def _window(value: BookingMomentIn | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return {k: v for k, v in value.items() if k not in _WINDOW_ECHO}
+    return value.model_dump(exclude_unset=True, exclude=set(_WINDOW_ECHO))
 
 
 def _settings(body: EventIn) -> dict[str, Any]:
