@@ -39,6 +39,8 @@ from rollcall.intake.routes import (
     reminders,
     webhooks,
 )
+from rollcall.intake.seed002 import routes as seed002
+from rollcall.intake.seed002.status_code import StatusCodeOnErrors
 from rollcall.messaging.broker import configure_broker
 
 DESCRIPTION = """
@@ -93,11 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
         metrics,
         rollcall.intake.ops.routes,
+        seed002,
     )
     for module in routers:
         app.include_router(module.router)
     install_graphql(app, settings)
     install_ops_error_handlers(app)
+    app.add_middleware(StatusCodeOnErrors)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
     return app

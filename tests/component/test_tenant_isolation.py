@@ -47,6 +47,10 @@ def test_every_route_hides_other_organisations_resources(component_stack: Stack)
         "delivery_id": "msg_0123456789abcdef0123456789abcdef",
         "offer_id": offer.json()["id"],
         "event_id": event["id"],
+        "event_uuid": event["id"],
+        "org_uuid": component_stack.client.get("/v1/keys", headers=auth).json()["keys"][0][
+            "organisation_id"
+        ],
         "occurrence_id": occurrences.json()["items"][0]["id"],
         "session_id": session.json()["id"],
         "entry": occurrences.json()["items"][0]["id"],

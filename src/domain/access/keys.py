@@ -20,6 +20,12 @@ SCOPES = (
     "jobs:read",
     "ops",
     "webhooks:write",
+    # Seed 002's scope names (its REST dialect); ``events:write`` implies them all.
+    "event.create",
+    "event.add_session",
+    "event.publish",
+    "event.unpublish",
+    "event.cancel",
 )
 
 

@@ -162,3 +162,15 @@ class OccurrenceInPast(Invalid):
     """A date can only be moved to a start in the future."""
 
     code = "OCCURRENCE_IN_PAST"
+
+
+class OrganisationNotFound(NotFound):
+    """Organisation not found."""
+
+    code = "ORGANISATION_NOT_FOUND"
+
+
+class UnsupportedFields(Invalid):
+    """Rollcall does not model these fields; send them empty or leave them out."""
+
+    code = "UNSUPPORTED_FIELDS"
