@@ -16,6 +16,7 @@ from tests.support.seed002 import (
     EVENTS_REPLY,
     LOCAL_START,
     SENTENCE_REPLY,
+    SESSION_REPLY,
     UTC_START,
     YEAR,
     create_example,
@@ -229,3 +230,134 @@ def test_a_malformed_uuid_is_a_clear_4xx(component_stack: Stack) -> None:
     response = call(component_stack, key, "GET", "/events/not-a-uuid")
     assert response.status_code == 422, response.text
     jsonschema.validate(response.json(), ERROR_REPLY)
+
+
+def _weekly(stack: Stack, key: str) -> dict[str, Any]:
+    """A weekly event in Sydney, three Mondays from the next 24 January's week."""
+    body = create_example()
+    body["event"]["occurrence"] = {
+        "type": "WEEKLY",
+        "attributes": {
+            "starts_on": LOCAL_START,
+            "event_duration": "2",
+            "occurrence_ends": {"type": "after", "value": 3},
+        },
+    }
+    return dict(create(stack, key, body))
+
+
+def add_session(stack: Stack, key: str, event: dict[str, Any], **session: Any) -> Any:
+    body = {
+        "sessions": {
+            "name": "Managers",
+            "sell_session": True,
+            "status": "ACTIVE",
+            "session_starts_on": LOCAL_START,
+            "duration": 20,
+            "occurrences": {"type": "ALL"},
+            "tickets": {"type": "ALL", "uuid": []},
+        }
+        | session
+    }
+    return call(stack, key, "POST", f"/events/{event['uuid']}/sessions", json=body)
+
+
+def test_a_session_is_added_as_the_seed_shows_it(component_stack: Stack) -> None:
+    # Given an event (the seed's example) and a key with the seed's own scope
+    event = create(component_stack, component_stack.key())
+    adder = component_stack.key(scopes=["event.add_session"])
+
+    # When the seed's session body (placeholders filled) is posted
+    response = add_session(component_stack, adder, event)
+
+    # Then 201 with the seed's shape: local midnight in Sydney, 20 minutes long
+    assert response.status_code == 201, response.text
+    reply = response.json()
+    jsonschema.validate(reply, SESSION_REPLY)
+    session = reply["result"]["session"]["session"]
+    assert session["name"] == "Managers" and session["status"] == "ACTIVE"
+    assert session["session_starts_on"] == {"utc": UTC_START, "local": LOCAL_START}
+    assert session["session_ends_on"] == {
+        "utc": f"{YEAR}-01-23 13:20",
+        "local": f"{YEAR}-01-24 00:20",
+    }
+    assert session["occurrences"] == {"type": "ALL", "uuid": []}
+    # And /v1 shows the same session: one store, two dialects
+    listed = call(component_stack, adder, "GET", f"/v1/events/{event['uuid']}/sessions")
+    assert listed.status_code == 403  # event.add_session does not read
+    shown = call(
+        component_stack, component_stack.key(), "GET", f"/v1/events/{event['uuid']}/sessions"
+    )
+    assert [(s["id"], s["starts_at"], s["duration_minutes"]) for s in shown.json()] == [
+        (session["uuid"], "00:00", 20)
+    ]
+
+
+def test_a_session_on_specific_dates(component_stack: Stack) -> None:
+    key = component_stack.key()
+    event = _weekly(component_stack, key)
+    second = event["event_occurrence"][1]
+    occurrences = call(component_stack, key, "GET", f"/v1/events/{event['uuid']}/occurrences")
+    ids = [o["id"] for o in occurrences.json()["items"]]
+
+    # A session on the second date only, starting at 10:00 local on that date
+    response = add_session(
+        component_stack,
+        key,
+        event,
+        occurrences={"type": "specific", "uuid": [ids[1]]},
+        session_starts_on=second["start_on"]["local"][:10] + " 10:00",
+    )
+    assert response.status_code == 201, response.text
+    session = response.json()["result"]["session"]["session"]
+    assert session["occurrences"] == {"type": "SPECIFIC", "uuid": [ids[1]]}
+    assert session["session_starts_on"]["local"] == second["start_on"]["local"][:10] + " 10:00"
+
+    # A start date that is none of the session's dates is refused, and nothing is stored
+    wrong = add_session(
+        component_stack,
+        key,
+        event,
+        occurrences={"type": "SPECIFIC", "uuid": [ids[1]]},
+        session_starts_on=LOCAL_START,
+    )
+    assert wrong.status_code == 422, wrong.text
+    jsonschema.validate(wrong.json(), ERROR_REPLY)
+    assert wrong.json()["error"]["code"] == "VALIDATION_ERROR"
+    shown = call(component_stack, key, "GET", f"/v1/events/{event['uuid']}/sessions").json()
+    assert len(shown) == 1
+
+
+@pytest.mark.parametrize(
+    ("session", "status", "code"),
+    [
+        ({"description": "For managers"}, 422, "UNSUPPORTED_FIELDS"),
+        ({"tickets": {"type": "ALL", "uuid": ["t-1"]}}, 422, "UNSUPPORTED_FIELDS"),
+        ({"sell_session": False}, 422, "UNSUPPORTED_FIELDS"),
+        ({"status": "PAUSED"}, 422, "VALIDATION_ERROR"),
+        ({"name": "x" * 76}, 422, "VALIDATION_ERROR"),
+        ({"name": "a\x00b"}, 422, "VALIDATION_ERROR"),
+        ({"duration": 2**63}, 422, "VALIDATION_ERROR"),
+        ({"session_starts_on": "0001-01-01 00:00"}, 422, "VALIDATION_ERROR"),
+        ({"session_starts_on": "tomorrow"}, 422, "VALIDATION_ERROR"),
+        ({"occurrences": {"type": "SPECIFIC", "uuid": []}}, 422, "VALIDATION_ERROR"),
+        ({"occurrences": {"type": "SPECIFIC", "uuid": ["not-a-uuid"]}}, 422, "VALIDATION_ERROR"),
+    ],
+)
+def test_a_bad_session_is_a_clear_4xx(
+    component_stack: Stack, session: dict[str, Any], status: int, code: str
+) -> None:
+    key = component_stack.key()
+    event = create(component_stack, key)
+    response = add_session(component_stack, key, event, **session)
+    assert response.status_code == status, response.text
+    jsonschema.validate(response.json(), ERROR_REPLY)
+    assert response.json()["error"]["code"] == code
+
+
+def test_another_organisations_event_takes_no_session(component_stack: Stack) -> None:
+    theirs = create(component_stack, component_stack.key(org="globex"))
+    response = add_session(component_stack, component_stack.key(org="acme"), theirs)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "EVENT_NOT_FOUND"
+    assert response.json()["statusCode"] == 404

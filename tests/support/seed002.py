@@ -106,6 +106,64 @@ EVENTS_REPLY = {
         }
     },
 }
+#: The seed's "Create events session" response: result.session.session.
+SESSION = {
+    "type": "object",
+    "required": [
+        "uuid",
+        "sell_session",
+        "status",
+        "name",
+        "capacity",
+        "display_name",
+        "description",
+        "duration",
+        "image",
+        "created_on",
+        "updated_on",
+        "occurrences",
+        "session_starts_on",
+        "session_ends_on",
+        "tickets",
+    ],
+    "properties": {
+        "uuid": {"type": "string", "format": "uuid"},
+        "sell_session": {"type": "boolean"},
+        "status": {"enum": ["ACTIVE", "INACTIVE"]},
+        "name": {"type": "string", "maxLength": 75},
+        "capacity": {"type": ["integer", "null"]},
+        "duration": {"type": ["integer", "null"]},
+        "occurrences": {
+            "type": "object",
+            "required": ["type", "uuid"],
+            "properties": {
+                "type": {"enum": ["ALL", "SPECIFIC"]},
+                "uuid": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "session_starts_on": {"anyOf": [UTC_LOCAL, {"type": "null"}]},
+        "session_ends_on": {"anyOf": [UTC_LOCAL, {"type": "null"}]},
+        "tickets": {"type": "array"},
+    },
+}
+SESSION_REPLY = {
+    "type": "object",
+    "required": ["statusCode", "result"],
+    "properties": {
+        "statusCode": {"const": 201},
+        "result": {
+            "type": "object",
+            "required": ["session"],
+            "properties": {
+                "session": {
+                    "type": "object",
+                    "required": ["session"],
+                    "properties": {"session": SESSION},
+                }
+            },
+        },
+    },
+}
 SENTENCE_REPLY = {
     "type": "object",
     "required": ["statusCode", "result"],

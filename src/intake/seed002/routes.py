@@ -8,12 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.events import OrganisationNotFound
 from rollcall.domain.events.catalog import get_event, list_events
+from rollcall.domain.events.sessions import create_session
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
+from rollcall.intake.event_schemas import session_fields
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.routes import events as v1
-from rollcall.intake.seed002.schemas import CreateBody
+from rollcall.intake.seed002.schemas import CreateBody, SessionsBody
+from rollcall.intake.seed002.sessions import (
+    check_start_date,
+    local_start,
+    session_create,
+    session_out,
+)
 from rollcall.intake.seed002.translate import event_create, event_out
 
 router = APIRouter(tags=["seed 002 events"], route_class=BoundedJsonRoute)
@@ -23,6 +32,7 @@ Creator = Annotated[Caller, Depends(require("events:write", "event.create"))]
 Publisher = Annotated[Caller, Depends(require("events:write", "event.publish"))]
 Unpublisher = Annotated[Caller, Depends(require("events:write", "event.unpublish"))]
 Canceller = Annotated[Caller, Depends(require("events:write", "event.cancel"))]
+SessionAdder = Annotated[Caller, Depends(require("events:write", "event.add_session"))]
 Reader = Annotated[
     Caller, Depends(require("events:read", "events:write", "event.create", "event.publish"))
 ]
@@ -105,3 +115,24 @@ def post_cancel(
 ) -> Reply:
     v1.post_cancel(str(event_uuid), caller, session, settings, Response(), None)
     return {"statusCode": 200, "result": "Event has been cancelled successfully."}
+
+
+@router.post("/events/{event_uuid}/sessions", status_code=201, summary="Add a session (seed 002)")
+def post_session(
+    event_uuid: EventUuid, body: SessionsBody, caller: SessionAdder, session: DbSession
+) -> Reply:
+    """``POST /v1/events/{id}/sessions``'s domain function, in its one transaction:
+    the seed's start date is checked against the new session's dates before it
+    commits."""
+    start = local_start(body.sessions)
+    request = session_create(body.sessions, start)
+    with session.begin():
+        event = get_event(
+            session, organisation_id=caller.organisation_id, id_or_ref=str(event_uuid)
+        )
+        item = create_session(
+            session, event=event, fields=session_fields(request, only_set=False), now=utcnow()
+        )
+        check_start_date(event, item, start)
+        reply = session_out(event, item, start)
+    return {"statusCode": 201, "result": {"session": {"session": reply}}}

@@ -151,3 +151,33 @@ class EventIn(_Seed):
 
 class CreateBody(_Seed):
     event: EventIn
+
+
+class SessionOccurrencesIn(_Seed):
+    type: Word = "ALL"
+    uuid: list[Annotated[str, Text(36)]] = Field(default_factory=list, max_length=1000)
+
+
+class TicketsIn(_Seed):
+    """Rollcall sells no tickets: accepted only without ticket ids."""
+
+    type: Word | None = None
+    uuid: list[Annotated[str, Text(36)]] = Field(default_factory=list, max_length=1000)
+
+
+class SessionIn(_Seed):
+    name: Annotated[str, Text(75, min_length=1)]
+    sell_session: bool = True
+    status: Word = "ACTIVE"
+    description: Annotated[str, Text(2500, multiline=True)] | None = None
+    image: Annotated[str, Text(2000)] | None = None
+    #: The local start, "YYYY-MM-DD HH:MM", on a date of the session's occurrences.
+    session_starts_on: Annotated[str, Text(32, min_length=1)] | None = None
+    #: Minutes.
+    duration: int | None = Field(default=None, ge=1, le=24 * 60)
+    occurrences: SessionOccurrencesIn = Field(default_factory=SessionOccurrencesIn)
+    tickets: TicketsIn | None = None
+
+
+class SessionsBody(_Seed):
+    sessions: SessionIn
