@@ -361,3 +361,23 @@ def test_another_organisations_event_takes_no_session(component_stack: Stack) ->
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "EVENT_NOT_FOUND"
     assert response.json()["statusCode"] == 404
+
+
+def test_a_booking_window_in_the_seeds_own_utc_form(component_stack: Stack) -> None:
+    # The seed writes booking_starts_on.utc as "YYYY-MM-DD HH:MM" (no offset): UTC
+    key = component_stack.key()
+    body = create_example(
+        settings={
+            "booking_starts_on": {"type": "ON_DATE", "utc": f"{YEAR - 1}-12-01 04:00"},
+            "booking_ends_on": {"type": "CONTINUE_UNTIL_EVENT_ENDS"},
+        }
+    )
+    settings = create(component_stack, key, body)["settings"]
+    opens = settings["booking_starts_on"]
+    assert opens["type"] == "ON_DATE"
+    assert str(opens["utc"]).startswith(f"{YEAR - 1}-12-01"), opens
+    # A time that is no instant at all is still refused
+    body = create_example(settings={"booking_starts_on": {"type": "ON_DATE", "utc": "soon"}})
+    org = org_of(component_stack, key)
+    refused = call(component_stack, key, "POST", f"/orgs/{org}/events", json=body)
+    assert refused.status_code == 422, refused.text

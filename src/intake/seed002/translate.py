@@ -35,6 +35,7 @@ ENDS_TYPES = {
 #: The seed's minute form, "YYYY-MM-DD HH:MM".
 MINUTE = "%Y-%m-%d %H:%M"
 _CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+_SEED_MINUTE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
 #: Booking-window keys the seed's replies carry that Rollcall's input does not take.
 _WINDOW_ECHO = frozenset(
     {
@@ -131,9 +132,15 @@ def _place(body: EventIn) -> dict[str, Any]:
 
 
 def _window(value: BookingMomentIn | None) -> dict[str, Any] | None:
+    """The window as Rollcall takes it; ``utc`` in the seed's own "YYYY-MM-DD
+    HH:MM" form (no offset: the field says UTC) is read as that instant."""
     if value is None:
         return None
-    return value.model_dump(exclude_unset=True, exclude=set(_WINDOW_ECHO))
+    out = value.model_dump(exclude_unset=True, exclude=set(_WINDOW_ECHO))
+    utc = out.get("utc")
+    if isinstance(utc, str) and _SEED_MINUTE.match(utc.strip()):
+        out["utc"] = utc.strip().replace(" ", "T") + ":00+00:00"
+    return out
 
 
 def _settings(body: EventIn) -> dict[str, Any]:
