@@ -16,7 +16,7 @@ from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.event_schemas import session_fields
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.routes import events as v1
-from rollcall.intake.seed002.schemas import CreateBody, SessionsBody
+from rollcall.intake.seed002.schemas import CreateBody, SeedSessionsBody
 from rollcall.intake.seed002.sessions import (
     check_start_date,
     local_start,
@@ -119,7 +119,7 @@ def post_cancel(
 
 @router.post("/events/{event_uuid}/sessions", status_code=201, summary="Add a session (seed 002)")
 def post_session(
-    event_uuid: EventUuid, body: SessionsBody, caller: SessionAdder, session: DbSession
+    event_uuid: EventUuid, body: SeedSessionsBody, caller: SessionAdder, session: DbSession
 ) -> Reply:
     """``POST /v1/events/{id}/sessions``'s domain function, in its one transaction:
     the seed's start date is checked against the new session's dates before it

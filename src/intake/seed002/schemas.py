@@ -58,7 +58,7 @@ class OccurrenceIn(_Seed):
     exclusions: list[Annotated[str, Text(10)]] = Field(default_factory=list, max_length=1000)
 
 
-class BannerIn(_Seed):
+class SeedBannerIn(_Seed):
     name: Short = ""
     image: Annotated[str, Text(2000, min_length=1)]
     primary: bool = False
@@ -85,7 +85,7 @@ class ConfigurationIn(_Seed):
     attributes: list[ConfigurationAttributeIn] = Field(default_factory=list, max_length=10)
 
 
-class ListingIn(_Seed):
+class SeedListingIn(_Seed):
     enabled: bool = False
     categories: list[Short] = Field(default_factory=list, max_length=50)
 
@@ -131,11 +131,11 @@ class EventIn(_Seed):
     description: Annotated[str, Text(2500, multiline=True)] = ""
     is_update_org_settings: bool = False
     occurrence: OccurrenceIn | None = None
-    banner: list[BannerIn] = Field(default_factory=list, max_length=20)
+    banner: list[SeedBannerIn] = Field(default_factory=list, max_length=20)
     timezone: Annotated[str, Text(64, min_length=1)] = "UTC"
     enable_datetime_conversion: bool = True
     configuration: ConfigurationIn | None = None
-    listing: ListingIn | None = None
+    listing: SeedListingIn | None = None
     settings: SettingsIn | None = None
     coupons: Unmodelled = None
     fees: Unmodelled = None
@@ -153,19 +153,19 @@ class CreateBody(_Seed):
     event: EventIn
 
 
-class SessionOccurrencesIn(_Seed):
+class SeedSessionOccurrencesIn(_Seed):
     type: Word = "ALL"
     uuid: list[Annotated[str, Text(36)]] = Field(default_factory=list, max_length=1000)
 
 
-class TicketsIn(_Seed):
+class SeedTicketsIn(_Seed):
     """Rollcall sells no tickets: accepted only without ticket ids."""
 
     type: Word | None = None
     uuid: list[Annotated[str, Text(36)]] = Field(default_factory=list, max_length=1000)
 
 
-class SessionIn(_Seed):
+class SeedSessionIn(_Seed):
     name: Annotated[str, Text(75, min_length=1)]
     sell_session: bool = True
     status: Word = "ACTIVE"
@@ -175,9 +175,9 @@ class SessionIn(_Seed):
     session_starts_on: Annotated[str, Text(32, min_length=1)] | None = None
     #: Minutes.
     duration: int | None = Field(default=None, ge=1, le=24 * 60)
-    occurrences: SessionOccurrencesIn = Field(default_factory=SessionOccurrencesIn)
-    tickets: TicketsIn | None = None
+    occurrences: SeedSessionOccurrencesIn = Field(default_factory=SeedSessionOccurrencesIn)
+    tickets: SeedTicketsIn | None = None
 
 
-class SessionsBody(_Seed):
-    sessions: SessionIn
+class SeedSessionsBody(_Seed):
+    sessions: SeedSessionIn

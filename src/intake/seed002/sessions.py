@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from rollcall.domain.errors.events import UnsupportedFields
 from rollcall.intake.event_schemas import SessionIn as RollcallSessionIn
 from rollcall.intake.event_schemas import SessionOut
-from rollcall.intake.seed002.schemas import SessionIn
+from rollcall.intake.seed002.schemas import SeedSessionIn
 from rollcall.intake.seed002.translate import MINUTE, minute
 from rollcall.models import Event, EventSession, Occurrence
 
@@ -30,7 +30,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": where, "msg": message, "type": "value_error"}])
 
 
-def refuse_unsupported(body: SessionIn) -> None:
+def refuse_unsupported(body: SeedSessionIn) -> None:
     given = [name for name in ("description", "image") if getattr(body, name)]
     if body.tickets is not None and body.tickets.uuid:
         given.append("tickets")
@@ -40,7 +40,7 @@ def refuse_unsupported(body: SessionIn) -> None:
         raise UnsupportedFields(fields=[f"sessions.{name}" for name in given])
 
 
-def local_start(body: SessionIn) -> datetime | None:
+def local_start(body: SeedSessionIn) -> datetime | None:
     """``session_starts_on`` as a naive local datetime."""
     if body.session_starts_on is None:
         return None
@@ -50,7 +50,7 @@ def local_start(body: SessionIn) -> datetime | None:
         raise _invalid("session_starts_on", 'local time as "YYYY-MM-DD HH:MM"') from None
 
 
-def session_create(body: SessionIn, start: datetime | None) -> RollcallSessionIn:
+def session_create(body: SeedSessionIn, start: datetime | None) -> RollcallSessionIn:
     """The seed's session as Rollcall's request model (its own checks apply)."""
     refuse_unsupported(body)
     fields: dict[str, Any] = {
