@@ -65,9 +65,7 @@ def worker_database_url(url: str, worker: str | None) -> str:
     if not worker or worker == "master":
         return url
     parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
-        hide_password=False
-    )
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
 
 
 PG_URL = worker_database_url(BASE_PG_URL, os.environ.get("PYTEST_XDIST_WORKER"))
