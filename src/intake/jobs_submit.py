@@ -124,6 +124,13 @@ def submit_and_enqueue(
     )
     outbox_ids = take_pending(session)
     session.commit()
+    enqueue_committed(settings, outbox_ids)
+    return job
+
+
+def enqueue_committed(settings: Settings, outbox_ids: list[Any]) -> None:
+    """Send the messages of outbox rows a transaction just committed: the one way
+    every intake edge enqueues. With ENQUEUE_ON_COMMIT off, the scheduler's
+    relay alone sends them (tests prove it does)."""
     if outbox_ids and settings.enqueue_on_commit:
         dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
-    return job

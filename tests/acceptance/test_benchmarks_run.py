@@ -40,6 +40,12 @@ TOY = {
     "BENCH_HOT_SEATS": "5",
     "BENCH_E2E_RATE": "10",
     "BENCH_E2E_SECONDS": "0.3",
+    "BENCH_GROWTH_SMALL": "100",
+    "BENCH_GROWTH_LARGE": "1000",
+    "BENCH_GROWTH_JOBS": "20",
+    "BENCH_GROWTH_EVENTS": "2",
+    "BENCH_GROWTH_CAL_SMALL": "200",
+    "BENCH_GROWTH_CAL_REQUESTS": "5",
 }
 
 
@@ -65,6 +71,7 @@ def _scratch_databases(server: str, name: str) -> set[str]:
         "bench_hot",
         "bench_e2e",
         "bench_intake",
+        "bench_growth",
     ],
 )
 def test_a_benchmark_prints_its_ratios_and_cleans_up(

@@ -5,10 +5,13 @@ scopes, codes and tenant isolation."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from rollcall.models import Job
+from rollcall.domain.clock import utcnow
+from rollcall.messaging.outbox import relay
+from rollcall.models import Job, OutboxMessage
 from tests.support.event_helpers import call, make_attendee, ok
 from tests.support.factories import enroll
 from tests.support.graphql import data, post, refusal
@@ -427,3 +430,40 @@ def test_send_notification_false_cancels_quietly(component_stack: Stack) -> None
     with component_stack.db() as session:
         kinds = set(session.scalars(select(Job.type)))
     assert "notify_cancellation" not in kinds and "enroll" in kinds, kinds
+
+
+def test_a_graphql_cancel_leaves_its_notice_to_the_relay_when_told_to(
+    component_stack: Stack,
+) -> None:
+    """ENQUEUE_ON_COMMIT holds on every edge, GraphQL's as REST's: off, the
+    intake only commits, and the scheduler's relay alone sends the notice."""
+    # Given a published event with an attendee, and enqueue-on-commit off
+    key = component_stack.key()
+    _offer(component_stack, key)
+    created = _create(component_stack, key)
+    data(component_stack, key, UPDATE, {"id": created["id"], "input": {"publish": True}})
+    enroll(component_stack, key, str(created["id"]), "ada")
+    component_stack.drain()
+    mails_before = len(component_stack.sink.messages)
+    component_stack.settings.enqueue_on_commit = False
+
+    # When it is cancelled through GraphQL, with notice
+    data(component_stack, key, UPDATE, {"id": created["id"], "input": {"cancelled": True}})
+    component_stack.drain()
+
+    # Then the notice's job waits in the outbox, unsent, and nobody is mailed yet
+    with component_stack.db() as session:
+        unsent = session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+        assert len(list(unsent)) >= 1
+    assert len(component_stack.sink.messages) == mails_before
+
+    # And the relay sends it: the cancellation mail then arrives
+    sent = relay(
+        component_stack.sessions,
+        component_stack.broker,
+        now=utcnow() + timedelta(minutes=5),
+        older_than_seconds=0,
+    )
+    component_stack.drain()
+    assert sent >= 1
+    assert len(component_stack.sink.messages) == mails_before + 1

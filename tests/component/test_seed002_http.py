@@ -91,6 +91,33 @@ def test_settings_and_online_configuration(component_stack: Stack) -> None:
     assert settings["reminder_email_after_event"]["enabled"] is False
 
 
+def test_the_list_pages_with_v1s_cursor(component_stack: Stack) -> None:
+    key = component_stack.key()
+    org = org_of(component_stack, key)
+    made = [create(component_stack, key)["uuid"] for _ in range(3)]
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = call(component_stack, key, "GET", f"/orgs/{org}/events", params=params)
+        assert page.status_code == 200, page.text
+        jsonschema.validate(page.json(), EVENTS_REPLY)
+        result = page.json()["result"]
+        assert len(result["events"]) <= 2
+        seen += [e["uuid"] for e in result["events"]]
+        pages += 1
+        cursor = result["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (made, 2)
+
+    too_big = call(component_stack, key, "GET", f"/orgs/{org}/events", params={"limit": 201})
+    assert too_big.status_code == 422, too_big.text
+    assert too_big.json()["statusCode"] == 422
+
+
 def test_every_route_answers_the_seed_shape(component_stack: Stack) -> None:
     key = component_stack.key()
     org = org_of(component_stack, key)

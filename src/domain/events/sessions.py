@@ -56,6 +56,28 @@ def create_session(
     return item
 
 
+def first_date(
+    session: Session,
+    item: EventSession,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> datetime | None:
+    """The start of the session's first live date in [since, until), if any: one
+    indexed query, never the event's whole list of dates."""
+    query = select(Occurrence.starts_at).where(
+        Occurrence.event_id == item.event_id, Occurrence.cancelled.is_(False)
+    )
+    if item.occurrence_ids is not None:
+        ids = [uuid.UUID(value) for value in item.occurrence_ids]
+        query = query.where(Occurrence.id.in_(ids))
+    if since is not None:
+        query = query.where(Occurrence.starts_at >= since)
+    if until is not None:
+        query = query.where(Occurrence.starts_at < until)
+    return session.scalars(query.order_by(Occurrence.starts_at).limit(1)).first()
+
+
 def get_session(session: Session, *, event: Event, session_id: str) -> EventSession:
     try:
         key = uuid.UUID(session_id)

@@ -31,12 +31,9 @@ from rollcall.intake.graphql.offer_inputs import (
 )
 from rollcall.intake.graphql.offer_types import OfferEvent
 from rollcall.intake.graphql.validation import valid
-from rollcall.intake.jobs_submit import record_job
+from rollcall.intake.jobs_submit import enqueue_committed, record_job
 from rollcall.intake.routes.events import horizon
 from rollcall.intake.schemas import EventCreate
-from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_of
 
 WRITE = ("events:write",)
 
@@ -128,7 +125,7 @@ def _update(
         # The notices' jobs, promotion mails (capacity raised), webhooks.
         outbox_ids = take_pending(session)
         session.commit()
-        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+        enqueue_committed(settings, outbox_ids)
         return OfferEvent.of(event)
     except BaseException:
         session.rollback()

@@ -29,10 +29,8 @@ from rollcall.intake.attendee_schemas import (
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EnrollmentReader, require
 from rollcall.intake.enrollment_schemas import AttendeeEnrollments, EnrollmentOut, OrphanPayments
 from rollcall.intake.fields import CursorText, Ref
+from rollcall.intake.jobs_submit import enqueue_committed
 from rollcall.intake.json_body import BoundedJsonRoute
-from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_of
 
 router = APIRouter(prefix="/v1/attendees", tags=["attendees"], route_class=BoundedJsonRoute)
 
@@ -113,8 +111,7 @@ def post_erase(
         outbox_ids = take_pending(session)
     # The promoted attendees' mails leave after commit (the outbox relay
     # sends them if the broker is down).
-    if outbox_ids and settings.enqueue_on_commit:
-        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return ErasedOut(
         ref=erased.ref,
         erased_at=erased.erased_at,

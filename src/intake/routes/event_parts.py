@@ -37,7 +37,7 @@ from rollcall.intake.event_schemas import (
     session_fields,
 )
 from rollcall.intake.fields import Ref
-from rollcall.intake.jobs_submit import accept_job, record_job
+from rollcall.intake.jobs_submit import accept_job, enqueue_committed, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.routes.events import (
     NOTIFICATION_JOB_DOC,
@@ -51,10 +51,7 @@ from rollcall.intake.routes.events import (
     check_range,
 )
 from rollcall.intake.schemas import JobOut
-from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
 from rollcall.models import Attendee
-from rollcall.models.db import sessions_of
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
@@ -175,8 +172,7 @@ def post_reschedule_occurrence(
             )
             response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
         outbox_ids = take_pending(session)
-    if outbox_ids and settings.enqueue_on_commit:
-        dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return RescheduleOut(
         occurrence=OccurrenceOut.of(occurrence, event.timezone),
         changed=change is not None,

@@ -27,20 +27,19 @@ from rollcall.domain.pagination import decode_cursor, page_of
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
 from rollcall.intake.fields import CursorText, Instant, Ref, Title
-from rollcall.intake.jobs_submit import accept_job, record_job
+from rollcall.intake.jobs_submit import accept_job, enqueue_committed, record_job
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.schemas import EventCreate, EventOut, JobOut, Strict
-from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
 from rollcall.models import Event
-from rollcall.models.db import sessions_of
 from rollcall.models.events import EventStatus, EventType
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=BoundedJsonRoute)
 
 EventId = Annotated[Ref, Path(description="The event's id, or its `ref`")]
 Writer = Annotated[Caller, Depends(require("events:write"))]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+#: The largest page a list answers.
+MAX_PAGE = 200
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")]
 Cursor = Annotated[CursorText | None, Query(description="`next_cursor` of the last page")]
 From = Annotated[Instant | None, Query(alias="from", description="Range start (with offset)")]
 To = Annotated[Instant | None, Query(alias="to", description="Range end, exclusive")]
@@ -183,7 +182,7 @@ def patch_event(
             response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
         # Promotion mails (capacity raised) and the change notice's job.
         outbox_ids = take_pending(session)
-    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return EventOut.of(event)
 
 
@@ -195,7 +194,7 @@ def post_publish(
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
         publish_event(session, event=event, now=utcnow())
         outbox_ids = take_pending(session)  # its webhook, if any
-    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return EventOut.of(event)
 
 

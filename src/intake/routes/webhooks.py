@@ -18,6 +18,7 @@ from rollcall.domain.webhooks.subscriptions import (
 )
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.fields import Ref
+from rollcall.intake.jobs_submit import enqueue_committed
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.webhook_schemas import (
     DeliveryList,
@@ -27,9 +28,6 @@ from rollcall.intake.webhook_schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
-from rollcall.models.db import sessions_of
 from rollcall.models.webhooks import DeliveryState
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=BoundedJsonRoute)
@@ -105,7 +103,7 @@ def patch_webhook(
         )
         out = WebhookOut.of(sub, secret=secret)
         outbox_ids = take_pending(session)  # enabling resumes its deliveries
-    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return out
 
 
@@ -161,5 +159,5 @@ def post_redeliver(
         delivery = redeliver(session, sub, delivery_id, now=utcnow())
         out = DeliveryOut.of(delivery, [])
         outbox_ids = take_pending(session)
-    dispatch(sessions_of(settings), get_broker(), outbox_ids, now=utcnow())
+    enqueue_committed(settings, outbox_ids)
     return out

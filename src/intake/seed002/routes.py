@@ -12,6 +12,7 @@ from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.events import OrganisationNotFound
 from rollcall.domain.events.catalog import get_event, list_events
 from rollcall.domain.events.sessions import create_session
+from rollcall.domain.pagination import decode_cursor, page_of
 from rollcall.intake.deps import AppSettings, Caller, DbSession, require
 from rollcall.intake.event_schemas import session_fields
 from rollcall.intake.json_body import BoundedJsonRoute
@@ -64,20 +65,27 @@ def post_event(
 
 
 @router.get("/orgs/{org_uuid}/events", summary="List an organisation's events (seed 002)")
-def get_events(org_uuid: OrgUuid, caller: Reader, session: DbSession) -> Reply:
+def get_events(
+    org_uuid: OrgUuid,
+    caller: Reader,
+    session: DbSession,
+    limit: v1.Limit = v1.MAX_PAGE,
+    cursor: v1.Cursor = None,
+) -> Reply:
+    """The seed defines no paging: a client that sends none gets the first page of
+    ``MAX_PAGE``; ``next_cursor`` (``/v1``'s cursor) continues it."""
     own_org(caller, org_uuid)
     events = list_events(
         session,
         organisation_id=caller.organisation_id,
-        status=None,
-        type=None,
-        cancelled=None,
-        start=None,
-        end=None,
-        after=None,
-        limit=200,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
     )
-    return {"statusCode": 200, "result": {"events": [event_out(e) for e in events]}}
+    items, next_cursor = page_of(events, limit)
+    return {
+        "statusCode": 200,
+        "result": {"events": [event_out(e) for e in items], "next_cursor": next_cursor},
+    }
 
 
 @router.get("/events/{event_uuid}", summary="Show an event (seed 002)")
@@ -133,6 +141,6 @@ def post_session(
         item = create_session(
             session, event=event, fields=session_fields(request, only_set=False), now=utcnow()
         )
-        check_start_date(event, item, start)
-        reply = session_out(event, item, start)
+        check_start_date(session, event, item, start)
+        reply = session_out(session, event, item, start)
     return {"statusCode": 201, "result": {"session": {"session": reply}}}

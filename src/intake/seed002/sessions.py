@@ -10,19 +10,21 @@ session on its first date. ``description``, ``image``, ``tickets`` with ids and
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from rollcall.domain.errors.events import UnsupportedFields
+from rollcall.domain.events.sessions import first_date
 from rollcall.intake.event_schemas import SessionIn as RollcallSessionIn
 from rollcall.intake.event_schemas import SessionOut
 from rollcall.intake.seed002.schemas import SeedSessionIn
 from rollcall.intake.seed002.translate import MINUTE, minute
-from rollcall.models import Event, EventSession, Occurrence
+from rollcall.models import Event, EventSession
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -69,25 +71,26 @@ def session_create(body: SeedSessionIn, start: datetime | None) -> RollcallSessi
         raise RequestValidationError(errors) from None
 
 
-def _dates(event: Event, item: EventSession) -> list[Occurrence]:
-    ids = None if item.occurrence_ids is None else set(item.occurrence_ids)
-    return sorted(
-        (o for o in event.occurrences if not o.cancelled and (ids is None or str(o.id) in ids)),
-        key=lambda o: o.starts_at,
-    )
-
-
-def check_start_date(event: Event, item: EventSession, start: datetime | None) -> None:
+def check_start_date(db: Session, event: Event, item: EventSession, start: datetime | None) -> None:
     """The seed's start date must be one of the session's dates (local)."""
     if start is None:
         return
     tz = ZoneInfo(event.timezone)
-    days = {o.starts_at.astimezone(tz).date() for o in _dates(event, item)}
-    if start.date() not in days:
+    try:  # the local day in UTC; a day at the edge of the calendar (year 1) has no dates
+        since, until = (
+            datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+            for day in (start.date(), start.date() + timedelta(days=1))
+        )
+        found = first_date(db, item, since=since, until=until)
+    except OverflowError:
+        found = None
+    if found is None:
         raise _invalid("session_starts_on", "not the local date of one of the session's dates")
 
 
-def session_out(event: Event, item: EventSession, start: datetime | None) -> dict[str, Any]:
+def session_out(
+    db: Session, event: Event, item: EventSession, start: datetime | None
+) -> dict[str, Any]:
     """The seed's ``session`` reply."""
     out = SessionOut.of(item).model_dump(mode="json")
     tz = ZoneInfo(event.timezone)
@@ -95,9 +98,9 @@ def session_out(event: Event, item: EventSession, start: datetime | None) -> dic
     if start is not None:
         starts = start.replace(tzinfo=tz)
     elif item.starts_at is not None:
-        dates = _dates(event, item)
-        if dates:
-            day = dates[0].starts_at.astimezone(tz).date()
+        first = first_date(db, item)
+        if first is not None:
+            day = first.astimezone(tz).date()
             clock = datetime.strptime(item.starts_at, "%H:%M").time()
             starts = datetime.combine(day, clock, tzinfo=tz)
     ends = None
