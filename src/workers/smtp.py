@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import uuid
 from dataclasses import dataclass
 from email import encoders
 from email.header import Header
@@ -43,6 +44,15 @@ class Attachment:
     params: tuple[tuple[str, str], ...] = ()
 
 
+def _boundary() -> str:
+    """A multipart boundary no part can contain: every part is base64 (utf-8
+    MIMEText, attachments), whose alphabet has no ``_``, and ``=_`` cannot
+    occur in quoted-printable either. Given up front, it spares the generator
+    its search for one (a fresh regex compiled per message: an eighth of the
+    cost of serialising a reminder)."""
+    return f"=_rollcall_{uuid.uuid4().hex}"
+
+
 #: Characters no address may contain: they would end or split a header.
 _ADDRESS_FORBIDDEN = frozenset('\r\n\t <>,;"\\')
 
@@ -76,12 +86,12 @@ def build_message(
         raise ValueError(f"refusing the recipient address {to_address!r}")
     name = " ".join(to_name.split())
     subject = _one_line(rendered.subject, "the subject")
-    body = MIMEMultipart("alternative")
+    body = MIMEMultipart("alternative", boundary=_boundary())
     body.attach(MIMEText(rendered.text, "plain", "utf-8"))
     body.attach(MIMEText(rendered.html, "html", "utf-8"))
     message: Message = body
     if attachments:
-        message = MIMEMultipart("mixed")
+        message = MIMEMultipart("mixed", boundary=_boundary())
         message.attach(body)
         for item in attachments:
             part = MIMEBase(item.maintype, item.subtype)

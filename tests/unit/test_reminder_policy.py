@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rollcall.config.settings import Settings
 from rollcall.domain.reminders.runs import reminder_moment, run_decision, send_deadline
@@ -126,3 +128,30 @@ def test_non_ascii_names_and_subjects_are_encoded() -> None:
     parsed = message_from_bytes(_build(to_name="Zoë Ŝ", subject="Café ☕"), policy=policy.default)
     assert parsed["Subject"] == "Café ☕"
     assert parsed["To"].addresses[0].display_name == "Zoë Ŝ"
+
+
+@given(text=st.text(), html=st.text())
+@settings(max_examples=60)
+def test_a_given_boundary_never_collides_with_a_part(text: str, html: str) -> None:
+    """build_message names its boundaries (the generator then never searches
+    for one), and no body can contain them: parts are base64, with no ``_``."""
+    from email import message_from_bytes, policy
+
+    from rollcall.workers.mail_render import Rendered
+    from rollcall.workers.smtp import Attachment, build_message
+
+    invite = Attachment("invite.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text", "calendar")
+    message = build_message(
+        Rendered(subject="Hello", text=text, html=html),
+        sender="Rollcall <no-reply@rollcall.localhost>",
+        to_address="ada@example.org",
+        to_name="Ada",
+        message_id="<1@rollcall.localhost>",
+        attachments=(invite,),
+    )
+    boundaries = [part.get_boundary() for part in message.walk() if part.is_multipart()]
+    assert len(boundaries) == 2 and all(b and b.startswith("=_rollcall_") for b in boundaries)
+
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    bodies = [p.get_content() for p in parsed.walk() if p.get_content_maintype() == "text"]
+    assert bodies[:2] == [text, html]
