@@ -261,6 +261,14 @@ def _calendar_side(url: str, entries: int) -> Callable[[], float]:
     return lambda: asyncio.run(pages())
 
 
+def _report(times: dict[str, list[float]], what: str, work: str) -> None:
+    """Each size's seconds, then the large size's cost over the small one's."""
+    small, large = times
+    for label, seconds in times.items():
+        print(f"    {label:>10} {what}: {spread(seconds)} s for {work}")
+    print(ratio_line(f"  {large} / {small} {what}", times[large], times[small], "<= 1.2x"))
+
+
 def _enroll_growth(stack: ExitStack, logs: Path) -> None:
     redis_url = stack.enter_context(redis_server())
     smtp_url = stack.enter_context(smtp_sink())
@@ -283,15 +291,7 @@ def _enroll_growth(stack: ExitStack, logs: Path) -> None:
             )
         )
         sides[label] = _enroll_side(url, env, org_id)
-    times = alternate(sides)
-    small, large = sides
-    for label in sides:
-        print(f"    {label:>10} past: {spread(times[label])} s for {JOBS} jobs")
-    print(
-        ratio_line(
-            f"  enroll with {large} past / {small} past", times[large], times[small], "<= 1.2x"
-        )
-    )
+    _report(alternate(sides), "past enrollments", f"{JOBS} jobs")
 
 
 def _calendar_growth(stack: ExitStack) -> None:
@@ -299,15 +299,7 @@ def _calendar_growth(stack: ExitStack) -> None:
     for entries in (CAL_SMALL, CAL_SMALL * 10):
         url = stack.enter_context(scratch_database("growth"))
         sides[f"{entries:,}"] = _calendar_side(url, entries)
-    times = alternate(sides)
-    small, large = sides
-    for label in sides:
-        print(f"    {label:>10} entries: {spread(times[label])} s for {CAL_PAGES} pages")
-    print(
-        ratio_line(
-            f"  calendar page with {large} / {small} entries", times[large], times[small], "<= 1.2x"
-        )
-    )
+    _report(alternate(sides), "calendar entries", f"{CAL_PAGES} pages")
 
 
 def main() -> None:

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import io
 import uuid
 from dataclasses import dataclass
 from email import encoders
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
+from typing import Any
 
 import aiosmtplib
 import aiosmtplib.email
@@ -148,6 +152,28 @@ async def _send(target: SmtpTarget, message: Message) -> str:
     return str(reply)
 
 
+class _ShortLines(Compat32):
+    """compat32 as aiosmtplib serialises with it (``cte_type="7bit"``), with a
+    shortcut: a header value that is printable ASCII (nothing in it breaks a
+    line) and short enough is written as it is, which is what compat32's
+    folding gives it, without a Header object per header (a fifth of the CPU
+    of serialising a reminder)."""
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()  # no control character: none splits a line
+            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        folded: str = super()._fold(name, value, sanitize)  # type: ignore[misc]
+        return folded
+
+
+_SERIALISE = _ShortLines(cte_type="7bit")
+
+
 @dataclass(frozen=True)
 class Flattened:
     """A message already serialised for DATA, with its envelope."""
@@ -167,8 +193,9 @@ def flatten(message: Message) -> Flattened | Message:
     recipients = aiosmtplib.email.extract_recipients(message)
     if not (sender + "".join(recipients)).isascii():
         return message
-    data = aiosmtplib.email.flatten_message(message, utf8=False, cte_type="7bit")
-    return Flattened(sender, tuple(recipients), data)
+    out = io.BytesIO()
+    BytesGenerator(out, policy=_SERIALISE).flatten(message)
+    return Flattened(sender, tuple(recipients), out.getvalue())
 
 
 class SmtpConnection:

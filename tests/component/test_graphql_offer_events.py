@@ -405,14 +405,20 @@ def test_each_root_field_fails_alone(component_stack: Stack) -> None:
     assert body["errors"][0]["path"] == ["b"]
 
 
+def _published_with_ada(stack: Stack, key: str) -> dict[str, object]:
+    """A published offer event with ada enrolled and her confirmation sent."""
+    _offer(stack, key)
+    created = _create(stack, key)
+    data(stack, key, UPDATE, {"id": created["id"], "input": {"publish": True}})
+    enroll(stack, key, str(created["id"]), "ada")
+    stack.drain()
+    return created
+
+
 def test_send_notification_false_cancels_quietly(component_stack: Stack) -> None:
     # Given a published event with an attendee who has had their confirmation
     key = component_stack.key()
-    _offer(component_stack, key)
-    created = _create(component_stack, key)
-    data(component_stack, key, UPDATE, {"id": created["id"], "input": {"publish": True}})
-    enroll(component_stack, key, str(created["id"]), "ada")
-    component_stack.drain()
+    created = _published_with_ada(component_stack, key)
     mails_before = len(component_stack.sink.messages)
 
     # When it is cancelled with sendNotification: false (seed 000)
@@ -439,11 +445,7 @@ def test_a_graphql_cancel_leaves_its_notice_to_the_relay_when_told_to(
     intake only commits, and the scheduler's relay alone sends the notice."""
     # Given a published event with an attendee, and enqueue-on-commit off
     key = component_stack.key()
-    _offer(component_stack, key)
-    created = _create(component_stack, key)
-    data(component_stack, key, UPDATE, {"id": created["id"], "input": {"publish": True}})
-    enroll(component_stack, key, str(created["id"]), "ada")
-    component_stack.drain()
+    created = _published_with_ada(component_stack, key)
     mails_before = len(component_stack.sink.messages)
     component_stack.settings.enqueue_on_commit = False
 

@@ -155,3 +155,47 @@ def test_a_given_boundary_never_collides_with_a_part(text: str, html: str) -> No
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     bodies = [p.get_content() for p in parsed.walk() if p.get_content_maintype() == "text"]
     assert bodies[:2] == [text, html]
+
+
+@given(
+    name=st.sampled_from(["Subject", "To", "Content-Type", "X-A"]),
+    value=st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=120),
+)
+@settings(max_examples=400)
+def test_the_header_shortcut_folds_as_compat32(name: str, value: str) -> None:
+    """Serialising's shortcut for short ASCII headers writes what compat32's
+    folding writes, for any ASCII value (control characters, runs of spaces,
+    encoded-word look-alikes, at and past the line limit)."""
+    from email.policy import Compat32
+
+    from rollcall.workers.smtp import _SERIALISE
+
+    def outcome(policy: Compat32) -> bytes | str:
+        try:
+            return policy.fold_binary(name, value)
+        except Exception as exc:  # the same refusal, if it is one
+            return type(exc).__name__
+
+    assert outcome(_SERIALISE) == outcome(Compat32(cte_type="7bit"))
+
+
+def test_a_message_serialises_to_aiosmtplibs_bytes() -> None:
+    """flatten's own generator gives the bytes aiosmtplib's flatten_message
+    gives (compat32, 7bit), for a message with an attachment and a non-ASCII
+    name and subject."""
+    import aiosmtplib.email
+
+    from rollcall.workers.mail_render import Rendered
+    from rollcall.workers.smtp import Attachment, Flattened, build_message, flatten
+
+    message = build_message(
+        Rendered(subject="Rappel : séance de poterie", text="À demain", html="<p>À demain</p>"),
+        sender="Rollcall <no-reply@rollcall.localhost>",
+        to_address="ada@example.org",
+        to_name="Adèle   Lovelace",
+        message_id="<1@rollcall.localhost>",
+        attachments=(Attachment("invite.ics", b"BEGIN:VCALENDAR\r\n", "text", "calendar"),),
+    )
+    flat = flatten(message)
+    assert isinstance(flat, Flattened)
+    assert flat.data == aiosmtplib.email.flatten_message(message, utf8=False, cte_type="7bit")
