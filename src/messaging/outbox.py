@@ -25,7 +25,7 @@ from rollcall.domain.jobs.outbox import WrittenMessage
 from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
-from rollcall.models.db import is_database_unavailable
+from rollcall.models.db import is_database_unavailable, single_statement
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -93,7 +93,7 @@ def _send_rows(broker: dramatiq.Broker, rows: Sequence[_Row]) -> tuple[list[uuid
 
 def _mark_sent(factory: sessionmaker[Session], sent: list[uuid.UUID], now: datetime) -> None:
     if sent:
-        with factory() as session, session.begin():
+        with single_statement(factory) as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(sent))
