@@ -22,11 +22,8 @@ Needs ``wrk`` (Debian: ``apt install wrk``). ``python -m bench bench_calendar``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,13 +34,13 @@ from typing import Any
 
 from bench.harness import (
     alternate,
-    free_port,
+    api_server,
     load_average,
     ratio_line,
     scratch_database,
     service_env,
     spread,
-    wait_for_port,
+    wrk,
 )
 
 PAGE = 50
@@ -167,24 +164,6 @@ end
 """
 
 
-def _wrk(port: int, script: Path, seconds: int) -> float:
-    """Requests per second wrk reached (non-2xx answers make it fail)."""
-    connections = os.environ.get("BENCH_CAL_CONNECTIONS", "32")
-    target = f"http://127.0.0.1:{port}/"
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), target],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"wrk saw error answers:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None or float(match.group(1)) == 0:
-        raise RuntimeError(f"wrk completed no request in {seconds}s:\n{out}")
-    return float(match.group(1))
-
-
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("bench_calendar needs wrk (Debian: apt install wrk)")
@@ -270,39 +249,25 @@ def _measure(url: str, org_entries: int, personal: int, seconds: int) -> None:
         listed = ", ".join(f'"{path}?{q}"' for q in queries)
         scripts[name] = workdir / f"{name}.lua"
         scripts[name].write_text(WRK_SCRIPT % (listed, plaintext))
-    port = free_port()
     env = {
         **service_env(url, "stub://", "smtp://127.0.0.1:1"),
-        "BENCH_CONSTANT_PAGE": str(workdir / "page.json"),
         "CALENDAR_CURSOR_SECRET": secret,
     }
-    with (workdir / "api.log").open("ab") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bench.calendar_app", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-    try:
-        wait_for_port(port, server, "uvicorn")
-        rates: dict[str, list[float]] = {}
+    connections = os.environ.get("BENCH_CAL_CONNECTIONS", "32")
+    rates: dict[str, list[float]] = {}
+    with api_server(env, workdir, workdir / "page.json") as port:
 
         def side(name: str) -> Callable[[], float]:
             def run() -> float:
-                rate = _wrk(port, scripts[name], seconds)
+                rate, _p50 = wrk(port, scripts[name], connections=connections, seconds=seconds)
                 rates.setdefault(name, []).append(rate)
                 return 1 / rate  # seconds per request: alternate() wants seconds
 
             return run
 
         times = alternate({"constant": side("constant"), "calendar": side("calendar")})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     first_ms = statistics.median(first_costs) * 1000
     deep_ms = statistics.median(deep_costs) * 1000
-    connections = os.environ.get("BENCH_CAL_CONNECTIONS", "32")
     print(f"uvicorn + wrk, {connections} connections, {seconds}s per round:")
     print(f"  constant route: {spread(rates['constant'][1:])} req/s")
     print(f"  calendar page : {spread(rates['calendar'][1:])} req/s")

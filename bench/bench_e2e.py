@@ -30,9 +30,10 @@ from pathlib import Path
 import dramatiq
 import httpx
 
-from bench.bench_enroll import _dated_event
+from bench.enroll_load import dated_event
 from bench.harness import (
     alternate,
+    api_server,
     free_port,
     load_average,
     ratio_line,
@@ -75,27 +76,6 @@ def timed_sink(record: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@contextmanager
-def api_server(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    (workdir / "page.json").write_text("{}")
-    port = free_port()
-    with (workdir / "api.log").open("ab") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bench.calendar_app", str(port)],
-            env={**env, "BENCH_CONSTANT_PAGE": str(workdir / "page.json")},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-    try:
-        # The app imports slowly on a loaded machine: give it longer than a sink.
-        wait_for_port(port, server, "uvicorn", timeout=120)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def arrivals(record: Path) -> dict[str, float]:
@@ -186,8 +166,9 @@ def main() -> None:
             _key, plaintext = create_api_key(
                 session, organisation=org, scopes=["students:write"], now=utcnow()
             )
-            event_id = _dated_event(session, org.id, "E2E", 1_000_000)
-        api = stack.enter_context(api_server(env, workdir))
+            event_id = dated_event(session, org.id, "E2E", 1_000_000)
+        (workdir / "page.json").write_text("{}")
+        port = stack.enter_context(api_server(env, workdir, workdir / "page.json"))
         stack.enter_context(
             worker_processes(
                 "rollcall.workers.actors",
@@ -208,7 +189,7 @@ def main() -> None:
         )
         client = stack.enter_context(
             httpx.Client(
-                base_url=api,
+                base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {plaintext}"},
                 timeout=60,
                 limits=httpx.Limits(max_connections=CLIENTS),

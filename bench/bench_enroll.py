@@ -32,17 +32,25 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import dramatiq
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.enroll_load import (
+    CHUNK,
+    TIMEOUT,
+    dated_event,
+    done,
+    noop_side,
+    organisation,
+    record_enrolls,
+)
 from bench.harness import (
     alternate,
     load_average,
@@ -55,16 +63,13 @@ from bench.harness import (
     wait_for,
     worker_processes,
 )
-from bench.noop_actors import noop_name
 from rollcall.config.settings import Settings
-from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.clock import utcnow
-from rollcall.domain.events.catalog import create_event, publish_event
 from rollcall.domain.jobs.engine import submit_job
 from rollcall.domain.jobs.outbox import take_pending
 from rollcall.messaging.broker import make_broker
 from rollcall.messaging.outbox import dispatch
-from rollcall.models import Attendee, EmailMessage, Enrollment, Job, Payment
+from rollcall.models import Attendee, EmailMessage, Enrollment, Payment
 from rollcall.models.bulk_insert import copy_rows
 from rollcall.models.db import sessions_for, transaction
 from rollcall.workers.mail_delivery import Claimed, compose
@@ -72,89 +77,9 @@ from rollcall.workers.smtp import flatten
 
 JOBS = int(os.environ.get("BENCH_JOBS", "1000"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10"))
-CHUNK = int(os.environ.get("BENCH_CHUNK", "20"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "1"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 BULK_ROWS = int(os.environ.get("BENCH_BULK_ROWS", "10000"))
-TIMEOUT = 900.0
-
-
-def _organisation(factory: sessionmaker[Session]) -> uuid.UUID:
-    with transaction(factory) as session:
-        org = get_or_create_organisation(
-            session, name=f"bench-{uuid.uuid4().hex[:8]}", now=utcnow()
-        )
-        return org.id
-
-
-def _dated_event(session: Session, org_id: uuid.UUID, name: str, capacity: int) -> uuid.UUID:
-    """A published event with one date next month (its calendar rows are live)."""
-    now = utcnow()
-    starts = (now + timedelta(days=30)).replace(microsecond=0)
-    event = create_event(
-        session,
-        organisation_id=org_id,
-        fields={"name": name, "max_subscriptions": capacity, "waiting_list": True},
-        dates=[(starts, starts + timedelta(hours=2))],
-        now=now,
-    )
-    publish_event(session, event=event, now=now)
-    return event.id
-
-
-def _record_enrolls(factory: sessionmaker[Session], org_id: uuid.UUID, jobs: int) -> list[Any]:
-    """``jobs`` enroll jobs over EVENTS events of half as many seats as jobs
-    (the rest are waitlisted), interleaved; returns their outbox row ids in
-    arrival order (the jobs are recorded, not yet sent)."""
-    with transaction(factory) as session:
-        events = [
-            _dated_event(session, org_id, f"Spread {n}", max(1, jobs // EVENTS // 2))
-            for n in range(EVENTS)
-        ]
-    start = utcnow()
-    outbox: list[Any] = []
-    with transaction(factory) as session:
-        for i in range(jobs):
-            event_id = events[i % len(events)]
-            submit_job(
-                session,
-                organisation_id=org_id,
-                type="enroll",
-                payload={
-                    "event_id": str(event_id),
-                    "attendee": {"ref": f"s{i}", "email": f"s{i}@example.org", "name": f"S {i}"},
-                },
-                event_id=event_id,
-                progress_total=1,
-                now=start + timedelta(microseconds=i),
-            )
-            outbox += take_pending(session)
-    return outbox
-
-
-def _done(
-    factory: sessionmaker[Session], org_id: uuid.UUID, jobs: int, mails: int
-) -> Callable[[], bool]:
-    """Every job of the organisation applied and ``mails`` of its mails sent."""
-
-    def check() -> bool:
-        with factory() as session:
-            pending = session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.organisation_id == org_id, Job.status.in_(("queued", "running")))
-            )
-            applied = session.scalar(
-                select(func.count()).select_from(Job).where(Job.organisation_id == org_id)
-            )
-            sent = session.scalar(
-                select(func.count())
-                .select_from(EmailMessage)
-                .where(EmailMessage.organisation_id == org_id, EmailMessage.state == "sent")
-            )
-        return pending == 0 and applied == jobs and sent == mails
-
-    return check
 
 
 @contextmanager
@@ -167,28 +92,6 @@ def _services() -> Iterator[tuple[str, str, str, Path]]:
         yield url, redis_url, smtp_url, logs
 
 
-def _noop_side(env: dict[str, str], count: int) -> Callable[[], float]:
-    settings = Settings(
-        database_url=env["DATABASE_URL"],
-        redis_url=env["REDIS_URL"],
-        redis_namespace=env["REDIS_NAMESPACE"],
-    )
-    broker = make_broker(settings)
-    actor: dramatiq.Actor[..., None] = dramatiq.actor(
-        lambda job_id: None, broker=broker, queue_name="jobs", actor_name=noop_name("jobs")
-    )
-
-    def run() -> float:
-        started = time.perf_counter()
-        for first in range(0, count, CHUNK):
-            for i in range(first, min(first + CHUNK, count)):
-                actor.send(str(i))
-        broker.join("jobs", interval=2, timeout=int(TIMEOUT * 1000))  # type: ignore[call-arg]
-        return time.perf_counter() - started
-
-    return run
-
-
 def bench_single(url: str, env: dict[str, str], noop_env: dict[str, str]) -> None:
     factory = sessions_for(url)
     settings = Settings(
@@ -197,15 +100,16 @@ def bench_single(url: str, env: dict[str, str], noop_env: dict[str, str]) -> Non
     broker = make_broker(settings)
 
     def single(jobs: int) -> float:
-        org_id = _organisation(factory)
-        outbox = _record_enrolls(factory, org_id, jobs)
+        org_id = organisation(factory)
+        seats = max(1, jobs // EVENTS // 2)
+        outbox = record_enrolls(factory, org_id, jobs=jobs, events=EVENTS, seats=seats)
         started = time.perf_counter()
         for first in range(0, len(outbox), CHUNK):
             dispatch(factory, broker, outbox[first : first + CHUNK], now=utcnow())
-        wait_for(_done(factory, org_id, jobs, jobs), timeout=TIMEOUT, what="the enroll jobs")
+        wait_for(done(factory, org_id, jobs, jobs), timeout=TIMEOUT, what="the enroll jobs")
         return time.perf_counter() - started
 
-    times = alternate({"no-op": _noop_side(noop_env, JOBS), "enroll": lambda: single(JOBS)})
+    times = alternate({"no-op": noop_side(noop_env, JOBS), "enroll": lambda: single(JOBS)})
     print(
         f"single enroll: {JOBS} jobs over {EVENTS} dated events, chunks of {CHUNK}, "
         f"{PROCESSES} process(es) x {THREADS} threads, mails sent"
@@ -240,9 +144,9 @@ def _people(
 
 def _bulk_side(url: str, broker: dramatiq.Broker, rows: int) -> float:
     factory = sessions_for(url)
-    org_id = _organisation(factory)
+    org_id = organisation(factory)
     with transaction(factory) as session:
-        event_id = _dated_event(session, org_id, "Atomic bulk", rows)
+        event_id = dated_event(session, org_id, "Atomic bulk", rows)
     people = _people(factory, org_id, "b", rows)
     with transaction(factory) as session:
         submit_job(
@@ -265,7 +169,7 @@ def _bulk_side(url: str, broker: dramatiq.Broker, rows: int) -> float:
         outbox = take_pending(session)
     started = time.perf_counter()
     dispatch(factory, broker, outbox, now=utcnow())
-    wait_for(_done(factory, org_id, 1, rows), timeout=TIMEOUT, what="the bulk job")
+    wait_for(done(factory, org_id, 1, rows), timeout=TIMEOUT, what="the bulk job")
     return time.perf_counter() - started
 
 
@@ -273,9 +177,9 @@ def _plain_side(url: str, smtp_url: str, settings: Settings, rows: int) -> float
     """COPY the same enrollment, payment and mail rows, then send the same
     mails, serialised beforehand, over one connection, and mark them sent."""
     factory = sessions_for(url)
-    org_id = _organisation(factory)
+    org_id = organisation(factory)
     with transaction(factory) as session:
-        event_id = _dated_event(session, org_id, "Plain COPY", rows)
+        event_id = dated_event(session, org_id, "Plain COPY", rows)
     people = _people(factory, org_id, "p", rows)
     now = utcnow()
     # The mail as bytes, composed from a real confirmation the worker wrote in

@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -36,14 +33,14 @@ from pathlib import Path
 
 from bench.harness import (
     alternate,
-    free_port,
+    api_server,
     load_average,
     ratio_line,
     redis_server,
     scratch_database,
     service_env,
     spread,
-    wait_for_port,
+    wrk,
 )
 
 CONNECTIONS = os.environ.get("BENCH_INTAKE_CONNECTIONS", "32")
@@ -88,33 +85,6 @@ def _seed(url: str) -> tuple[uuid.UUID, str]:
         return event.id, plaintext
 
 
-def _wrk(port: int, script: Path) -> tuple[float, float]:
-    """(requests per second, p50 seconds) wrk reached; non-2xx answers fail."""
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
-            "--latency",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}/",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"wrk saw error answers:\n{out}")
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    if rate is None or p50 is None or float(rate.group(1)) == 0:
-        raise RuntimeError(f"wrk completed no request in {SECONDS}s:\n{out}")
-    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[p50.group(2)]
-    return float(rate.group(1)), float(p50.group(1)) * unit
-
-
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("bench_intake needs wrk (Debian: apt install wrk)")
@@ -147,27 +117,14 @@ def _measure(url: str, redis_url: str) -> None:
     ):
         scripts[name] = workdir / f"{name}.lua"
         scripts[name].write_text(WRK_SCRIPT % (plaintext, path))
-    port = free_port()
-    env = {
-        **service_env(url, redis_url, "smtp://127.0.0.1:1"),
-        "BENCH_CONSTANT_PAGE": str(workdir / "job.json"),
-    }
-    with (workdir / "api.log").open("ab") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bench.calendar_app", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
+    env = service_env(url, redis_url, "smtp://127.0.0.1:1")
     rates: dict[str, list[float]] = {}
     p50s: dict[str, list[float]] = {}
-    try:
-        wait_for_port(port, server, "uvicorn")
+    with api_server(env, workdir, workdir / "job.json") as port:
 
         def side(name: str) -> Callable[[], float]:
             def run() -> float:
-                rate, p50 = _wrk(port, scripts[name])
+                rate, p50 = wrk(port, scripts[name], connections=CONNECTIONS, seconds=SECONDS)
                 rates.setdefault(name, []).append(rate)
                 p50s.setdefault(name, []).append(p50)
                 return 1 / rate  # seconds per request: alternate() wants seconds
@@ -175,9 +132,6 @@ def _measure(url: str, redis_url: str) -> None:
             return run
 
         times = alternate({"constant": side("constant"), "enroll": side("enroll")})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print(f"uvicorn + wrk, {CONNECTIONS} connections, {SECONDS}s per round:")
     print(f"  constant route: {spread(rates['constant'][1:])} req/s")
     print(f"  constant p50  : {spread([p * 1000 for p in p50s['constant'][1:]])} ms")

@@ -12,6 +12,7 @@ warm-up each, min/median/max over rounds, and the machine's load average.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import statistics
@@ -217,3 +218,56 @@ def production_logging(path: Path) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+
+
+@contextmanager
+def api_server(
+    env: dict[str, str], workdir: Path, constant_page: Path, *, timeout: float = 120
+) -> Iterator[int]:
+    """uvicorn serving the intake app as ``rollcall api`` does, plus the
+    constant route answering ``constant_page`` (``bench/calendar_app.py``),
+    its log in ``workdir/api.log``; yields its port."""
+    port = free_port()
+    with (workdir / "api.log").open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.calendar_app", str(port)],
+            env={**env, "BENCH_CONSTANT_PAGE": str(constant_page)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    try:
+        # The app imports slowly on a loaded machine: give it longer than a sink.
+        wait_for_port(port, server, "uvicorn", timeout=timeout)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wrk(port: int, script: Path, *, connections: str, seconds: int) -> tuple[float, float]:
+    """Load ``port`` with ``wrk`` running the Lua ``script``: (requests per
+    second, p50 seconds) it reached. Non-2xx answers, or none at all, fail."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw error answers:\n{out}")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    if rate is None or p50 is None or float(rate.group(1)) == 0:
+        raise RuntimeError(f"wrk completed no request in {seconds}s:\n{out}")
+    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[p50.group(2)]
+    return float(rate.group(1)), float(p50.group(1)) * unit

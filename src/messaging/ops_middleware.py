@@ -5,10 +5,17 @@ Dramatiq's Prometheus middleware serves each worker host's figures on its own
 port from a multiprocess directory on that host; the web process cannot read
 them. These counters, kept in one Redis hash with the same metric names, are
 shared by every worker process and machine and served by the web's /metrics.
+
+A message's counts are added up in memory, off its worker thread's path; one
+background thread per process writes the sums every ``FLUSH_EVERY`` seconds
+in one pipeline (and at worker shutdown, and at exit). So /metrics lags the
+workers by up to that much, and a process killed outright loses at most its
+last interval's counts: these are figures for operators, not records.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -31,6 +38,8 @@ DURATION_BUCKETS_MS = (
     600000, 900000,
 )  # fmt: skip
 SEP = "|"
+#: Seconds between two writes of the summed counters to Redis.
+FLUSH_EVERY = 1.0
 
 
 def dead_errors_key(namespace: str, queue: str) -> str:
@@ -42,7 +51,7 @@ def metrics_key(namespace: str) -> str:
 
 
 class OpsStats(Middleware):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, flush_every: float = FLUSH_EVERY) -> None:
         self.settings = settings
         self.client = (
             None
@@ -50,19 +59,63 @@ class OpsStats(Middleware):
             else redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
         )
         self.key = metrics_key(settings.redis_namespace)
+        self.flush_every = flush_every
         self.started: dict[str, float] = {}
         self.lock = threading.Lock()
+        #: Counts not yet written: {hash field: amount}.
+        self.pending: dict[str, float] = {}
+        self.flusher: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.exit_hooked = False
 
     def _incr(self, *fields: tuple[str, float]) -> None:
         if self.client is None:
             return
+        with self.lock:
+            for name, amount in fields:
+                self.pending[name] = self.pending.get(name, 0) + amount
+            if self.flusher is None:
+                self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        # Under self.lock. Started by the first count, in a worker or a web process.
+        self.stopping.clear()
+        self.flusher = threading.Thread(target=self._run, name="rollcall-ops-stats", daemon=True)
+        self.flusher.start()
+        if not self.exit_hooked:
+            atexit.register(self.flush)
+            self.exit_hooked = True
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.flush_every):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the counts summed since the last flush, in one pipeline. If
+        Redis cannot be reached they are kept for the next flush (the fields
+        are few: one per metric, queue, actor and bucket)."""
+        with self.lock:
+            fields, self.pending = self.pending, {}
+        if not fields or self.client is None:
+            return
         try:
             pipe = self.client.pipeline(transaction=False)
-            for name, amount in fields:
+            for name, amount in fields.items():
                 pipe.hincrbyfloat(self.key, name, amount)
             pipe.execute()
         except redis.RedisError:
             logger.warning("could not record worker metrics", exc_info=True)
+            with self.lock:
+                for name, amount in fields.items():
+                    self.pending[name] = self.pending.get(name, 0) + amount
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        with self.lock:
+            flusher, self.flusher = self.flusher, None
+            self.stopping.set()
+        if flusher is not None:
+            flusher.join(timeout=30)
+        self.flush()
 
     def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
         if delay:

@@ -14,17 +14,18 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import dramatiq
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.jobs.actor_names import QUEUE_OF
+from rollcall.domain.jobs.outbox import WrittenMessage
 from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
-from rollcall.models.db import is_database_unavailable
+from rollcall.models.db import is_database_unavailable, single_statement
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -33,7 +34,18 @@ class UnknownActor(LookupError):
     """An outbox row names an actor this process does not declare."""
 
 
-def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
+class _Row(Protocol):
+    """What a message is built from: an outbox row, read or just written."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def args(self) -> list[Any]: ...
+
+
+def _message(row: _Row) -> dramatiq.Message[Any]:
     """The row's message, built from its actor's name and queue
     (domain.jobs.actor_names): the sending process need not declare the actors."""
     queue = QUEUE_OF.get(row.actor)
@@ -56,9 +68,7 @@ def send_row(broker: dramatiq.Broker, row: OutboxMessage) -> None:
     broker.enqueue(_message(row))
 
 
-def _send_rows(
-    broker: dramatiq.Broker, rows: Sequence[OutboxMessage]
-) -> tuple[list[uuid.UUID], bool]:
+def _send_rows(broker: dramatiq.Broker, rows: Sequence[_Row]) -> tuple[list[uuid.UUID], bool]:
     """(ids sent, whether the broker failed). A row whose message cannot be
     built is skipped (logged and counted, domain.jobs.row_guard) and the others
     go out: it stays unsent, and the relay tries it again on every tick. A
@@ -83,7 +93,7 @@ def _send_rows(
 
 def _mark_sent(factory: sessionmaker[Session], sent: list[uuid.UUID], now: datetime) -> None:
     if sent:
-        with factory() as session, session.begin():
+        with single_statement(factory) as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(sent))
@@ -120,6 +130,31 @@ def dispatch(
             raise
         logger.warning("database unavailable; %d outbox row(s) left for the relay", len(ids))
         return 0
+    return _send_and_mark(factory, broker, rows, now)
+
+
+def dispatch_written(
+    factory: sessionmaker[Session],
+    broker: dramatiq.Broker,
+    written: Sequence[WrittenMessage],
+    *,
+    now: datetime,
+) -> int:
+    """``dispatch`` for rows this process has just committed
+    (domain.jobs.outbox.take_written): sent as written, without reading them
+    back. Called right after the commit, so no relay can have sent them yet
+    (it waits out a grace period); if one had, the message goes twice, which
+    every actor tolerates. The same guarantees as ``dispatch``: a broker or
+    database failure leaves the rows to the relay, and a crash before the
+    send does too (the rows are committed, unsent)."""
+    if not written:
+        return 0
+    return _send_and_mark(factory, broker, written, now)
+
+
+def _send_and_mark(
+    factory: sessionmaker[Session], broker: dramatiq.Broker, rows: Sequence[_Row], now: datetime
+) -> int:
     sent, _broker_failed = _send_rows(broker, rows)
     try:
         _mark_sent(factory, sent, now)

@@ -25,7 +25,7 @@ from sqlalchemy import func, update
 
 from rollcall.domain.clock import utcnow
 from rollcall.models import OutboxMessage
-from rollcall.models.db import DatabaseTimeouts, sessions_for
+from rollcall.models.db import DatabaseTimeouts, sessions_for, single_statement
 from rollcall.models.sql_lists import among
 
 logger = logging.getLogger("rollcall.outbox")
@@ -128,7 +128,7 @@ class OutboxAcks(Middleware):
             try:
                 now = utcnow()
                 factory = sessions_for(self.database_url, self.timeouts)
-                with factory() as session, session.begin():
+                with single_statement(factory) as session:
                     dialect = session.get_bind().dialect.name
                     session.execute(
                         update(OutboxMessage)

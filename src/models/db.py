@@ -196,6 +196,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def single_statement(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for work that is one statement, atomic by itself: a read by
+    key, a ``SELECT ... FOR SHARE`` probe, one ``UPDATE``. On PostgreSQL each
+    statement commits on its own (autocommit), so it costs one round trip
+    where a transaction costs three (``BEGIN``, the statement, ``COMMIT`` or
+    ``ROLLBACK``); a row lock it takes (``FOR SHARE``) waits for the row's
+    holder like any other and is dropped as the statement ends. Elsewhere
+    (SQLite) it is a ``transaction``. Never for two statements that must
+    see or change the database together."""
+    with factory() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+        else:
+            with session.begin():
+                yield session
+
+
 _ENGINES: dict[tuple[str, DatabaseTimeouts], Engine] = {}
 _FACTORIES: dict[tuple[str, DatabaseTimeouts], sessionmaker[Session]] = {}
 

@@ -368,16 +368,16 @@ def test_a_request_stamped_first_is_served_first_though_it_commits_last(
     key = stack.key()
     event = published_event(stack, key, max_subscriptions=1, waiting_list=True)["id"]
     held, release = threading.Event(), threading.Event()
-    take_pending = jobs_submit.take_pending
+    take_written = jobs_submit.take_written
 
     def slow_for_ada(session: Session) -> list[Any]:
         mine = [o for o in session.identity_map.values() if isinstance(o, Job)]
         if any(row.payload.get("attendee", {}).get("ref") == "ada" for row in mine):
             held.set()
             assert release.wait(60)
-        return take_pending(session)
+        return take_written(session)
 
-    monkeypatch.setattr(jobs_submit, "take_pending", slow_for_ada)
+    monkeypatch.setattr(jobs_submit, "take_written", slow_for_ada)
 
     def post_ada() -> str:
         with httpx.Client(base_url=stack.extra["server"].url, timeout=60) as http:

@@ -8,6 +8,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from rollcall.messaging.ops_middleware import OpsStats
 from tests.support.stack import Stack
 
 COOKIE = "rollcall_ops"
@@ -93,8 +94,18 @@ def sign_in(stack: Stack, key: str) -> OpsCookies:
     return OpsCookies(cookies, browser.csrf_token)
 
 
+def flush_ops_stats(stack: Stack) -> None:
+    """Write the in-process worker's summed Dramatiq counters to Redis now
+    (messaging.ops_middleware flushes them every second otherwise)."""
+    for middleware in stack.broker.middleware:
+        if isinstance(middleware, OpsStats):
+            middleware.flush()
+
+
 def metrics(stack: Stack, key: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    """``{sample name: {sorted labels: value}}`` parsed with prometheus_client's parser."""
+    """``{sample name: {sorted labels: value}}`` parsed with prometheus_client's
+    parser, after the in-process worker's counters are flushed."""
+    flush_ops_stats(stack)
     response = stack.client.get("/metrics", headers=stack.auth(key))
     assert response.status_code == 200, response.text
     samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}

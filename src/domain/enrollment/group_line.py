@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.enrollment.arrivals import closed_line
 from rollcall.models import Event, Job
+from rollcall.models.db import single_statement
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 from rollcall.models.sql_lists import among
 
@@ -66,13 +67,12 @@ def probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob | 
     dropped in a transaction of its own (it must not be held while waiting
     for the event). A worker whose job a group is applying thus waits on that
     job's row and finds it done, instead of queueing for the event behind the
-    group just to learn that. Rolled back, not committed: a transaction that
-    only locked a row has nothing to make durable (no commit to flush)."""
-    with factory() as session, session.begin() as transaction:
+    group just to learn that. One statement on its own (models.db.single_statement):
+    the lock lasts as long as the statement, and nothing is left to commit."""
+    with single_statement(factory) as session:
         row = session.execute(
             select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
         ).first()
-        transaction.rollback()
         return QueuedJob(*row) if row is not None else None
 
 

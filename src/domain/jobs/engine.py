@@ -30,6 +30,7 @@ from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import add_message, take_pending
 from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Job
+from rollcall.models.db import single_statement
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
@@ -266,7 +267,8 @@ def _apply_job(
     now: Callable[[], datetime],
     after_commit: Callable[[list[uuid.UUID]], object] | None,
 ) -> list[uuid.UUID]:
-    with factory() as session:
+    # One statement, one round trip: the first cost of every message (issue 19).
+    with single_statement(factory) as session:
         head = session.execute(
             select(Job.type, Job.status, Job.request_id, Job.organisation_id).where(
                 Job.id == job_id

@@ -1,11 +1,15 @@
 """Messages for the workers are written in the caller's transaction.
 
-The ids are also kept on the session (``session.info``), so whoever commits
-can dispatch exactly what this unit of work produced (messaging.outbox).
+What was written is also kept on the session (``session.info``), so whoever
+commits can dispatch exactly what this unit of work produced
+(messaging.outbox): by id (``take_pending``), or as the rows themselves
+(``take_written``), which spares the dispatcher reading them back.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,14 +20,30 @@ from rollcall.models import OutboxMessage
 PENDING_KEY = "rollcall.outbox"
 
 
+@dataclass(frozen=True)
+class WrittenMessage:
+    """An outbox row as its transaction wrote it: all the broker needs."""
+
+    id: uuid.UUID
+    actor: str
+    args: list[Any]
+
+
 def add_message(session: Session, *, actor: str, args: list[Any], now: datetime) -> OutboxMessage:
     message = OutboxMessage(actor=actor, args=args, created_at=now)
     session.add(message)
     session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(message.id)
+    written = WrittenMessage(id=message.id, actor=actor, args=list(args))
+    session.info.setdefault(PENDING_KEY, []).append(written)
     return message
 
 
-def take_pending(session: Session) -> list[Any]:
-    """The outbox ids this session wrote since the last call."""
+def take_written(session: Session) -> list[WrittenMessage]:
+    """The outbox rows this session wrote since the last call (of either
+    ``take_written`` or ``take_pending``), in the order written."""
     return list(session.info.pop(PENDING_KEY, []))
+
+
+def take_pending(session: Session) -> list[Any]:
+    """The ids of the outbox rows this session wrote since the last call."""
+    return [written.id for written in take_written(session)]

@@ -17,7 +17,7 @@ from rollcall.domain.events.catalog import create_event, get_event
 from rollcall.domain.events.change_notice import notices_due
 from rollcall.domain.events.state_change import change_event
 from rollcall.domain.events.trainers import add_trainers, remove_trainers
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.intake.deps import Caller
 from rollcall.intake.event_schemas import EventPatch, TrainersIn
 from rollcall.intake.graphql.context import Context
@@ -123,9 +123,9 @@ def _update(
                 event_id=event.id,
             )
         # The notices' jobs, promotion mails (capacity raised), webhooks.
-        outbox_ids = take_pending(session)
+        written = take_written(session)
         session.commit()
-        enqueue_committed(settings, outbox_ids)
+        enqueue_committed(settings, written)
         return OfferEvent.of(event)
     except BaseException:
         session.rollback()

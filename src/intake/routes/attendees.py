@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from rollcall.domain.clock import utcnow
 from rollcall.domain.enrollment.queries import attendee_enrollments
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.domain.people.directory import (
     create_attendee,
     get_attendee,
@@ -108,10 +108,10 @@ def post_erase(
         erased = erase_attendee(
             session, organisation_id=caller.organisation_id, ref=attendee_ref, now=utcnow()
         )
-        outbox_ids = take_pending(session)
+        written = take_written(session)
     # The promoted attendees' mails leave after commit (the outbox relay
     # sends them if the broker is down).
-    enqueue_committed(settings, outbox_ids)
+    enqueue_committed(settings, written)
     return ErasedOut(
         ref=erased.ref,
         erased_at=erased.erased_at,

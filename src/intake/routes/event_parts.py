@@ -21,7 +21,7 @@ from rollcall.domain.events.sessions import (
     update_session,
 )
 from rollcall.domain.events.trainers import add_trainers, list_trainers, remove_trainers
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.domain.pagination import decode_cursor, encode_cursor
 from rollcall.intake.deps import AppSettings, DbSession, EventReader
 from rollcall.intake.event_schemas import (
@@ -171,8 +171,8 @@ def post_reschedule_occurrence(
                 event_id=event.id,
             )
             response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
-        outbox_ids = take_pending(session)
-    enqueue_committed(settings, outbox_ids)
+        written = take_written(session)
+    enqueue_committed(settings, written)
     return RescheduleOut(
         occurrence=OccurrenceOut.of(occurrence, event.timezone),
         changed=change is not None,

@@ -22,7 +22,7 @@ from rollcall.domain.events.catalog import create_event, get_event, list_events,
 from rollcall.domain.events.change_notice import notices_due
 from rollcall.domain.events.jobs import NOTIFY_CANCELLATION
 from rollcall.domain.events.trainers import add_trainers
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.domain.pagination import decode_cursor, page_of
 from rollcall.intake.deps import AppSettings, Caller, DbSession, EventReader, require
 from rollcall.intake.event_schemas import CancelIn, EventPatch, Page
@@ -181,8 +181,8 @@ def patch_event(
             )
             response.headers[NOTIFICATION_JOB_HEADER] = f"/v1/jobs/{job.id}"
         # Promotion mails (capacity raised) and the change notice's job.
-        outbox_ids = take_pending(session)
-    enqueue_committed(settings, outbox_ids)
+        written = take_written(session)
+    enqueue_committed(settings, written)
     return EventOut.of(event)
 
 
@@ -193,8 +193,8 @@ def post_publish(
     with session.begin():
         event = get_event(session, organisation_id=caller.organisation_id, id_or_ref=event_id)
         publish_event(session, event=event, now=utcnow())
-        outbox_ids = take_pending(session)  # its webhook, if any
-    enqueue_committed(settings, outbox_ids)
+        written = take_written(session)  # its webhook, if any
+    enqueue_committed(settings, written)
     return EventOut.of(event)
 
 

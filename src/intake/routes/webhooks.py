@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.domain.webhooks.deliveries import list_deliveries, redeliver
 from rollcall.domain.webhooks.subscriptions import (
     create_subscription,
@@ -102,8 +102,8 @@ def patch_webhook(
             rotate_secret=body.rotate_secret,
         )
         out = WebhookOut.of(sub, secret=secret)
-        outbox_ids = take_pending(session)  # enabling resumes its deliveries
-    enqueue_committed(settings, outbox_ids)
+        written = take_written(session)  # enabling resumes its deliveries
+    enqueue_committed(settings, written)
     return out
 
 
@@ -158,6 +158,6 @@ def post_redeliver(
         )
         delivery = redeliver(session, sub, delivery_id, now=utcnow())
         out = DeliveryOut.of(delivery, [])
-        outbox_ids = take_pending(session)
-    enqueue_committed(settings, outbox_ids)
+        written = take_written(session)
+    enqueue_committed(settings, written)
     return out

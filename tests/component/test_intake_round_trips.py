@@ -1,0 +1,60 @@
+"""What one accepted job costs the intake in database round trips (issue 19):
+the outbox rows a request wrote are enqueued as written, not read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from rollcall.models import OutboxMessage
+from tests.support.factories import enroll, job, published_event
+from tests.support.stack import Stack
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, str]]]:
+    """Every SQL statement any engine of this process runs meanwhile (the
+    in-process worker's too), with its parameters."""
+    seen: list[tuple[str, str]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((" ".join(statement.split()).lower(), repr(parameters)))
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_a_202_enqueues_its_outbox_row_without_reading_it_back(component_stack: Stack) -> None:
+    # Given a published event
+    key = component_stack.key()
+    published_event(component_stack, key, ref="intro", max_subscriptions=5)
+
+    # When an attendee is enrolled through the API
+    with statements() as seen:
+        accepted = enroll(component_stack, key, "intro", "ada")
+
+    # Then its outbox row is marked sent
+    with component_stack.db() as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        ours = [row for row in rows if row.args == [accepted["id"]]]
+    assert [row.sent_at is not None for row in ours] == [True]
+    # And nothing read that row back
+    forms = (str(ours[0].id), ours[0].id.hex)
+    reads = [
+        statement
+        for statement, parameters in seen
+        if statement.startswith("select")
+        and " from outbox" in statement
+        and any(form in parameters for form in forms)
+    ]
+    assert reads == []
+    # And the message reached the worker, which applied the job
+    component_stack.drain()
+    assert job(component_stack, key, accepted["id"])["status"] == "succeeded"
