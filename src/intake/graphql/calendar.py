@@ -236,23 +236,25 @@ class Query:
         bookmarked: bool | None = None,
     ) -> CalendarEventConnection:
         context = info.context
-        user = await context.credential(AUTHENTICATED)
-        if not isinstance(user, EndUser):
-            raise InsufficientScope(required=[AUTHENTICATED])
         secret = context.settings.calendar_cursor_secret
-        query = parse_calendar_query(
-            from_date=from_date.isoformat(),
-            to_date=to_date.isoformat() if to_date is not None else None,
-            type=",".join(kind.value for kind in type) if type else None,
-            first=_text(first),
-            after=after,
-            last=_text(last),
-            before=before,
-            bookmarked=None if bookmarked is None else str(bookmarked).lower(),
-            secret=secret,
-        )
 
         def read(session: Session) -> Any:
+            # One threadpool call: the token lookup (first: a refusal wins over
+            # a bad argument, as on REST), then the page.
+            user = context.credential_in(session, AUTHENTICATED)
+            if not isinstance(user, EndUser):
+                raise InsufficientScope(required=[AUTHENTICATED])
+            query = parse_calendar_query(
+                from_date=from_date.isoformat(),
+                to_date=to_date.isoformat() if to_date is not None else None,
+                type=",".join(kind.value for kind in type) if type else None,
+                first=_text(first),
+                after=after,
+                last=_text(last),
+                before=before,
+                bookmarked=None if bookmarked is None else str(bookmarked).lower(),
+                secret=secret,
+            )
             page = list_calendar(session, user=user, query=query, now=utcnow(), secret=secret)
             # Completed from plain data (graphql.projection): 50 nodes resolved
             # field by field were four fifths of the request.

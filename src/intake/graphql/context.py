@@ -16,11 +16,11 @@ later on the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 from strawberry.fastapi import BaseContext
@@ -32,11 +32,10 @@ from rollcall.intake.deps import (
     bearer,
     get_caller,
     get_credential,
-    get_session,
-    get_settings_dep,
     require,
     require_for_end_user,
 )
+from rollcall.models.db import sessions_of
 
 T = TypeVar("T")
 
@@ -77,6 +76,13 @@ class Context(BaseContext):
 
         return await self.run(in_transaction)
 
+    def credential_in(self, session: Session, *scopes: str) -> Credential:
+        """``credential`` from inside ``run`` (the same lookup, once per request),
+        for a field that reads right after it: no hop of its own."""
+        if self._credential is None:
+            self._credential = get_credential(session, self._credentials)
+        return require_for_end_user(*scopes)(self._credential)
+
     async def caller(self, *scopes: str) -> Caller:
         """The API key's caller if it holds one of ``scopes`` (REST's ``require``).
         Raises INVALID_API_KEY / UNAUTHENTICATED / INSUFFICIENT_SCOPE as REST does."""
@@ -92,9 +98,19 @@ class Context(BaseContext):
         return require_for_end_user(*scopes)(self._credential)
 
 
-def get_context(
-    session: Annotated[Session, Depends(get_session)],
-    settings: Annotated[Settings, Depends(get_settings_dep)],
+async def get_context(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Context:
-    return Context(session=session, settings=settings, credentials=credentials)
+) -> AsyncIterator[Context]:
+    """The request's context, made on the event loop: REST's sync dependencies
+    (session, settings) would each cost a hop to the threadpool and back. A
+    new Session touches no connection until its first statement, in ``run``."""
+    settings: Settings = request.app.state.settings
+    session = sessions_of(settings)()
+    try:
+        yield Context(session=session, settings=settings, credentials=credentials)
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)  # a rollback: I/O
+        else:
+            session.close()

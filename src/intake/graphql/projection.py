@@ -80,16 +80,47 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return kind.serialize(value)  # type: ignore[union-attr]
         if not isinstance(kind, GraphQLObjectType) or not isinstance(value, Mapping):
             raise _Fallback()  # interfaces and unions: graphql-core resolves the type
+        out: dict[str, Any] = {}
+        for key, name, field_kind, field_details, serialize in self._plan(kind, details):
+            if name is None:
+                out[key] = kind.name  # __typename
+                continue
+            try:
+                item = value[name]
+            except KeyError:
+                raise _Fallback() from None
+            if serialize is not None and item is not None:
+                out[key] = serialize(item)  # a leaf: no recursion per field
+            else:
+                out[key] = self._project(field_kind, field_details, item)
+        return out
+
+    def _plan(self, kind: GraphQLObjectType, details: Any) -> list[_Step]:
+        """The object's selection as steps, made once per selection (as
+        graphql-core memoizes collected fields, by the selection's identity)."""
+        plans: dict[tuple[Any, int], tuple[Any, list[_Step]]] = self.__dict__.setdefault(
+            "_projection_plans", {}
+        )
+        cached = plans.get((kind, id(details)))
+        if cached is not None:
+            return cached[1]
         collected = self.collect_subfields(kind, details)
         if collected.new_defer_usages:
             raise _Fallback()
-        out: dict[str, Any] = {}
+        steps: list[_Step] = []
         for key, field_details in collected.grouped_field_set.items():
             name = field_details[0].node.name.value
             if name == "__typename":
-                out[key] = kind.name
+                steps.append((key, None, kind, field_details, None))
                 continue
-            if name not in value:
-                raise _Fallback()
-            out[key] = self._project(kind.fields[name].type, field_details, value[name])
-        return out
+            field_kind = kind.fields[name].type
+            leaf = field_kind.of_type if isinstance(field_kind, GraphQLNonNull) else field_kind
+            serialize = leaf.serialize if is_leaf_type(leaf) else None  # type: ignore[union-attr]
+            steps.append((key, name, field_kind, field_details, serialize))
+        plans[(kind, id(details))] = (details, steps)
+        return steps
+
+
+#: (response key, field name or None for __typename, its type, its field
+#: details, its scalar's serialize when a leaf).
+_Step = tuple[str, str | None, Any, Any, Callable[[Any], Any] | None]
