@@ -24,7 +24,7 @@ from rollcall.domain.clock import utcnow
 from rollcall.intake.calendar_schemas import BookmarkOut, CalendarOut, calendar_json
 from rollcall.intake.deps import AppSettings, DbSession, bearer
 from rollcall.intake.fields import Ref
-from rollcall.models.db import sessions_of
+from rollcall.models.db import read_sessions_of
 
 router = APIRouter(tags=["calendar"])
 
@@ -141,7 +141,8 @@ async def get_calendar(
     }
 
     def page() -> bytes:
-        with sessions_of(settings)() as session:
+        # Reads only, each in one statement: autocommit (no BEGIN/ROLLBACK trips).
+        with read_sessions_of(settings)() as session:
             # Authenticated first (a refusal wins over a bad query), per request:
             # a revoked token is refused from the next page on.
             user = authenticate_end_user(session, plaintext, now=utcnow())
