@@ -239,8 +239,8 @@ class Query:
         secret = context.settings.calendar_cursor_secret
 
         def read(session: Session) -> Any:
-            # One threadpool call: the token lookup (first: a refusal wins over
-            # a bad argument, as on REST), then the page.
+            # One threadpool call, reads only (as REST's page): the token lookup
+            # (first: a refusal wins over a bad argument), then the page.
             user = context.credential_in(session, AUTHENTICATED)
             if not isinstance(user, EndUser):
                 raise InsufficientScope(required=[AUTHENTICATED])
@@ -261,4 +261,4 @@ class Query:
             return Projected(connection_value(page), lambda: CalendarEventConnection.of(page))
 
         # A Projected stands for the connection (its ``typed`` is one).
-        return cast(CalendarEventConnection, await context.run(read))
+        return cast(CalendarEventConnection, await context.read(read))

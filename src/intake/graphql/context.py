@@ -35,7 +35,7 @@ from rollcall.intake.deps import (
     require,
     require_for_end_user,
 )
-from rollcall.models.db import sessions_of
+from rollcall.models.db import read_sessions_of, sessions_of
 
 T = TypeVar("T")
 
@@ -62,6 +62,17 @@ class Context(BaseContext):
         """``fn(session)`` in the threadpool, after any other call of this request."""
         async with self._lock:
             return await anyio.to_thread.run_sync(fn, self.session)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in the threadpool on a session of its own that only
+        reads, statement by statement (models.db.read_sessions_of: on
+        PostgreSQL no BEGIN/ROLLBACK round trips), closed on return."""
+
+        def on_own_session(_session: Session) -> T:
+            with read_sessions_of(self.settings)() as session:
+                return fn(session)
+
+        return await self.run(on_own_session)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         """``fn(session)`` in one transaction, committed on return (a refusal

@@ -21,11 +21,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLString,
     is_leaf_type,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -81,7 +83,7 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(kind, GraphQLObjectType) or not isinstance(value, Mapping):
             raise _Fallback()  # interfaces and unions: graphql-core resolves the type
         out: dict[str, Any] = {}
-        for key, name, field_kind, field_details, serialize in self._plan(kind, details):
+        for key, name, field_kind, field_details, serialize, plain in self._plan(kind, details):
             if name is None:
                 out[key] = kind.name  # __typename
                 continue
@@ -89,7 +91,9 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 item = value[name]
             except KeyError:
                 raise _Fallback() from None
-            if serialize is not None and item is not None:
+            if plain is not None and type(item) is plain:
+                out[key] = item  # a str as a String, a bool as a Boolean: as is
+            elif serialize is not None and item is not None:
                 out[key] = serialize(item)  # a leaf: no recursion per field
             else:
                 out[key] = self._project(field_kind, field_details, item)
@@ -111,16 +115,19 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for key, field_details in collected.grouped_field_set.items():
             name = field_details[0].node.name.value
             if name == "__typename":
-                steps.append((key, None, kind, field_details, None))
+                steps.append((key, None, kind, field_details, None, None))
                 continue
             field_kind = kind.fields[name].type
             leaf = field_kind.of_type if isinstance(field_kind, GraphQLNonNull) else field_kind
             serialize = leaf.serialize if is_leaf_type(leaf) else None  # type: ignore[union-attr]
-            steps.append((key, name, field_kind, field_details, serialize))
+            steps.append((key, name, field_kind, field_details, serialize, _PLAIN.get(leaf)))
         plans[(kind, id(details))] = (details, steps)
         return steps
 
 
 #: (response key, field name or None for __typename, its type, its field
-#: details, its scalar's serialize when a leaf).
-_Step = tuple[str, str | None, Any, Any, Callable[[Any], Any] | None]
+#: details, its scalar's serialize when a leaf, the Python type that scalar
+#: answers unchanged).
+_Step = tuple[str, str | None, Any, Any, Callable[[Any], Any] | None, type | None]
+#: graphql-core's own String and Boolean serialise a str and a bool as themselves.
+_PLAIN: dict[Any, type] = {GraphQLString: str, GraphQLBoolean: bool}
