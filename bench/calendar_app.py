@@ -6,7 +6,8 @@ no authentication and no database.
 
     python -m bench.calendar_app PORT
 
-runs it under uvicorn with the options ``rollcall api`` uses.
+runs it under uvicorn with the options ``rollcall api`` uses, its database
+pool sized as ``rollcall api`` sizes it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def app() -> FastAPI:
 if __name__ == "__main__":
     import uvicorn
 
+    from rollcall.models.db import pool_size_for
+
+    # The pool sized to the threads, as ``rollcall api`` sizes it: unsized, a
+    # pool keeps 10 connections and closes each one over that on its return,
+    # so 16 threads would reconnect to the database on every other request.
+    os.environ.setdefault("DATABASE_POOL_SIZE", str(pool_size_for(get_settings().web_threads)))
+    get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(

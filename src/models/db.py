@@ -249,8 +249,30 @@ def sessions_of(settings: Settings) -> sessionmaker[Session]:
     return sessions_for(settings.database_url, DatabaseTimeouts.from_settings(settings))
 
 
+_READ_FACTORIES: dict[tuple[str, DatabaseTimeouts], sessionmaker[Session]] = {}
+
+
+def read_sessions_of(settings: Settings) -> sessionmaker[Session]:
+    """Sessions for a request that only reads, statement by statement: on
+    PostgreSQL their connection is in autocommit, so no BEGIN and no ROLLBACK
+    round trip surround the reads (each statement is its own snapshot; one
+    that must agree with another belongs in one statement). The same pool,
+    timeouts and listeners as ``sessions_of``. Elsewhere (SQLite) the same
+    sessions as ``sessions_of``."""
+    key = (settings.database_url, DatabaseTimeouts.from_settings(settings))
+    if key not in _READ_FACTORIES:
+        engine = engine_of(settings)
+        if engine.dialect.name == "postgresql":
+            factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        else:
+            factory = sessions_of(settings)
+        _READ_FACTORIES[key] = factory
+    return _READ_FACTORIES[key]
+
+
 def dispose_all() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
     _FACTORIES.clear()
+    _READ_FACTORIES.clear()

@@ -24,7 +24,7 @@ from rollcall.domain.calendar.window import CalendarRow, entries, read_window
 from rollcall.domain.enrollment.admission import status_refusal, whole_span, window_of
 from rollcall.domain.enrollment.booking_window import BookedSpan, booking_refusal
 from rollcall.domain.errors.calendar import CalendarEntryNotFound
-from rollcall.models import CalendarBookmark, Event, Occurrence
+from rollcall.models import CalendarBookmark, Occurrence
 
 
 @dataclass
@@ -117,7 +117,7 @@ def _decorate(
     if not rows:
         return []
     occurrences = _occurrence_counters(session, rows)
-    spans = _whole_spans(session, rows)
+    spans = _whole_spans(rows)
     items = []
     for row in rows:
         seats = _seats(row, occurrences)
@@ -166,25 +166,20 @@ def _occurrence_counters(session: Session, rows: list[CalendarRow]) -> dict[uuid
     }
 
 
-def _whole_spans(session: Session, rows: list[CalendarRow]) -> dict[uuid.UUID, BookedSpan]:
+def _whole_spans(rows: list[CalendarRow]) -> dict[uuid.UUID, BookedSpan]:
     """The span of each event on the page booked as a whole (first start to
-    last end of its rule or dates), in one read; none when all are per date."""
-    whole = {row.event_id for row in rows if not row.booked_per_date}
-    if not whole:
-        return {}
-    return {
-        event.id: whole_span(
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
-            rule=event.recurrence,
-            timezone=event.timezone,
-        )
-        for event in session.execute(
-            select(
-                Event.id, Event.starts_at, Event.ends_at, Event.recurrence, Event.timezone
-            ).where(Event.id.in_(whole))
-        )
-    }
+    last end of its rule or dates), from the event columns each row carries
+    (read live with the page: no further statement)."""
+    spans: dict[uuid.UUID, BookedSpan] = {}
+    for row in rows:
+        if not row.booked_per_date and row.event_id not in spans:
+            spans[row.event_id] = whole_span(
+                starts_at=row.event_starts_at,
+                ends_at=row.event_ends_at,
+                rule=row.recurrence,
+                timezone=row.live_timezone,
+            )
+    return spans
 
 
 def _registration_open(

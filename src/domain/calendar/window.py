@@ -55,6 +55,12 @@ class CalendarRow(NamedTuple):
     waiting_list: bool
     booked_per_date: bool
     reminder_before_minutes: int | None
+    #: The event's own span and rule, live: a page's booking windows need them
+    #: for events booked as a whole (domain.enrollment.admission.whole_span).
+    event_starts_at: datetime | None
+    event_ends_at: datetime | None
+    recurrence: dict[str, Any] | None
+    live_timezone: str
 
 
 #: Read with every entry (joined by primary key): what CTAs and seats need, live.
@@ -71,6 +77,10 @@ _EVENT_COLUMNS = (
     Event.waiting_list.label("waiting_list"),
     Event.booked_per_date.label("booked_per_date"),
     Event.reminder_before_minutes.label("reminder_before_minutes"),
+    Event.starts_at.label("event_starts_at"),
+    Event.ends_at.label("event_ends_at"),
+    Event.recurrence.label("recurrence"),
+    Event.timezone.label("live_timezone"),
 )
 
 

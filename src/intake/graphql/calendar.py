@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -28,6 +28,7 @@ from rollcall.domain.calendar.query import parse_calendar_query
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import InsufficientScope
 from rollcall.intake.graphql.context import Context
+from rollcall.intake.graphql.projection import Projected
 from rollcall.models.calendar import AUTHENTICATED
 
 #: Cursors are opaque Strings: REST's signed keyset cursors (domain.calendar.cursor).
@@ -159,6 +160,59 @@ class CalendarEventConnection:
         )
 
 
+def _local_value(moment: datetime, tz: str) -> dict[str, Any]:
+    return {"utc": moment, "local": moment.astimezone(ZoneInfo(tz)).isoformat(), "timezone": tz}
+
+
+def _node_value(item: CalendarItem) -> dict[str, Any]:
+    """``CalendarEvent.of(item)`` as plain data keyed by the GraphQL field names."""
+    row = item.row
+    personal = row.attendee_id is not None
+    return {
+        "id": row.occurrence_id,
+        "eventId": row.event_id,
+        "eventRef": item.event_ref,
+        "type": row.event_type,
+        "title": row.title,
+        "timezone": row.timezone,
+        "startsAt": _local_value(row.starts_at, row.timezone),
+        "endsAt": _local_value(row.ends_at, row.timezone),
+        "eventStatus": row.event_status,
+        "cancelled": row.cancelled,
+        "personal": personal,
+        "enrollmentId": row.enrollment_id,
+        "enrollmentStatus": row.enrollment_status,
+        "trainer": bool(row.is_trainer) and personal,
+        "bookmarked": bool(row.bookmarked) and personal,
+        "capacity": item.seats.capacity,
+        "spotsAvailable": item.spots_available,
+        "ctas": [
+            {
+                "action": cta["action"],
+                "method": cta["method"],
+                "href": cta["href"],
+                "body": cta["body"],
+                "scope": cta["scope"],
+                "bookmarked": cta.get("bookmarked"),
+            }
+            for cta in item.ctas
+        ],
+    }
+
+
+def connection_value(page: CalendarPage) -> dict[str, Any]:
+    """``CalendarEventConnection.of(page)`` as plain data, for ``Projected``."""
+    return {
+        "edges": [{"cursor": item.cursor, "node": _node_value(item)} for item in page.items],
+        "pageInfo": {
+            "hasNextPage": page.has_next_page,
+            "hasPreviousPage": page.has_previous_page,
+            "startCursor": page.start_cursor,
+            "endCursor": page.end_cursor,
+        },
+    }
+
+
 def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
@@ -182,24 +236,29 @@ class Query:
         bookmarked: bool | None = None,
     ) -> CalendarEventConnection:
         context = info.context
-        user = await context.credential(AUTHENTICATED)
-        if not isinstance(user, EndUser):
-            raise InsufficientScope(required=[AUTHENTICATED])
         secret = context.settings.calendar_cursor_secret
-        query = parse_calendar_query(
-            from_date=from_date.isoformat(),
-            to_date=to_date.isoformat() if to_date is not None else None,
-            type=",".join(kind.value for kind in type) if type else None,
-            first=_text(first),
-            after=after,
-            last=_text(last),
-            before=before,
-            bookmarked=None if bookmarked is None else str(bookmarked).lower(),
-            secret=secret,
-        )
 
-        def read(session: Session) -> CalendarEventConnection:
+        def read(session: Session) -> Any:
+            # One threadpool call, reads only (as REST's page): the token lookup
+            # (first: a refusal wins over a bad argument), then the page.
+            user = context.credential_in(session, AUTHENTICATED)
+            if not isinstance(user, EndUser):
+                raise InsufficientScope(required=[AUTHENTICATED])
+            query = parse_calendar_query(
+                from_date=from_date.isoformat(),
+                to_date=to_date.isoformat() if to_date is not None else None,
+                type=",".join(kind.value for kind in type) if type else None,
+                first=_text(first),
+                after=after,
+                last=_text(last),
+                before=before,
+                bookmarked=None if bookmarked is None else str(bookmarked).lower(),
+                secret=secret,
+            )
             page = list_calendar(session, user=user, query=query, now=utcnow(), secret=secret)
-            return CalendarEventConnection.of(page)
+            # Completed from plain data (graphql.projection): 50 nodes resolved
+            # field by field were four fifths of the request.
+            return Projected(connection_value(page), lambda: CalendarEventConnection.of(page))
 
-        return await context.run(read)
+        # A Projected stands for the connection (its ``typed`` is one).
+        return cast(CalendarEventConnection, await context.read(read))

@@ -16,11 +16,11 @@ later on the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 from strawberry.fastapi import BaseContext
@@ -32,11 +32,10 @@ from rollcall.intake.deps import (
     bearer,
     get_caller,
     get_credential,
-    get_session,
-    get_settings_dep,
     require,
     require_for_end_user,
 )
+from rollcall.models.db import read_sessions_of, sessions_of
 
 T = TypeVar("T")
 
@@ -64,6 +63,17 @@ class Context(BaseContext):
         async with self._lock:
             return await anyio.to_thread.run_sync(fn, self.session)
 
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in the threadpool on a session of its own that only
+        reads, statement by statement (models.db.read_sessions_of: on
+        PostgreSQL no BEGIN/ROLLBACK round trips), closed on return."""
+
+        def on_own_session(_session: Session) -> T:
+            with read_sessions_of(self.settings)() as session:
+                return fn(session)
+
+        return await self.run(on_own_session)
+
     async def write(self, fn: Callable[[Session], T]) -> T:
         """``fn(session)`` in one transaction, committed on return (a refusal
         rolls it back). A read transaction left open by an earlier field
@@ -76,6 +86,13 @@ class Context(BaseContext):
                 return fn(session)
 
         return await self.run(in_transaction)
+
+    def credential_in(self, session: Session, *scopes: str) -> Credential:
+        """``credential`` from inside ``run`` (the same lookup, once per request),
+        for a field that reads right after it: no hop of its own."""
+        if self._credential is None:
+            self._credential = get_credential(session, self._credentials)
+        return require_for_end_user(*scopes)(self._credential)
 
     async def caller(self, *scopes: str) -> Caller:
         """The API key's caller if it holds one of ``scopes`` (REST's ``require``).
@@ -92,9 +109,19 @@ class Context(BaseContext):
         return require_for_end_user(*scopes)(self._credential)
 
 
-def get_context(
-    session: Annotated[Session, Depends(get_session)],
-    settings: Annotated[Settings, Depends(get_settings_dep)],
+async def get_context(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Context:
-    return Context(session=session, settings=settings, credentials=credentials)
+) -> AsyncIterator[Context]:
+    """The request's context, made on the event loop: REST's sync dependencies
+    (session, settings) would each cost a hop to the threadpool and back. A
+    new Session touches no connection until its first statement, in ``run``."""
+    settings: Settings = request.app.state.settings
+    session = sessions_of(settings)()
+    try:
+        yield Context(session=session, settings=settings, credentials=credentials)
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)  # a rollback: I/O
+        else:
+            session.close()

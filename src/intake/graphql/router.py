@@ -8,6 +8,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import FastAPI, Request
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -31,6 +32,12 @@ class RollcallGraphQLRouter(GraphQLRouter[Context, None]):
         except HTTPException as exc:
             raise StarletteHTTPException(exc.status_code, exc.reason) from exc
 
+    def encode_json(self, data: object) -> bytes:
+        """pydantic-core's serialiser (REST's), not the stdlib's: a calendar
+        page's answer is ~30 kB. The answer holds JSON values only (the scalars
+        serialised them), so the text differs at most in escaping non-ASCII."""
+        return to_json(data)
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -47,7 +54,9 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
     router: RollcallGraphQLRouter = RollcallGraphQLRouter(
         make_schema(settings),
         path=PATH,
-        context_getter=get_context,
+        # A FastAPI dependency that yields (it closes the session); strawberry's
+        # hint names only plain and awaitable getters.
+        context_getter=get_context,  # type: ignore[arg-type]
         graphql_ide="graphiql" if settings.graphql_graphiql else None,
         # A query over GET is a read like any other; mutations need POST (strawberry).
         allow_queries_via_get=True,

@@ -27,6 +27,7 @@ from strawberry.types import ExecutionContext
 
 from rollcall.config.settings import Settings
 from rollcall.intake.graphql import calendar, enrollment, lifecycle, offer_events, offers
+from rollcall.intake.graphql.projection import ProjectingExecutionContext
 
 #: The areas' root types, joined in this order.
 QUERIES: tuple[type, ...] = (offers.Query, enrollment.Query, calendar.Query)
@@ -68,4 +69,6 @@ def make_schema(settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         extensions=extensions,
+        # Completes a resolver's Projected plain data without a resolver per field.
+        execution_context_class=ProjectingExecutionContext,
     )
