@@ -37,8 +37,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.bench_calendar import _seed as seed_calendar
-from bench.bench_enroll import CHUNK, TIMEOUT, _dated_event, _organisation
-from bench.enroll_load import record_enrolls
+from bench.enroll_load import CHUNK, TIMEOUT, dated_event, organisation, record_enrolls
 from bench.harness import (
     alternate,
     load_average,
@@ -74,7 +73,7 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
     """``count`` past enrollments of ``org_id`` and what they left behind."""
     with transaction(factory) as session:
         events = [
-            _dated_event(session, org_id, f"Past {n}", PER_EVENT)
+            dated_event(session, org_id, f"Past {n}", PER_EVENT)
             for n in range(max(1, -(-count // PER_EVENT)))
         ]
     now = utcnow() - timedelta(days=1)
@@ -276,7 +275,7 @@ def _enroll_growth(stack: ExitStack, logs: Path) -> None:
     for label, count in ((f"{SMALL:,}", SMALL), (f"{LARGE:,}", LARGE)):
         url = stack.enter_context(scratch_database("growth"))
         factory = sessions_for(url)
-        org_id = _organisation(factory)
+        org_id = organisation(factory)
         started = time.perf_counter()
         _history(factory, org_id, count)
         print(f"  loaded {count:,} past enrollments in {time.perf_counter() - started:.1f} s")
