@@ -58,3 +58,19 @@ def test_a_202_enqueues_its_outbox_row_without_reading_it_back(component_stack: 
     # And the message reached the worker, which applied the job
     component_stack.drain()
     assert job(component_stack, key, accepted["id"])["status"] == "succeeded"
+
+
+def test_a_job_without_an_idempotency_key_takes_no_savepoint(component_stack: Stack) -> None:
+    # Given a published event, the worker idle and nothing sent to it (its
+    # own statements would mix with the request's)
+    key = component_stack.key()
+    published_event(component_stack, key, ref="intro", max_subscriptions=5)
+    component_stack.drain()
+    component_stack.settings.enqueue_on_commit = False
+
+    # When an attendee is enrolled without an Idempotency-Key
+    with statements() as seen:
+        enroll(component_stack, key, "intro", "ada")
+
+    # Then no savepoint was taken (there is no key to race for)
+    assert [s for s, _parameters in seen if s.startswith("savepoint")] == []
