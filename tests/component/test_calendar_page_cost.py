@@ -5,21 +5,18 @@ the typed completion answers, for any selection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from rollcall.intake.graphql import projection
-from rollcall.models.db import sessions_of
 from tests.support.calendar import BASE, add_attendee, add_event, calendar, issue_token, org_id
 from tests.support.factories import enroll, published_event
 from tests.support.graphql import data, post
 from tests.support.stack import Stack
+from tests.support.statements import counting
 
 FROM = "2030-01-01T00:00:00Z"
 EVERY_FIELD = """query($first: Int, $after: String) {
@@ -66,22 +63,6 @@ def ada(component_stack: Stack) -> tuple[str, str]:
     enroll(component_stack, key, "own", "ada")
     component_stack.drain()
     return key, issue_token(component_stack, key, "ada")
-
-
-@contextmanager
-def counting(stack: Stack) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = sessions_of(stack.settings).kw["bind"]
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's own transaction start
-            statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_rest_page_is_the_token_lookup_and_one_window_statement(

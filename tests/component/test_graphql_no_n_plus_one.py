@@ -3,21 +3,17 @@ statements for 10 events as for 100 (DataLoaders: one read per kind of row)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-
-from sqlalchemy import event as sa_event
 
 from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.clock import utcnow
 from rollcall.domain.events.catalog import create_event
 from rollcall.domain.events.offers import create_offer
 from rollcall.domain.events.trainers import add_trainers
-from rollcall.models.db import sessions_of
 from tests.support.event_helpers import make_attendee
 from tests.support.graphql import data
 from tests.support.stack import Stack
+from tests.support.statements import counting
 
 QUERY = """query($ref: String) { offer(ref: $ref) { id title offerEvents {
   id title ref type enrolledCount spotsAvailable publish accessTrainings { id }
@@ -44,22 +40,6 @@ def _offer_with_events(stack: Stack, ref: str, events: int) -> None:
                 now=utcnow(),
             )
             add_trainers(session, event=created, ids=[], refs=["ada", "bob"])
-
-
-@contextmanager
-def counting(stack: Stack) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = sessions_of(stack.settings).kw["bind"]
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's own transaction start
-            statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
 
 
 def test_offer_events_with_dates_and_trainers_cost_constant_statements(

@@ -1,0 +1,33 @@
+"""Counting the SQL statements a piece of work costs (counted, never timed)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event as sa_event
+
+from rollcall.models.db import sessions_of
+from tests.support.stack import Stack
+
+
+@contextmanager
+def counting(stack: Stack) -> Iterator[list[str]]:
+    """The statements run on the stack's engine meanwhile, but neither SQLite's
+    own transaction starts nor those of the in-process worker's background
+    threads (``rollcall-outbox-acks`` marks earlier messages done whenever it
+    flushes, ``rollcall-ops-stats``...): they are not the work being counted."""
+    statements: list[str] = []
+    engine = sessions_of(stack.settings).kw["bind"]
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        background = threading.current_thread().name.startswith("rollcall-")
+        if not statement.startswith("BEGIN") and not background:
+            statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
