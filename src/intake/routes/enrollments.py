@@ -10,7 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from rollcall.config.settings import Settings
 from rollcall.domain.access.attendee_tokens import EndUser, check_own_enrollment, own_attendee
 from rollcall.domain.bounds import echo, flag_value
 from rollcall.domain.enrollment.jobs import CANCEL, MOVE
@@ -21,9 +23,11 @@ from rollcall.domain.events.catalog import get_event
 from rollcall.intake.deps import (
     AppSettings,
     Caller,
+    Credential,
     DbSession,
     EnrollmentReader,
     StudentOrEndUser,
+    credential_in_one_hop,
     require,
 )
 from rollcall.intake.enrollment_jobs import (
@@ -43,11 +47,13 @@ from rollcall.intake.jobs_submit import accept_job, accepted
 from rollcall.intake.json_body import BoundedJsonRoute, parse_json
 from rollcall.intake.routes.events import EventId
 from rollcall.intake.schemas import EnrollmentRequest, JobOut
+from rollcall.models.db import sessions_of
 from rollcall.models.enrollment import EnrollmentStatus
 
 router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
 
 Student = Annotated[Caller, Depends(require("students:write"))]
+StudentOrEndUserOneHop = Annotated[Credential, Depends(credential_in_one_hop("students:write"))]
 IdempotencyKey = Annotated[
     IdempotencyKeyText | None,
     Header(
@@ -81,34 +87,44 @@ def _with_email(body: EnrollmentRequest) -> dict[str, Any]:
     response_model=JobOut,
     summary="Enroll one attendee (a job)",
 )
-def post_enrollment(
+async def post_enrollment(
     event_id: EventId,
     body: EnrollmentRequest,
-    caller: StudentOrEndUser,
-    session: DbSession,
-    settings: AppSettings,
+    caller: StudentOrEndUserOneHop,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     """With an API key (students:write): the attendee is created or brought up
     to date from the body (``email`` required). With an attendee's end-user
     token: that attendee only, as stored (body ``{"attendee": {"ref"}}``)."""
+    # Async, with its sync work in one threadpool call (and the credential's
+    # lookup in one more, deps.credential_in_one_hop): as sync dependencies
+    # (settings, session, credential, scope, the session's close) and a sync
+    # route, each was a hop to the threadpool and back, most of a request's
+    # time under load (README, Benchmarks: bench_intake).
+    settings: Settings = request.app.state.settings
     if isinstance(caller, EndUser):
         attendee = own_attendee(caller, body.attendee.model_dump())
     else:
         attendee = _with_email(body)
-    session.begin()
-    job = submit_enroll(
-        session,
-        settings,
-        by=caller,
-        event=event_id,
-        attendee=attendee,
-        occurrence_id=body.occurrence_id,
-        session_id=body.session_id,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(session, response, job)
+
+    def submit() -> JobOut:
+        with sessions_of(settings)() as session:
+            session.begin()
+            job = submit_enroll(
+                session,
+                settings,
+                by=caller,
+                event=event_id,
+                attendee=attendee,
+                occurrence_id=body.occurrence_id,
+                session_id=body.session_id,
+                idempotency_key=idempotency_key,
+            )
+            return accepted(session, response, job)
+
+    return await run_in_threadpool(submit)
 
 
 _BULK_DOC: dict[str, Any] = {
