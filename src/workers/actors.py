@@ -30,7 +30,7 @@ from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.engine import apply_job
 from rollcall.messaging.broker import configure_broker, get_broker
 from rollcall.messaging.job_outcomes import FinishedPublisher
-from rollcall.messaging.outbox import dispatch
+from rollcall.messaging.outbox import dispatch_written
 from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
@@ -72,15 +72,17 @@ MAIL_MAX_RETRIES = 50
 def process_job(job_id: str) -> None:
     factory = sessions_of(_settings)
     with job_context(job_id):
-        outbox_ids = apply_job(
+        # The outbox rows go out as their transactions wrote them, once
+        # committed: none is read back (messaging.outbox.dispatch_written).
+        written = apply_job(
             factory,
             uuid.UUID(job_id),
             now=utcnow,
             # Chunked jobs (bulk enroll) hand each chunk's mail over at its commit.
-            after_commit=lambda ids: dispatch(factory, get_broker(), ids, now=utcnow()),
+            after_commit=lambda rows: dispatch_written(factory, get_broker(), rows, now=utcnow()),
             on_finished=_announce,
         )
-        dispatch(factory, get_broker(), outbox_ids, now=utcnow())
+        dispatch_written(factory, get_broker(), written, now=utcnow())
 
 
 class WaitForEarlierMail(dramatiq.Retry):
@@ -206,7 +208,7 @@ def deliver_webhook(delivery_id: str) -> None:
     """Attempt one webhook delivery if its turn has come (workers.webhook_delivery)."""
     factory = sessions_of(_settings)
     sent = send_webhook(factory, _settings, uuid.UUID(delivery_id), now=utcnow)
-    dispatch(factory, get_broker(), sent.outbox_ids, now=utcnow())
+    dispatch_written(factory, get_broker(), sent.written, now=utcnow())
     if sent.retry_in_ms is not None:
         retry = dramatiq.Retry if sent.state == "retrying" else WaitForWebhookTurn
         raise retry(f"webhook {delivery_id}: {sent.state}", delay=sent.retry_in_ms)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import take_written
 from rollcall.domain.ops.mail_claims import (
     RETRY_CLAIMS,
     claimable_before,
@@ -47,7 +47,7 @@ from rollcall.domain.ops.mail_claims import (
 from rollcall.domain.webhooks.causes import record_mail_failed
 from rollcall.domain.webhooks.payloads import mail_data
 from rollcall.messaging.broker import get_broker
-from rollcall.messaging.outbox import dispatch
+from rollcall.messaging.outbox import dispatch_written
 from rollcall.models import EmailMessage
 from rollcall.workers.mail_ics import occurrence_ics
 from rollcall.workers.mail_render import mail_locale, render_email
@@ -272,7 +272,7 @@ def record_outcome(
                 ),
                 now=now,
             )
-        outbox_ids = take_pending(session)
-    dispatch(factory, get_broker(), outbox_ids, now=now)
+        written = take_written(session)
+    dispatch_written(factory, get_broker(), written, now=now)
     log = logger.info if state == "sent" else logger.warning
     log("mail %s", state, extra={"email_id": str(email_id), "state": state, "error": error})

@@ -27,7 +27,7 @@ from standardwebhooks import Webhook
 
 from rollcall.config.settings import Settings
 from rollcall.domain.errors.webhooks import WebhookTargetBlocked, WebhookUrlInvalid
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import WrittenMessage, take_written
 from rollcall.domain.webhooks.deliveries import (
     AttemptResult,
     Claimed,
@@ -47,11 +47,12 @@ USER_AGENT = "Rollcall-Webhooks/1"
 
 @dataclass(frozen=True)
 class Sent:
-    """The outcome of one call: the delivery's new state and when to look again."""
+    """The outcome of one call: the delivery's new state, when to look again,
+    and the outbox rows it committed (as written, for dispatch_written)."""
 
     state: str
     retry_in_ms: int | None
-    outbox_ids: list[uuid.UUID]
+    written: list[WrittenMessage]
 
 
 def policy_of(settings: Settings) -> RetryPolicy:
@@ -127,7 +128,7 @@ def deliver_webhook(
     now: Callable[[], datetime],
 ) -> Sent:
     """Attempt the delivery once if its turn has come; returns what became of it
-    and the outbox ids to dispatch (the next delivery, woken)."""
+    and the outbox rows to dispatch (the next delivery, woken)."""
     with factory() as session, session.begin():
         claimed = claim_delivery(
             session, delivery_id, now=now(), lease_seconds=settings.webhook_lease_seconds
@@ -144,7 +145,7 @@ def deliver_webhook(
             policy=policy_of(settings),
             disable_after=settings.webhook_disable_after_failures,
         )
-        outbox_ids = take_pending(session)
+        written = take_written(session)
     log = logger.info if state == "succeeded" else logger.warning
     log(
         "webhook %s",
@@ -157,4 +158,4 @@ def deliver_webhook(
             "duration_ms": outcome.duration_ms,
         },
     )
-    return Sent(state, delay, outbox_ids)
+    return Sent(state, delay, written)

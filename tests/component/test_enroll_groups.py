@@ -69,7 +69,9 @@ def test_one_message_applies_the_events_queued_jobs_in_arrival_order(
             assert waitlist_position(session, enrollment) == job.result["waitlist_position"]
         # one message names the six placements (their mails are the mail
         # worker's to write); the cache has the six attendees' rows
-        (message,) = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(outbox)))
+        (message,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in outbox]))
+        )
         assert message.actor == PLACEMENT_MAILS_ACTOR
         items = message.args[0]
         assert message.args[0] == [

@@ -44,15 +44,13 @@ from rollcall.domain.enrollment.group_line import QueuedJob, claim, in_line, pro
 from rollcall.domain.enrollment.group_outcomes import Outcome, enroll_jobs, failed_outcome
 from rollcall.domain.errors import DomainError
 from rollcall.domain.errors.events import EventNotFound
-from rollcall.domain.jobs.engine import log_job, remember_finished
-from rollcall.domain.jobs.outbox import PENDING_KEY, take_pending
+from rollcall.domain.jobs.engine import AfterCommit, log_job, remember_finished
+from rollcall.domain.jobs.outbox import PENDING_KEY, WrittenMessage, take_written
 from rollcall.domain.webhooks.causes import record_job_end
 from rollcall.models import Event, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
 logger = logging.getLogger("rollcall.jobs")
-
-AfterCommit = Callable[[list[uuid.UUID]], object]
 
 
 def lock_event(session: Session, job: Job | QueuedJob) -> Event:
@@ -72,12 +70,12 @@ def run_enroll_jobs(
     *,
     now: Callable[[], datetime],
     after_commit: AfterCommit | None = None,
-) -> list[uuid.UUID]:
+) -> list[WrittenMessage]:
     """Apply this enroll job, after the event's queued jobs accepted before it
-    and with those after it (up to GROUP_MAX a group); returns the outbox ids
-    still to dispatch (earlier groups' go to ``after_commit`` at their commit).
+    and with those after it (up to GROUP_MAX a group); returns the outbox rows
+    (as written) still to dispatch (earlier groups' go to ``after_commit`` at their commit).
     Raises what failed this job (it is then ``running``, for a retry)."""
-    pending: list[uuid.UUID] = []
+    pending: list[WrittenMessage] = []
     while True:
         try:
             step = _apply_group(factory, job_id, now=now, one_by_one=False)
@@ -121,10 +119,10 @@ def _mark_attempted(session: Session, job_ids: Sequence[uuid.UUID], moment: date
 
 
 class Step(NamedTuple):
-    """One group's transaction: its outbox ids, whether the message's own job is
+    """One group's transaction: its outbox rows (as written), whether the message's own job is
     finished, and the error that failed the own job when applied on its own."""
 
-    outbox: list[uuid.UUID]
+    outbox: list[WrittenMessage]
     done: bool
     crash: Exception | None = None
 
@@ -153,7 +151,7 @@ def _apply_group(
         _finish(session, finished, outcomes, moment)
         if crashed:
             _mark_attempted(session, list(crashed), moment)
-        outbox = take_pending(session)
+        outbox = take_written(session)
     remember_finished(member.id for member in finished)
     _log_finished(group, finished, outcomes, crashed, started=started)
     return Step(

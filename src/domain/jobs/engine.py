@@ -27,7 +27,7 @@ from rollcall.domain.errors.access import InsufficientScope
 from rollcall.domain.errors.ops import JobDataError, JobNotFound
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
-from rollcall.domain.jobs.outbox import add_message, take_pending
+from rollcall.domain.jobs.outbox import WrittenMessage, add_message, take_written
 from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Job
 from rollcall.models.db import single_statement
@@ -43,9 +43,12 @@ HANDLERS: dict[str, Handler] = {}
 
 #: A runner applies a job that needs more than one transaction (e.g. bulk
 #: enrollment in chunks); it owns exactly-once itself. ``after_commit`` takes
-#: outbox ids to dispatch as soon as their transaction committed; the runner
-#: returns the ids it did not hand over.
-Runner = Callable[..., list[uuid.UUID]]
+#: the outbox rows (as written, domain.jobs.outbox.take_written) to dispatch as
+#: soon as their transaction committed; the runner returns those it did not
+#: hand over.
+Runner = Callable[..., list[WrittenMessage]]
+#: What a runner hands each committed transaction's outbox rows to.
+AfterCommit = Callable[[list[WrittenMessage]], object]
 RUNNERS: dict[str, Runner] = {}
 
 #: A group runner applies a job without the claim transaction, possibly with
@@ -233,10 +236,11 @@ def apply_job(
     job_id: uuid.UUID,
     *,
     now: Callable[[], datetime],
-    after_commit: Callable[[list[uuid.UUID]], object] | None = None,
+    after_commit: AfterCommit | None = None,
     on_finished: Callable[[list[uuid.UUID]], object] | None = None,
-) -> list[uuid.UUID]:
-    """Apply a job exactly once; returns the outbox ids its effect produced.
+) -> list[WrittenMessage]:
+    """Apply a job exactly once; returns the outbox rows its effect wrote and
+    committed, as written (for messaging.outbox.dispatch_written).
 
     ``on_finished`` is called, after their commits, with the ids of the jobs
     this call may have finished (this one, and those a group runner finished
@@ -257,9 +261,9 @@ def apply_job(
     reset = _finished_now.set(finished)
     done = False
     try:
-        outbox_ids = _apply_job(factory, job_id, now=now, after_commit=after_commit)
+        written = _apply_job(factory, job_id, now=now, after_commit=after_commit)
         done = True
-        return outbox_ids
+        return written
     finally:
         _finished_now.reset(reset)
         ids = list(dict.fromkeys([*finished, *([job_id] if done else [])]))
@@ -272,8 +276,8 @@ def _apply_job(
     job_id: uuid.UUID,
     *,
     now: Callable[[], datetime],
-    after_commit: Callable[[list[uuid.UUID]], object] | None,
-) -> list[uuid.UUID]:
+    after_commit: AfterCommit | None,
+) -> list[WrittenMessage]:
     # One statement, one round trip: the first cost of every message (issue 19).
     with single_statement(factory) as session:
         head = session.execute(
@@ -295,7 +299,7 @@ def _apply_job(
     except Exception as error:
         if failure_decision(error) == "retry":
             raise
-        outbox: list[uuid.UUID] = []
+        outbox: list[WrittenMessage] = []
         fail_job(factory, job_id, job_data_error(error), now=now(), outbox=outbox)
         logger.error(
             "job failed: retrying cannot help",
@@ -319,10 +323,10 @@ def fail_job(
     error: RollcallError,
     *,
     now: datetime,
-    outbox: list[uuid.UUID] | None = None,
+    outbox: list[WrittenMessage] | None = None,
 ) -> bool:
     """Fail an unfinished job with ``error`` (added to its errors) in a
-    transaction of its own; False if it had already finished. The outbox ids
+    transaction of its own; False if it had already finished. The outbox rows
     it wrote (its webhook) are added to ``outbox`` for the caller to dispatch."""
     with factory() as session, session.begin():
         job = session.get(
@@ -337,7 +341,7 @@ def fail_job(
         job.finished_at = now
         record_job(session, job, now=now)
         if outbox is not None:
-            outbox.extend(take_pending(session))
+            outbox.extend(take_written(session))
         return True
 
 
@@ -346,8 +350,8 @@ def _claim_and_apply(
     job_id: uuid.UUID,
     *,
     now: Callable[[], datetime],
-    after_commit: Callable[[list[uuid.UUID]], object] | None,
-) -> list[uuid.UUID]:
+    after_commit: AfterCommit | None,
+) -> list[WrittenMessage]:
     with factory() as session, session.begin():
         # Not the payload: a runner reads it itself (a bulk job's is big).
         job = session.get(Job, job_id, with_for_update=True, options=[defer(Job.payload)])
@@ -371,13 +375,13 @@ def _claim_and_apply(
     try:
         if job_type in RUNNERS:
             # Multi-transaction jobs (chunked bulk) own their transactions.
-            outbox_ids = RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
+            written = RUNNERS[job_type](factory, job_id, now=now, after_commit=after_commit)
             logger.info(
                 "job finished",
                 extra=context
                 | {"outcome": _status_of(factory, job_id), "duration_ms": _since(started)},
             )
-            return outbox_ids
+            return written
         return _apply(factory, job_id, now=now, started=started)
     except Exception as error:
         if failure_decision(error) == "retry":
@@ -432,7 +436,7 @@ def _apply(
     *,
     now: Callable[[], datetime],
     started: float,
-) -> list[uuid.UUID]:
+) -> list[WrittenMessage]:
     with factory() as session, session.begin():
         job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
         assert job is not None
@@ -443,7 +447,7 @@ def _apply(
             with session.begin_nested():
                 result = handler(session, job, now())
         except DomainError as error:
-            take_pending(session)  # rolled back with the savepoint
+            take_written(session)  # rolled back with the savepoint
             job.status = "failed"
             job.result = None
             job.errors = error.job_errors()
@@ -462,4 +466,4 @@ def _apply(
                 "duration_ms": _since(started),
             },
         )
-        return take_pending(session)
+        return take_written(session)

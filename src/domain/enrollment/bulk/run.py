@@ -32,8 +32,9 @@ from rollcall.domain.errors import DomainError, RollcallError
 from rollcall.domain.errors.enrollment import BulkRowsFailed
 from rollcall.domain.errors.events import EventNotFound
 from rollcall.domain.events.content import content_of
+from rollcall.domain.jobs.engine import AfterCommit
 from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
-from rollcall.domain.jobs.outbox import take_pending
+from rollcall.domain.jobs.outbox import WrittenMessage, take_written
 from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Event, Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
@@ -41,8 +42,6 @@ from rollcall.models.jobs import FINAL_JOB_STATUSES
 BULK_ENROLL = "bulk_enroll"
 MAX_ROWS = 10_000
 CHUNK_ROWS = 1_000
-
-AfterCommit = Callable[[list[uuid.UUID]], object]
 
 
 def _load(session: Session, payload: dict[str, Any], now: datetime) -> tuple[Event, Scope]:
@@ -122,8 +121,8 @@ def run_atomic(
     *,
     now: Callable[[], datetime],
     payload: dict[str, Any],
-) -> list[uuid.UUID]:
-    """All rows or none; returns the outbox ids to dispatch after commit."""
+) -> list[WrittenMessage]:
+    """All rows or none; returns the outbox rows (as written) to dispatch after commit."""
     try:
         with factory() as session, session.begin():
             _advisory_lock(session, job_id)
@@ -151,7 +150,7 @@ def run_atomic(
             job.errors = []
             job.finished_at = now()
             record_job(session, job, now=job.finished_at)
-            return take_pending(session)
+            return take_written(session)
     except Exception as exc:
         return _fail_atomic(factory, job_id, _refusal(exc), now=now)
 
@@ -195,9 +194,9 @@ def _fail_atomic(
     error: RollcallError,
     *,
     now: Callable[[], datetime],
-) -> list[uuid.UUID]:
+) -> list[WrittenMessage]:
     """The atomic job failed as a whole (nothing of it was applied); returns
-    the outbox ids to dispatch (its webhook)."""
+    the outbox rows to dispatch (its webhook)."""
     with factory() as session, session.begin():
         job = _job(session, job_id, lock=True)
         if job is None or job.status in FINAL_JOB_STATUSES:
@@ -208,7 +207,7 @@ def _fail_atomic(
         job.progress_done = 0
         job.finished_at = now()
         record_job(session, job, now=job.finished_at)
-        return take_pending(session)
+        return take_written(session)
 
 
 def _refusal(exc: Exception) -> RollcallError:
@@ -236,9 +235,9 @@ def run_chunk(
     *,
     now: Callable[[], datetime],
     payload: dict[str, Any],
-) -> tuple[bool, list[uuid.UUID]]:
+) -> tuple[bool, list[WrittenMessage]]:
     """Apply the next chunk of a non-atomic job and record it on the job, in
-    one transaction. Returns (finished, outbox ids to dispatch)."""
+    one transaction. Returns (finished, outbox rows to dispatch)."""
     with factory() as session, session.begin():
         job = _job(session, job_id, lock=True)
         if job is None or job.status in FINAL_JOB_STATUSES:
@@ -252,7 +251,7 @@ def run_chunk(
             except DomainError as error:
                 # E.g. the event was cancelled between two chunks.
                 _end_early(session, job, error, now())
-                return True, take_pending(session)
+                return True, take_written(session)
             chunk = enroll_rows(
                 session,
                 event=event,
@@ -277,7 +276,7 @@ def run_chunk(
             job.status = _final_status(result["enrolled"] + result["waitlisted"], result["failed"])
             job.finished_at = now()
             record_job(session, job, now=job.finished_at)
-        return finished, take_pending(session)
+        return finished, take_written(session)
 
 
 def run_bulk_enroll(
@@ -286,8 +285,8 @@ def run_bulk_enroll(
     *,
     now: Callable[[], datetime],
     after_commit: AfterCommit | None = None,
-) -> list[uuid.UUID]:
-    """Apply a bulk enrollment job; returns outbox ids not yet handed to
+) -> list[WrittenMessage]:
+    """Apply a bulk enrollment job; returns the outbox rows not yet handed to
     ``after_commit`` (which, when given, receives each chunk's at once)."""
     with factory() as session:
         payload = session.scalar(select(Job.payload).where(Job.id == job_id))
@@ -295,10 +294,10 @@ def run_bulk_enroll(
         return []
     if payload.get("atomic", True):
         return run_atomic(factory, job_id, now=now, payload=payload)
-    pending: list[uuid.UUID] = []
+    pending: list[WrittenMessage] = []
     while True:
         try:
-            finished, ids = run_chunk(factory, job_id, now=now, payload=payload)
+            finished, written = run_chunk(factory, job_id, now=now, payload=payload)
         except Exception as exc:
             # A chunk the database refuses (bad data) would be refused again:
             # the job ends now, its committed chunks kept.
@@ -307,11 +306,11 @@ def run_bulk_enroll(
                 job = _job(session, job_id, lock=True)
                 if job is not None and job.status not in FINAL_JOB_STATUSES:
                     _end_early(session, job, error, now())
-                pending.extend(take_pending(session))
+                pending.extend(take_written(session))
             return pending
         if after_commit is not None:
-            after_commit(ids)
+            after_commit(written)
         else:
-            pending.extend(ids)
+            pending.extend(written)
         if finished:
             return pending
