@@ -3,32 +3,12 @@ the outbox rows a request wrote are enqueued as written, not read back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from rollcall.models import OutboxMessage
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-
-
-@contextmanager
-def statements() -> Iterator[list[tuple[str, str]]]:
-    """Every SQL statement any engine of this process runs meanwhile (the
-    in-process worker's too), with its parameters."""
-    seen: list[tuple[str, str]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        seen.append((" ".join(statement.split()).lower(), repr(parameters)))
-
-    event.listen(Engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", note)
+from tests.support.statements import every_statement
 
 
 def test_a_202_enqueues_its_outbox_row_without_reading_it_back(component_stack: Stack) -> None:
@@ -37,7 +17,7 @@ def test_a_202_enqueues_its_outbox_row_without_reading_it_back(component_stack: 
     published_event(component_stack, key, ref="intro", max_subscriptions=5)
 
     # When an attendee is enrolled through the API
-    with statements() as seen:
+    with every_statement() as seen:
         accepted = enroll(component_stack, key, "intro", "ada")
 
     # Then its outbox row is marked sent
@@ -69,7 +49,7 @@ def test_a_job_without_an_idempotency_key_takes_no_savepoint(component_stack: St
     component_stack.settings.enqueue_on_commit = False
 
     # When an attendee is enrolled without an Idempotency-Key
-    with statements() as seen:
+    with every_statement() as seen:
         enroll(component_stack, key, "intro", "ada")
 
     # Then no savepoint was taken (there is no key to race for)

@@ -4,34 +4,14 @@ enqueued as written once committed, never read back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from rollcall.domain.jobs import actor_names
 from rollcall.models import OutboxMessage
 from tests.support.enrollment import person
 from tests.support.factories import enroll, job, published_event
 from tests.support.stack import Stack
-
-
-@contextmanager
-def statements() -> Iterator[list[tuple[str, str]]]:
-    """Every SQL statement any engine of this process runs meanwhile (the
-    in-process worker's too), with its parameters."""
-    seen: list[tuple[str, str]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        seen.append((" ".join(statement.split()).lower(), repr(parameters)))
-
-    event.listen(Engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", note)
+from tests.support.statements import every_statement
 
 
 def _worker_rows(stack: Stack) -> list[OutboxMessage]:
@@ -61,7 +41,7 @@ def test_an_enroll_jobs_messages_are_enqueued_without_reading_them_back(
     component_stack.drain()
 
     # When an attendee is enrolled and the worker applies the job
-    with statements() as seen:
+    with every_statement() as seen:
         accepted = enroll(component_stack, key, "intro", "ada")
         component_stack.drain()
 
@@ -83,7 +63,7 @@ def test_a_bulk_jobs_chunk_messages_are_enqueued_without_reading_them_back(
     component_stack.drain()
 
     # When a non-atomic bulk job (its chunks handed over at each commit) is applied
-    with statements() as seen:
+    with every_statement() as seen:
         response = component_stack.client.post(
             "/v1/events/ev/enrollments/bulk",
             headers=component_stack.auth(key),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
 
 from rollcall.models.db import sessions_of
 from tests.support.stack import Stack
@@ -31,3 +33,19 @@ def counting(stack: Stack) -> Iterator[list[str]]:
         yield statements
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def every_statement() -> Iterator[list[tuple[str, str]]]:
+    """Every SQL statement any engine of this process runs meanwhile (the
+    in-process worker's too), flattened and lower-cased, with its parameters."""
+    seen: list[tuple[str, str]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((" ".join(statement.split()).lower(), repr(parameters)))
+
+    sa_event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", note)
