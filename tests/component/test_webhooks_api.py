@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from standardwebhooks import Webhook
 
 from rollcall.domain.clock import utcnow
 from rollcall.domain.webhooks.causes import record_event_change
+from rollcall.messaging.outbox import relay
 from rollcall.models import Event, WebhookDelivery
 from tests.support.event_helpers import call, ok, refused
 from tests.support.factories import enroll, published_event
@@ -242,8 +244,15 @@ def test_consecutive_failures_disable_the_subscription(component_stack: Stack) -
     key = component_stack.key()
     with webhook_receiver(script=[500, 500, 500]) as receiver:
         created = subscribe(component_stack, key, receiver.url, ["event.published"])
+        # Three deliveries recorded while the subscription is enabled, before
+        # any is tried: the worker runs all along, and two quick failures could
+        # otherwise disable it before the third event is published.
+        component_stack.settings.enqueue_on_commit = False
         for n in range(3):
             published_event(component_stack, key, ref=f"e-{n}")
+        component_stack.settings.enqueue_on_commit = True
+        later = utcnow() + timedelta(minutes=5)
+        relay(component_stack.sessions, component_stack.broker, now=later, older_than_seconds=0)
         component_stack.drain()
         wait_until(lambda: len(receiver.requests) >= 2, timeout=10, what="two failures")
         component_stack.drain()
