@@ -21,7 +21,7 @@ from rollcall.domain.access.attendee_tokens import (
 from rollcall.domain.access.keys import authenticate, note_use
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import InsufficientScope
-from rollcall.models.db import read_sessions_of, sessions_of
+from rollcall.models.db import close_session, read_sessions_of, sessions_of
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rc_...`")
 
@@ -32,8 +32,11 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(settings: Annotated[Settings, Depends(get_settings_dep)]) -> Iterator[Session]:
-    with sessions_of(settings)() as session:
+    session = sessions_of(settings)()
+    try:
         yield session
+    finally:
+        close_session(session)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
+
+logger = logging.getLogger("rollcall.db")
 
 
 def normalise_url(url: str) -> str:
@@ -213,6 +216,18 @@ def single_statement(factory: sessionmaker[Session]) -> Iterator[Session]:
         else:
             with session.begin():
                 yield session
+
+
+def close_session(session: Session) -> None:
+    """Close a request's session at its end. Closing rolls back what is open; if
+    the connection died meanwhile (the server terminated it, it restarted), that
+    ROLLBACK fails, and SQLAlchemy has already thrown the connection away:
+    nothing was committed, nothing is left to undo. The failure is logged, not
+    raised, so the answer already sent keeps its connection."""
+    try:
+        session.close()
+    except sa_exc.DBAPIError:
+        logger.warning("a session's connection was lost before it closed", exc_info=True)
 
 
 _ENGINES: dict[tuple[str, DatabaseTimeouts], Engine] = {}

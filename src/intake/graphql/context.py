@@ -35,7 +35,7 @@ from rollcall.intake.deps import (
     require,
     require_for_end_user,
 )
-from rollcall.models.db import read_sessions_of, sessions_of
+from rollcall.models.db import close_session, read_sessions_of, sessions_of
 
 T = TypeVar("T")
 
@@ -122,6 +122,6 @@ async def get_context(
         yield Context(session=session, settings=settings, credentials=credentials)
     finally:
         if session.in_transaction():
-            await anyio.to_thread.run_sync(session.close)  # a rollback: I/O
+            await anyio.to_thread.run_sync(close_session, session)  # a rollback: I/O
         else:
-            session.close()
+            close_session(session)
