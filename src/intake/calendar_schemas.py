@@ -136,7 +136,9 @@ def _local_json(moment: datetime, tz: str) -> dict[str, Any]:
     }
 
 
-def _entry_json(item: CalendarItem) -> dict[str, Any]:
+def entry_json(item: CalendarItem) -> dict[str, Any]:
+    """One entry as REST's page carries it (GraphQL's node is the same data
+    under its own field names: intake.graphql.calendar)."""
     row = item.row
     personal = row.attendee_id is not None
     return {
@@ -178,7 +180,7 @@ def calendar_json(page: CalendarPage) -> bytes:
     their CTAs per page (that was a third of a page request)."""
     return to_json(
         {
-            "entries": [_entry_json(item) for item in page.items],
+            "entries": [entry_json(item) for item in page.items],
             "page_info": {
                 "has_next_page": page.has_next_page,
                 "has_previous_page": page.has_previous_page,

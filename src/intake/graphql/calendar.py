@@ -27,6 +27,7 @@ from rollcall.domain.calendar.listing import CalendarItem, CalendarPage, list_ca
 from rollcall.domain.calendar.query import parse_calendar_query
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import InsufficientScope
+from rollcall.intake.calendar_schemas import entry_json
 from rollcall.intake.graphql.context import Context
 from rollcall.intake.graphql.projection import Projected
 from rollcall.models.calendar import AUTHENTICATED
@@ -160,44 +161,25 @@ class CalendarEventConnection:
         )
 
 
-def _local_value(moment: datetime, tz: str) -> dict[str, Any]:
-    return {"utc": moment, "local": moment.astimezone(ZoneInfo(tz)).isoformat(), "timezone": tz}
+#: REST's entry keys that GraphQL spells otherwise (the rest are the same).
+_GRAPHQL_NAMES = {
+    "event_id": "eventId",
+    "event_ref": "eventRef",
+    "starts_at": "startsAt",
+    "ends_at": "endsAt",
+    "event_status": "eventStatus",
+    "enrollment_id": "enrollmentId",
+    "enrollment_status": "enrollmentStatus",
+    "spots_available": "spotsAvailable",
+}
 
 
 def _node_value(item: CalendarItem) -> dict[str, Any]:
-    """``CalendarEvent.of(item)`` as plain data keyed by the GraphQL field names."""
-    row = item.row
-    personal = row.attendee_id is not None
-    return {
-        "id": row.occurrence_id,
-        "eventId": row.event_id,
-        "eventRef": item.event_ref,
-        "type": row.event_type,
-        "title": row.title,
-        "timezone": row.timezone,
-        "startsAt": _local_value(row.starts_at, row.timezone),
-        "endsAt": _local_value(row.ends_at, row.timezone),
-        "eventStatus": row.event_status,
-        "cancelled": row.cancelled,
-        "personal": personal,
-        "enrollmentId": row.enrollment_id,
-        "enrollmentStatus": row.enrollment_status,
-        "trainer": bool(row.is_trainer) and personal,
-        "bookmarked": bool(row.bookmarked) and personal,
-        "capacity": item.seats.capacity,
-        "spotsAvailable": item.spots_available,
-        "ctas": [
-            {
-                "action": cta["action"],
-                "method": cta["method"],
-                "href": cta["href"],
-                "body": cta["body"],
-                "scope": cta["scope"],
-                "bookmarked": cta.get("bookmarked"),
-            }
-            for cta in item.ctas
-        ],
-    }
+    """``CalendarEvent.of(item)`` as plain data keyed by the GraphQL field names:
+    REST's entry (one mapping of a row for both), less its cursor (the edge's)."""
+    entry = entry_json(item)
+    del entry["cursor"]
+    return {_GRAPHQL_NAMES.get(name, name): value for name, value in entry.items()}
 
 
 def connection_value(page: CalendarPage) -> dict[str, Any]:
