@@ -154,3 +154,58 @@ def test_a_page_after_a_cursor_is_the_same_both_ways(
     _typed_only(monkeypatch)
     assert projected == post(component_stack, token, EVERY_FIELD, after)
     assert projected["data"]["getCalendarEvents"]["pageInfo"]["hasPreviousPage"] is True
+
+
+def test_a_selection_under_a_variable_directive_follows_each_requests_variables(
+    component_stack: Stack, ada: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _key, token = ada
+    flips = [{"yes": True, "no": False}, {"yes": False, "no": True}, {"yes": True, "no": True}]
+
+    # When one document is answered from plain data under each of its variables
+    # in turn (the compiled selections of the first kept across requests)
+    projected = [post(component_stack, token, ODD_SELECTION, flip) for flip in flips]
+    _typed_only(monkeypatch)
+    typed = [post(component_stack, token, ODD_SELECTION, flip) for flip in flips]
+
+    # Then each answer has the fields its own variables select
+    assert projected == typed
+    node = projected[1]["data"]["page"]["edges"][0]["node"]
+    assert "title" not in node and "spotsAvailable" in node and "personal" in node
+
+
+def test_a_document_seen_before_is_completed_without_collecting_its_fields_again(
+    component_stack: Stack, ada: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _key, token = ada
+    collected: list[str] = []
+    real = projection.ProjectingExecutionContext.collect_subfields
+
+    def spy(self: Any, return_type: Any, field_details: Any) -> Any:
+        collected.append(return_type.name)
+        return real(self, return_type, field_details)
+
+    monkeypatch.setattr(projection.ProjectingExecutionContext, "collect_subfields", spy)
+    # A document of its own: no other test has compiled its selections
+    query = EVERY_FIELD.replace("query(", "query Fresh(")
+
+    # When the same document is answered twice
+    first = post(component_stack, token, query, {"first": 50})
+    compiled = list(collected)
+    collected.clear()
+    second = post(component_stack, token, query, {"first": 50})
+
+    # Then the first compiled its selections once each, the second none
+    assert first == second and "errors" not in first
+    assert sorted(compiled) == sorted(
+        [
+            "CalendarEventConnection",
+            "CalendarEventEdge",
+            "CalendarEvent",
+            "LocalTime",
+            "LocalTime",
+            "CallToAction",
+            "PageInfo",
+        ]
+    )
+    assert collected == []

@@ -161,36 +161,17 @@ class CalendarEventConnection:
         )
 
 
-#: REST's entry keys that GraphQL spells otherwise (the rest are the same).
-_GRAPHQL_NAMES = {
-    "event_id": "eventId",
-    "event_ref": "eventRef",
-    "starts_at": "startsAt",
-    "ends_at": "endsAt",
-    "event_status": "eventStatus",
-    "enrollment_id": "enrollmentId",
-    "enrollment_status": "enrollmentStatus",
-    "spots_available": "spotsAvailable",
-}
-
-
-def _node_value(item: CalendarItem) -> dict[str, Any]:
-    """``CalendarEvent.of(item)`` as plain data keyed by the GraphQL field names:
-    REST's entry (one mapping of a row for both), less its cursor (the edge's)."""
-    entry = entry_json(item)
-    del entry["cursor"]
-    return {_GRAPHQL_NAMES.get(name, name): value for name, value in entry.items()}
-
-
 def connection_value(page: CalendarPage) -> dict[str, Any]:
-    """``CalendarEventConnection.of(page)`` as plain data, for ``Projected``."""
+    """``CalendarEventConnection.of(page)`` as plain data keyed by the fields'
+    Python names, for ``Projected``: each node is REST's entry (one mapping of
+    a row for both; its ``cursor`` is the edge's, and no node field reads it)."""
     return {
-        "edges": [{"cursor": item.cursor, "node": _node_value(item)} for item in page.items],
-        "pageInfo": {
-            "hasNextPage": page.has_next_page,
-            "hasPreviousPage": page.has_previous_page,
-            "startCursor": page.start_cursor,
-            "endCursor": page.end_cursor,
+        "edges": [{"cursor": item.cursor, "node": entry_json(item)} for item in page.items],
+        "page_info": {
+            "has_next_page": page.has_next_page,
+            "has_previous_page": page.has_previous_page,
+            "start_cursor": page.start_cursor,
+            "end_cursor": page.end_cursor,
         },
     }
 
