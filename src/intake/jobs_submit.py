@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from rollcall.config.logs import request_id_var
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment.arrivals import stamp_arrival
+from rollcall.domain.enrollment.arrivals import line_stamp
 from rollcall.domain.enrollment.queries import current_result
+from rollcall.domain.jobs import one_statement
 from rollcall.domain.jobs.engine import submit_job
 from rollcall.domain.jobs.outbox import WrittenMessage, take_written
 from rollcall.intake.deps import Credential, creator_of
@@ -40,26 +41,33 @@ def record_job(
     progress_total: int = 0,
 ) -> Job:
     """Record the job and its outbox row within the caller's open transaction
-    (the caller commits, then dispatches ``take_written``'s rows).
+    (the caller commits, then dispatches ``take_written``'s rows); on
+    PostgreSQL, in one statement (domain.jobs.one_statement), which on an
+    autocommit session is all of its transaction (the enroll route's).
 
     A job of an event takes its place in the event's line here: the stamp is
     read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
     commits after a worker claimed the line. ``by``, the credential creating
     the job, is stored on it: it may always read the job at its Location.
     Every way in (REST, GraphQL) records jobs through here."""
-    stamp = stamp_arrival(session, event_id=event_id) if event_id is not None else None
-    job, _created = submit_job(
-        session,
-        organisation_id=organisation_id,
-        type=type,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        event_id=event_id,
-        progress_total=progress_total,
-        now=stamp or utcnow(),
-        request_id=request_id_var.get(),
+    job_fields: dict[str, Any] = {
+        "organisation_id": organisation_id,
+        "type": type,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "event_id": event_id,
+        "progress_total": progress_total,
+        "request_id": request_id_var.get(),
         **creator_of(by),
-    )
+    }
+    if one_statement.available(session):
+        stamp = line_stamp(event_id) if event_id is not None else utcnow()
+        job, _created = one_statement.submit_job_in_one_statement(
+            session, stamp=stamp, **job_fields
+        )
+    else:
+        # SQLite: stamped inside the write transaction (BEGIN IMMEDIATE), no fence.
+        job, _created = submit_job(session, now=utcnow(), **job_fields)
     return job
 
 

@@ -285,6 +285,17 @@ def read_sessions_of(settings: Settings) -> sessionmaker[Session]:
     return _READ_FACTORIES[key]
 
 
+def statement_sessions_of(settings: Settings) -> sessionmaker[Session]:
+    """Sessions for a request whose every write is one statement, atomic by
+    itself (the enroll route: the job and its outbox row are one INSERT,
+    intake.jobs_submit.record_job): on PostgreSQL each statement commits on
+    its own (``read_sessions_of``'s autocommit sessions), so neither a BEGIN
+    nor a COMMIT round trip surrounds the work, and a lock a statement takes
+    lasts exactly its own transaction. Elsewhere (SQLite) the sessions of
+    ``sessions_of``: the caller commits its transaction as usual."""
+    return read_sessions_of(settings)
+
+
 def dispose_all() -> None:
     for engine in _ENGINES.values():
         engine.dispose()

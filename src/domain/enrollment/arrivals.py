@@ -5,9 +5,12 @@ later. Two requests racing through intake could commit in the other order of
 their stamps, and a worker claiming the event's queued jobs in between would
 seat the later one while the earlier one, not yet visible, arrives late.
 
-So on PostgreSQL the intake transaction takes a shared advisory lock per
-event and reads the stamp from the database clock under it, holding the
-lock until it commits; the enroll group claims the event's queued jobs
+So on PostgreSQL the intake takes a shared advisory lock per event and
+reads the stamp from the database clock under it, holding the lock until
+the job commits: ``line_stamp`` is that stamp, a part of the one statement
+that records the job with its outbox row (domain.jobs.one_statement; run on
+its own, in autocommit, the lock lasts exactly that statement's
+transaction, its commit included). The enroll group claims the event's queued jobs
 under the exclusive lock (``closed_line``). Every job stamped before the
 claim has then committed and is seen, and every job stamped after it stamps
 later than all it claimed. Intake waits only while a claim statement runs
@@ -23,20 +26,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import ScalarSelect, func, select, text
 from sqlalchemy.orm import Session
 
 #: The advisory lock space of the line (two-int keys never meet the bigint
 #: keys used elsewhere): this class, and 32 bits of the event id. Two events
 #: sharing a key only wait for each other's claims a little.
 _LINE_CLASS = 0x52434C01
-
-_STAMP = text(
-    "WITH turn AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:cls, :key))"
-    " SELECT clock_timestamp() FROM turn"
-)
 
 
 def _key(event_id: uuid.UUID) -> int:
@@ -47,20 +45,21 @@ def _fenced(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def stamp_arrival(session: Session, *, event_id: uuid.UUID) -> datetime | None:
-    """Take this event's line turn for the rest of the caller's (intake)
-    transaction and return the stamp to give the job: the database clock,
-    read after the turn was granted. None where no fence is needed (SQLite):
-    the caller then stamps with its own clock, inside its write transaction.
+def line_stamp(event_id: uuid.UUID) -> ScalarSelect[datetime]:
+    """The stamp to give a job of this event (PostgreSQL), as a part of the
+    statement that inserts it: the database clock, read after this event's
+    line turn was granted (``WITH turn AS MATERIALIZED (SELECT
+    pg_advisory_xact_lock_shared(...)) ... (SELECT clock_timestamp() FROM
+    turn)``). The turn is held to the end of the statement's transaction: the
+    job's commit. Where no fence is needed (SQLite) the caller stamps with its
+    own clock, inside its write transaction.
 
     Take it last, after any row lock the transaction needs (a route that
     cancels the event locks its row first): a worker waits for the exclusive
     turn while it holds the event's row, so the other order could deadlock."""
-    if not _fenced(session):
-        return None
-    stamp = session.execute(_STAMP, {"cls": _LINE_CLASS, "key": _key(event_id)}).scalar_one()
-    assert isinstance(stamp, datetime)
-    return stamp.astimezone(UTC)
+    lock = func.pg_advisory_xact_lock_shared(_LINE_CLASS, _key(event_id))
+    turn = select(lock.label("turn")).cte("turn").prefix_with("MATERIALIZED")
+    return select(func.clock_timestamp()).select_from(turn).scalar_subquery()
 
 
 @contextmanager

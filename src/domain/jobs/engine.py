@@ -30,6 +30,7 @@ from rollcall.domain.jobs.failure_policy import failure_decision, job_data_error
 from rollcall.domain.jobs.outbox import WrittenMessage, add_message, take_written
 from rollcall.domain.webhooks.causes import record_job
 from rollcall.models import Job
+from rollcall.models.base import new_id
 from rollcall.models.db import single_statement
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -115,6 +116,42 @@ def handles(job_type: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def queued_job(
+    *,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+    request_id: str | None = None,
+    created_by_key_id: uuid.UUID | None = None,
+    created_by_token_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Every column of a job as it is accepted, but ``created_at`` (its stamp):
+    the one definition both ways of recording it write (``submit_job``, the
+    ORM's; domain.jobs.one_statement's single INSERT on PostgreSQL)."""
+    return {
+        "id": new_id(),
+        "organisation_id": organisation_id,
+        "type": type,
+        "status": "queued",
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "event_id": event_id,
+        "progress_done": 0,
+        "progress_total": progress_total,
+        "result": None,
+        "errors": [],
+        "attempts": 0,
+        "request_id": request_id,
+        "created_by_key_id": created_by_key_id,
+        "created_by_token_id": created_by_token_id,
+        "started_at": None,
+        "finished_at": None,
+    }
+
+
 def submit_job(
     session: Session,
     *,
@@ -132,28 +169,26 @@ def submit_job(
     """Record a job and its outbox message; returns (job, created).
 
     With an Idempotency-Key already used by this organisation for the same
-    request, the first job is returned and nothing is recorded. The creating
-    credential (an API key or an end-user token) is kept: it may always read
-    the job (``read_job``).
+    request, the first job is returned and nothing is recorded (another
+    request: IdempotencyKeyReused). The creating credential (an API key or an
+    end-user token) is kept: it may always read the job (``read_job``).
     """
     if idempotency_key is not None:
-        existing = _job_by_key(session, organisation_id, idempotency_key)
+        existing = job_by_key(session, organisation_id, idempotency_key)
         if existing is not None:
-            return _same_request(existing, type, payload), False
+            return same_request(existing, type, payload), False
     job = Job(
-        organisation_id=organisation_id,
-        type=type,
-        status="queued",
-        payload=payload,
-        idempotency_key=idempotency_key,
-        event_id=event_id,
-        progress_done=0,
-        progress_total=progress_total,
-        errors=[],
-        attempts=0,
-        request_id=request_id,
-        created_by_key_id=created_by_key_id,
-        created_by_token_id=created_by_token_id,
+        **queued_job(
+            organisation_id=organisation_id,
+            type=type,
+            payload=payload,
+            idempotency_key=idempotency_key,
+            event_id=event_id,
+            progress_total=progress_total,
+            request_id=request_id,
+            created_by_key_id=created_by_key_id,
+            created_by_token_id=created_by_token_id,
+        ),
         created_at=now,
     )
     if idempotency_key is None:
@@ -169,21 +204,24 @@ def submit_job(
             session.flush()
     except IntegrityError:
         # A concurrent request with the same key won the race.
-        existing = _job_by_key(session, organisation_id, idempotency_key or "")
+        existing = job_by_key(session, organisation_id, idempotency_key or "")
         if existing is None:
             raise
-        return _same_request(existing, type, payload), False
+        return same_request(existing, type, payload), False
     add_message(session, actor=actor_names.PROCESS_JOB, args=[str(job.id)], now=now)
     return job, True
 
 
-def _job_by_key(session: Session, organisation_id: uuid.UUID, key: str) -> Job | None:
+def job_by_key(session: Session, organisation_id: uuid.UUID, key: str) -> Job | None:
+    """The organisation's job recorded with this Idempotency-Key."""
     return session.scalar(
         select(Job).where(Job.organisation_id == organisation_id, Job.idempotency_key == key)
     )
 
 
-def _same_request(job: Job, type: str, payload: dict[str, Any]) -> Job:
+def same_request(job: Job, type: str, payload: dict[str, Any]) -> Job:
+    """The job a repeated Idempotency-Key names, if the request is the same;
+    else IdempotencyKeyReused."""
     if job.type != type or job.payload != payload:
         raise IdempotencyKeyReused(job_id=str(job.id))
     return job

@@ -33,9 +33,14 @@ def add_message(session: Session, *, actor: str, args: list[Any], now: datetime)
     message = OutboxMessage(actor=actor, args=args, created_at=now)
     session.add(message)
     session.flush()
-    written = WrittenMessage(id=message.id, actor=actor, args=list(args))
-    session.info.setdefault(PENDING_KEY, []).append(written)
+    note_written(session, WrittenMessage(id=message.id, actor=actor, args=list(args)))
     return message
+
+
+def note_written(session: Session, written: WrittenMessage) -> None:
+    """Keep an outbox row this session's transaction wrote (by the ORM, as
+    ``add_message``, or by a statement of its own) for ``take_written``."""
+    session.info.setdefault(PENDING_KEY, []).append(written)
 
 
 def take_written(session: Session) -> list[WrittenMessage]:

@@ -47,7 +47,7 @@ from rollcall.intake.jobs_submit import accept_job, accepted
 from rollcall.intake.json_body import BoundedJsonRoute, parse_json
 from rollcall.intake.routes.events import EventId
 from rollcall.intake.schemas import EnrollmentRequest, JobOut
-from rollcall.models.db import sessions_of
+from rollcall.models.db import statement_sessions_of
 from rollcall.models.enrollment import EnrollmentStatus
 
 router = APIRouter(prefix="/v1/events", tags=["enrollments"], route_class=BoundedJsonRoute)
@@ -110,8 +110,11 @@ async def post_enrollment(
         attendee = _with_email(body)
 
     def submit() -> JobOut:
-        with sessions_of(settings)() as session:
-            session.begin()
+        # On PostgreSQL each statement commits on its own: the event's read,
+        # then the job with its outbox row, stamped under the line's turn, in
+        # one INSERT (jobs_submit.record_job). No BEGIN, no COMMIT round trip;
+        # a refusal (no such event, a bad scope, a reused key) writes nothing.
+        with statement_sessions_of(settings)() as session:
             job = submit_enroll(
                 session,
                 settings,

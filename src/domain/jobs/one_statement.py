@@ -1,0 +1,125 @@
+"""A job and its outbox row recorded by one statement (PostgreSQL).
+
+``submit_job`` costs the ORM's round trips: the job's INSERT, the outbox
+row's, and before them the line's stamp (domain.enrollment.arrivals) and,
+with an Idempotency-Key, a read by key and a savepoint around the INSERT.
+Here all of it is one statement::
+
+    WITH turn AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(...)),
+    job AS (INSERT INTO jobs (...) SELECT ..., (SELECT clock_timestamp() FROM turn)
+            ON CONFLICT (organisation_id, idempotency_key) DO NOTHING
+            RETURNING jobs.id, jobs.created_at),
+    msg AS (INSERT INTO outbox (...) SELECT ..., job.created_at FROM job RETURNING outbox.id)
+    SELECT job.created_at, msg.id FROM job JOIN msg ON true
+
+The job's columns are ``engine.queued_job``'s, as the ORM writes them; its
+stamp the line's (``line_stamp``: the turn is held until the statement's
+transaction commits), or the caller's clock for a job of no event. Run on
+its own in autocommit, the statement is the whole transaction: one round
+trip, no BEGIN and no COMMIT.
+
+A repeated Idempotency-Key inserts nothing (``DO NOTHING``; a racing
+duplicate waits for the first insert's transaction, then inserts nothing):
+the job is then read by key, in a statement of its own (which sees the
+committed first job), and answered as ``submit_job`` answers it (the same
+job, or IdempotencyKeyReused).
+
+No ORM flush inserts these rows, so no flush listener sees them: the only
+one (domain.calendar.sync) watches enrollments, events and their parts,
+never jobs or outbox rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, ScalarSelect, Table, literal, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.session import make_transient_to_detached
+
+from rollcall.domain.jobs import actor_names
+from rollcall.domain.jobs.engine import job_by_key, queued_job, same_request
+from rollcall.domain.jobs.outbox import WrittenMessage, note_written
+from rollcall.models import Job, OutboxMessage
+from rollcall.models.base import new_id
+
+_JOBS = cast(Table, Job.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
+def available(session: Session) -> bool:
+    """Whether the session's database records a job in one statement
+    (PostgreSQL: data-modifying CTEs, ``ON CONFLICT``)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _values(table: Table, row: dict[str, Any]) -> list[ColumnElement[Any]]:
+    """The row's values as a SELECT list, each bound with its column's type."""
+    return [literal(value, table.c[name].type) for name, value in row.items()]
+
+
+def submit_job_in_one_statement(
+    session: Session,
+    *,
+    stamp: ScalarSelect[datetime] | datetime,
+    organisation_id: uuid.UUID,
+    type: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
+    event_id: uuid.UUID | None = None,
+    progress_total: int = 0,
+    request_id: str | None = None,
+    created_by_key_id: uuid.UUID | None = None,
+    created_by_token_id: uuid.UUID | None = None,
+) -> tuple[Job, bool]:
+    """``engine.submit_job`` in one statement, in the session's transaction
+    (or alone, in autocommit): returns (job, created). ``stamp`` is the job's
+    ``created_at``: ``arrivals.line_stamp`` for a job of an event, else the
+    caller's clock. The outbox row is kept for ``take_written``, as written."""
+    row = queued_job(
+        organisation_id=organisation_id,
+        type=type,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        event_id=event_id,
+        progress_total=progress_total,
+        request_id=request_id,
+        created_by_key_id=created_by_key_id,
+        created_by_token_id=created_by_token_id,
+    )
+    created_at = literal(stamp, _JOBS.c.created_at.type) if isinstance(stamp, datetime) else stamp
+    job = (
+        insert(_JOBS)
+        .from_select([*row, "created_at"], select(*_values(_JOBS, row), created_at))
+        .on_conflict_do_nothing(index_elements=[_JOBS.c.organisation_id, _JOBS.c.idempotency_key])
+        .returning(_JOBS.c.id, _JOBS.c.created_at)
+        .cte("job")
+    )
+    sent = WrittenMessage(id=new_id(), actor=actor_names.PROCESS_JOB, args=[str(row["id"])])
+    message: dict[str, Any] = {"id": sent.id, "actor": sent.actor, "args": sent.args}
+    msg = (
+        insert(_OUTBOX)
+        .from_select([*message, "created_at"], select(*_values(_OUTBOX, message), job.c.created_at))
+        .returning(_OUTBOX.c.id)
+        .cte("msg")
+    )
+    # Whatever the ORM holds unflushed goes first, as submit_job's flush
+    # would send it (a route's row lock before the line's turn).
+    session.flush()
+    # One row from each (none from either on a conflict): joined on true.
+    both = select(job.c.created_at, msg.c.id).select_from(job.join(msg, true()))
+    written = session.execute(both).one_or_none()
+    if written is None:  # the key's first job exists (or has just committed)
+        existing = job_by_key(session, organisation_id, idempotency_key or "")
+        if existing is None:  # pragma: no cover - DO NOTHING only on a conflict
+            raise RuntimeError("a job insert did nothing, and no job holds its key")
+        return same_request(existing, type, payload), False
+    note_written(session, sent)
+    recorded = Job(**row, created_at=written.created_at)
+    # Known to the session as the stored row it is (no INSERT at a flush).
+    make_transient_to_detached(recorded)
+    session.add(recorded)
+    return recorded, True
