@@ -24,11 +24,9 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs.engine import apply_job
-from rollcall.intake import jobs_submit
+from rollcall.domain.jobs.engine import apply_job, submit_job
 from rollcall.models import Attendee, Enrollment, Event, Job
 from rollcall.models.db import engine_for, sessions_for
 from rollcall.models.enrollment import ACTIVE_STATUSES
@@ -360,36 +358,43 @@ def test_a_worker_waiting_for_the_event_keeps_its_older_jobs_turn(postgres_url: 
 
 
 def test_a_request_stamped_first_is_served_first_though_it_commits_last(
-    real_stack: Stack, monkeypatch: pytest.MonkeyPatch
+    real_stack: Stack,
 ) -> None:
-    # Given one seat, and ada's request held by intake after it was stamped
-    # and before it commits (as a slow disk or a busy web process may)
+    # Given one seat, and ada's request held by the database after it was
+    # stamped and before it commits: its one statement (the line's turn, the
+    # stamp, the job's INSERT) waits at its Idempotency-Key, held meanwhile by
+    # another transaction's uncommitted job (as a slow disk or a busy server
+    # may hold a statement)
     stack = real_stack
     key = stack.key()
     event = published_event(stack, key, max_subscriptions=1, waiting_list=True)["id"]
-    held, release = threading.Event(), threading.Event()
-    take_written = jobs_submit.take_written
-
-    def slow_for_ada(session: Session) -> list[Any]:
-        mine = [o for o in session.identity_map.values() if isinstance(o, Job)]
-        if any(row.payload.get("attendee", {}).get("ref") == "ada" for row in mine):
-            held.set()
-            assert release.wait(60)
-        return take_written(session)
-
-    monkeypatch.setattr(jobs_submit, "take_written", slow_for_ada)
+    with stack.db() as session:
+        org = session.scalar(select(Event.organisation_id).where(Event.id == uuid.UUID(event)))
+    assert org is not None
+    holder = stack.sessions()
+    holder.begin()
+    submit_job(
+        holder, organisation_id=org, type="enroll", payload={}, now=utcnow(), idempotency_key="ada"
+    )
 
     def post_ada() -> str:
         with httpx.Client(base_url=stack.extra["server"].url, timeout=60) as http:
             body = {"attendee": {"ref": "ada", "email": "ada@example.org"}}
             response = http.post(
-                f"/v1/events/{event}/enrollments", json=body, headers=stack.auth(key)
+                f"/v1/events/{event}/enrollments",
+                json=body,
+                headers=stack.auth(key) | {"Idempotency-Key": "ada"},
             )
             assert response.status_code == 202, response.text
             return str(response.json()["id"])
 
     join_ada = in_thread(post_ada)
-    assert held.wait(30)
+    wait_until(
+        lambda: lock_waiters(stack.settings.database_url, "transactionid") == 1,
+        timeout=30,
+        what="ada's statement waits at its key",
+        every=0.02,
+    )
 
     # When bob's request, sent after ada's was stamped, is accepted and its
     # job taken by a worker while ada's still has not committed
@@ -406,7 +411,8 @@ def test_a_request_stamped_first_is_served_first_though_it_commits_last(
         what="bob's job is applied or waits for ada's",
         every=0.02,
     )
-    release.set()
+    holder.rollback()
+    holder.close()
     ada = str(join_ada())
     wait_until_done(stack, [ada, bob])
 

@@ -1,0 +1,174 @@
+"""On PostgreSQL the intake records a job and its outbox row, stamped under the
+line's turn, in one statement (domain.jobs.one_statement, issue 19 goal 3);
+the enroll route runs it in autocommit, so the statement is the whole
+transaction. What a request costs, that a refusal writes nothing, and that
+idempotency keys still answer one job (tests/integration/
+test_job_one_statement_rows.py: what the statement writes)."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy import func, select
+
+from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs.engine import submit_job
+from rollcall.models import Event, Job, OutboxMessage
+from tests.integration.test_fair_line import lock_waiters
+from tests.support.factories import enroll, published_event
+from tests.support.stack import Stack
+from tests.support.statements import round_trips
+from tests.support.waiting import wait_until
+
+
+def _kind(trip: str) -> str:
+    """A round trip as its first words name it."""
+    if trip.startswith("with turn as materialized"):
+        both = "insert into jobs" in trip and "insert into outbox" in trip
+        return "job + outbox row" if both else "stamp"
+    for prefix, name in (
+        ("select events.", "read the event"),
+        ("insert into jobs", "job"),
+        ("insert into outbox", "outbox row"),
+        ("update outbox", "mark sent"),
+        ("select jobs.", "read the job by key"),
+    ):
+        if trip.startswith(prefix):
+            return name
+    return trip.split(" ")[0]
+
+
+def test_an_enroll_post_costs_three_round_trips(real_stack: Stack) -> None:
+    # Given a published event, and no worker (its statements are not the request's)
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=5)["id"]
+    enroll(stack, key, event, "warm")  # the key's lookup noted, the pool warm
+    stack.stop()
+
+    # When an attendee is enrolled
+    with round_trips(stack) as trips:
+        enroll(stack, key, event, "ada")
+
+    # Then the request cost the event's read, one statement for the job and
+    # its outbox row (no BEGIN, no stamp of its own, no COMMIT), and the mark
+    # sent after the enqueue (the credential's lookup aside: not this change's)
+    submit = [_kind(t) for t in trips if "api_keys" not in t and "attendee_tokens" not in t]
+    assert submit == ["read the event", "job + outbox row", "mark sent"]
+
+
+def test_a_repeated_key_costs_no_write_and_answers_the_first_job(real_stack: Stack) -> None:
+    # Given an attendee enrolled with an Idempotency-Key, and no worker
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=5)["id"]
+    stack.stop()
+    headers = {"Idempotency-Key": "ada-once"}
+    first = enroll(stack, key, event, "ada", headers=headers)
+
+    # When the same request is repeated
+    with round_trips(stack) as trips:
+        again = enroll(stack, key, event, "ada", headers=headers)
+
+    # Then it answers the first job, recorded once with one outbox row
+    assert again["id"] == first["id"]
+    submit = [_kind(t) for t in trips if "api_keys" not in t and "attendee_tokens" not in t]
+    assert submit == ["read the event", "job + outbox row", "read the job by key"]
+    with stack.db() as session:
+        jobs = session.scalars(select(Job.id).where(Job.idempotency_key == "ada-once")).all()
+        outbox = [
+            o for o in session.scalars(select(OutboxMessage)).all() if o.args == [first["id"]]
+        ]
+    assert [str(j) for j in jobs] == [first["id"]]
+    assert len(outbox) == 1
+
+
+def test_a_refused_request_writes_nothing(real_stack: Stack) -> None:
+    # Given an attendee enrolled with an Idempotency-Key
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=5)["id"]
+    enroll(stack, key, event, "ada", headers={"Idempotency-Key": "k"})
+    with stack.db() as session:
+        before = (
+            session.scalar(select(func.count()).select_from(Job)),
+            session.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
+
+    # When the key is reused for another request, and a request names both an
+    # occurrence and a session
+    reused = stack.client.post(
+        f"/v1/events/{event}/enrollments",
+        json={"attendee": {"ref": "bob", "email": "bob@example.org"}},
+        headers=stack.auth(key) | {"Idempotency-Key": "k"},
+    )
+    both = stack.client.post(
+        f"/v1/events/{event}/enrollments",
+        json={
+            "attendee": {"ref": "cy", "email": "cy@example.org"},
+            "occurrence_id": str(uuid.uuid4()),
+            "session_id": str(uuid.uuid4()),
+        },
+        headers=stack.auth(key),
+    )
+
+    # Then both are refused with their codes, and nothing was written
+    assert (reused.status_code, reused.json()["error"]["code"]) == (409, "IDEMPOTENCY_KEY_REUSED")
+    assert both.status_code == 422, both.text
+    with stack.db() as session:
+        after = (
+            session.scalar(select(func.count()).select_from(Job)),
+            session.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
+    assert after == before
+
+
+def test_racing_duplicates_of_a_key_make_one_job(real_stack: Stack) -> None:
+    # Given a request's key held by an uncommitted job (the racing duplicates
+    # then all wait at the unique key, and race again once it is gone)
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=50)["id"]
+    with stack.db() as session:
+        org = session.scalar(select(Event.organisation_id).where(Event.id == uuid.UUID(event)))
+    assert org is not None
+    holder = stack.sessions()
+    holder.begin()
+    submit_job(
+        holder, organisation_id=org, type="enroll", payload={}, now=utcnow(), idempotency_key="dup"
+    )
+    racers = 6
+    body = {"attendee": {"ref": "ada", "email": "ada@example.org"}}
+
+    def post() -> httpx.Response:
+        with httpx.Client(base_url=stack.extra["server"].url, timeout=60) as http:
+            return http.post(
+                f"/v1/events/{event}/enrollments",
+                json=body,
+                headers=stack.auth(key) | {"Idempotency-Key": "dup"},
+            )
+
+    with ThreadPoolExecutor(racers) as pool:
+        futures = [pool.submit(post) for _ in range(racers)]
+        # When all of them wait for the key, and its holder gives it up
+        wait_until(
+            lambda: lock_waiters(stack.settings.database_url) == racers,
+            timeout=30,
+            what=f"{racers} requests wait for the key",
+            every=0.02,
+        )
+        holder.rollback()
+        holder.close()
+        answers = [future.result() for future in futures]
+
+    # Then every answer is the one job, recorded once with one outbox row
+    assert {a.status_code for a in answers} == {202}, [a.text for a in answers]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 1
+    with stack.db() as session:
+        jobs = session.scalars(select(Job.id).where(Job.idempotency_key == "dup")).all()
+        outbox = [o for o in session.scalars(select(OutboxMessage)).all() if o.args == list(ids)]
+    assert [str(j) for j in jobs] == list(ids)
+    assert len(outbox) == 1
