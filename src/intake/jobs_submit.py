@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from rollcall.config.logs import request_id_var
 from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment.arrivals import line_stamp
 from rollcall.domain.enrollment.queries import current_result
 from rollcall.domain.jobs import one_statement
 from rollcall.domain.jobs.engine import submit_job
@@ -61,7 +60,8 @@ def record_job(
         **creator_of(by),
     }
     if one_statement.available(session):
-        stamp = line_stamp(event_id) if event_id is not None else utcnow()
+        # A job of an event: stamped under its line's turn (None), in the statement.
+        stamp = None if event_id is not None else utcnow()
         job, _created = one_statement.submit_job_in_one_statement(
             session, stamp=stamp, **job_fields
         )

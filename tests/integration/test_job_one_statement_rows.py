@@ -12,7 +12,6 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.enrollment.arrivals import line_stamp
 from rollcall.domain.jobs.engine import submit_job
 from rollcall.domain.jobs.one_statement import submit_job_in_one_statement
 from rollcall.domain.jobs.outbox import take_written
@@ -97,7 +96,7 @@ def test_a_line_stamp_is_the_database_clock_read_in_the_statement(postgres_url: 
         before = session.scalar(select(func.clock_timestamp()))
         job, _created = submit_job_in_one_statement(
             session,
-            stamp=line_stamp(event),
+            stamp=None,
             organisation_id=org,
             type="enroll",
             payload={"event_id": str(event)},

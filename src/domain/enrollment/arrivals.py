@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, func, select, text
+from sqlalchemy import Integer, ScalarSelect, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 #: The advisory lock space of the line (two-int keys never meet the bigint
@@ -45,21 +45,30 @@ def _fenced(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def line_stamp(event_id: uuid.UUID) -> ScalarSelect[datetime]:
-    """The stamp to give a job of this event (PostgreSQL), as a part of the
-    statement that inserts it: the database clock, read after this event's
+def line_stamp() -> ScalarSelect[datetime]:
+    """The stamp to give a job of an event (PostgreSQL), as a part of the
+    statement that inserts it: the database clock, read after the event's
     line turn was granted (``WITH turn AS MATERIALIZED (SELECT
     pg_advisory_xact_lock_shared(...)) ... (SELECT clock_timestamp() FROM
-    turn)``). The turn is held to the end of the statement's transaction: the
-    job's commit. Where no fence is needed (SQLite) the caller stamps with its
-    own clock, inside its write transaction.
+    turn)``); the event's turn is named by ``line_params``, with the
+    statement's parameters (so the statement is built once). The turn is
+    held to the end of the statement's transaction: the job's commit. Where
+    no fence is needed (SQLite) the caller stamps with its own clock, inside
+    its write transaction.
 
     Take it last, after any row lock the transaction needs (a route that
     cancels the event locks its row first): a worker waits for the exclusive
     turn while it holds the event's row, so the other order could deadlock."""
-    lock = func.pg_advisory_xact_lock_shared(_LINE_CLASS, _key(event_id))
+    lock = func.pg_advisory_xact_lock_shared(
+        bindparam("line_class", type_=Integer), bindparam("line_key", type_=Integer)
+    )
     turn = select(lock.label("turn")).cte("turn").prefix_with("MATERIALIZED")
     return select(func.clock_timestamp()).select_from(turn).scalar_subquery()
+
+
+def line_params(event_id: uuid.UUID) -> dict[str, int]:
+    """The parameters of ``line_stamp`` naming this event's turn."""
+    return {"line_class": _LINE_CLASS, "line_key": _key(event_id)}
 
 
 @contextmanager

@@ -14,7 +14,8 @@ Here all of it is one statement::
 
 The job's columns are ``engine.queued_job``'s, as the ORM writes them; its
 stamp the line's (``line_stamp``: the turn is held until the statement's
-transaction commits), or the caller's clock for a job of no event. Run on
+transaction commits), or the caller's clock for a job of no event. The
+statement is built once per shape, its values are parameters. Run on
 its own in autocommit, the statement is the whole transaction: one round
 trip, no BEGIN and no COMMIT.
 
@@ -31,15 +32,17 @@ never jobs or outbox rows.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, Table, literal, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.session import make_transient_to_detached
 
+from rollcall.domain.enrollment.arrivals import line_params, line_stamp
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.engine import job_by_key, queued_job, same_request
 from rollcall.domain.jobs.outbox import WrittenMessage, note_written
@@ -56,15 +59,42 @@ def available(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _values(table: Table, row: dict[str, Any]) -> list[ColumnElement[Any]]:
-    """The row's values as a SELECT list, each bound with its column's type."""
-    return [literal(value, table.c[name].type) for name, value in row.items()]
+@functools.cache
+def _statement(columns: tuple[str, ...], in_line: bool) -> Select[tuple[datetime, uuid.UUID]]:
+    """The statement for a job of these columns (``queued_job``'s), stamped
+    in its event's line (``line_stamp``) or by the caller (``created_at``).
+    Built once: a request pays its parameters only (SQLAlchemy caches the
+    compiled form by the statement's structure)."""
+    created_at: ColumnElement[datetime] | ScalarSelect[datetime] = (
+        line_stamp() if in_line else bindparam("created_at", type_=_JOBS.c.created_at.type)
+    )
+    values = [bindparam(f"job_{name}", type_=_JOBS.c[name].type) for name in columns]
+    job = (
+        insert(_JOBS)
+        .from_select([*columns, "created_at"], select(*values, created_at))
+        .on_conflict_do_nothing(index_elements=[_JOBS.c.organisation_id, _JOBS.c.idempotency_key])
+        .returning(_JOBS.c.id, _JOBS.c.created_at)
+        .cte("job")
+    )
+    message = [bindparam(f"message_{name}", type_=_OUTBOX.c[name].type) for name in _MESSAGE]
+    msg = (
+        insert(_OUTBOX)
+        .from_select([*_MESSAGE, "created_at"], select(*message, job.c.created_at))
+        .returning(_OUTBOX.c.id)
+        .cte("msg")
+    )
+    # One row from each (none from either on a conflict): joined on true.
+    return select(job.c.created_at, msg.c.id).select_from(job.join(msg, true()))
+
+
+#: The outbox row's columns given (the others: their defaults).
+_MESSAGE = ("id", "actor", "args")
 
 
 def submit_job_in_one_statement(
     session: Session,
     *,
-    stamp: ScalarSelect[datetime] | datetime,
+    stamp: datetime | None,
     organisation_id: uuid.UUID,
     type: str,
     payload: dict[str, Any],
@@ -77,8 +107,9 @@ def submit_job_in_one_statement(
 ) -> tuple[Job, bool]:
     """``engine.submit_job`` in one statement, in the session's transaction
     (or alone, in autocommit): returns (job, created). ``stamp`` is the job's
-    ``created_at``: ``arrivals.line_stamp`` for a job of an event, else the
-    caller's clock. The outbox row is kept for ``take_written``, as written."""
+    ``created_at``; None: the stamp of its event's line (``line_stamp``,
+    ``event_id`` required). The outbox row is kept for ``take_written``, as
+    written."""
     row = queued_job(
         organisation_id=organisation_id,
         type=type,
@@ -90,28 +121,19 @@ def submit_job_in_one_statement(
         created_by_key_id=created_by_key_id,
         created_by_token_id=created_by_token_id,
     )
-    created_at = literal(stamp, _JOBS.c.created_at.type) if isinstance(stamp, datetime) else stamp
-    job = (
-        insert(_JOBS)
-        .from_select([*row, "created_at"], select(*_values(_JOBS, row), created_at))
-        .on_conflict_do_nothing(index_elements=[_JOBS.c.organisation_id, _JOBS.c.idempotency_key])
-        .returning(_JOBS.c.id, _JOBS.c.created_at)
-        .cte("job")
-    )
     sent = WrittenMessage(id=new_id(), actor=actor_names.PROCESS_JOB, args=[str(row["id"])])
-    message: dict[str, Any] = {"id": sent.id, "actor": sent.actor, "args": sent.args}
-    msg = (
-        insert(_OUTBOX)
-        .from_select([*message, "created_at"], select(*_values(_OUTBOX, message), job.c.created_at))
-        .returning(_OUTBOX.c.id)
-        .cte("msg")
-    )
+    params: dict[str, Any] = {f"job_{name}": value for name, value in row.items()}
+    params |= {"message_id": sent.id, "message_actor": sent.actor, "message_args": sent.args}
+    if stamp is None:
+        if event_id is None:
+            raise ValueError("a job of no event is stamped by its caller")
+        params |= line_params(event_id)
+    else:
+        params["created_at"] = stamp
     # Whatever the ORM holds unflushed goes first, as submit_job's flush
     # would send it (a route's row lock before the line's turn).
     session.flush()
-    # One row from each (none from either on a conflict): joined on true.
-    both = select(job.c.created_at, msg.c.id).select_from(job.join(msg, true()))
-    written = session.execute(both).one_or_none()
+    written = session.execute(_statement(tuple(row), stamp is None), params).one_or_none()
     if written is None:  # the key's first job exists (or has just committed)
         existing = job_by_key(session, organisation_id, idempotency_key or "")
         if existing is None:  # pragma: no cover - DO NOTHING only on a conflict
