@@ -4,7 +4,7 @@
   enrollments now (``enrollment_refusal``, ``booking_span``), by the pure
   booking window rule of ``booking_window`` (also the calendar CTAs' rule).
 - ``seating``, ``capacity``: the pure seat rules, and the counters they move.
-- ``arrivals``: the line intake stamps and groups close (``stamp_arrival``,
+- ``arrivals``: the line intake stamps and groups close (``line_stamp``,
   ``closed_line``).
 - ``group``: single enroll jobs applied in groups (``run_enroll_jobs``), with
   ``group_line`` (which jobs a group claims) and ``group_outcomes``
