@@ -275,9 +275,11 @@ def keys_revoke(settings: Settings, key_id: str) -> None:
     from rollcall.domain.access.key_admin import get_api_key, revoke_api_key
     from rollcall.domain.clock import utcnow
     from rollcall.domain.errors.access import ApiKeyNotFound
+    from rollcall.messaging.key_epoch import KeyEpoch, changing_api_keys
     from rollcall.models.db import sessions_of, transaction
 
-    with transaction(sessions_of(settings)) as session:
+    epoch = KeyEpoch(settings)
+    with changing_api_keys(epoch), transaction(sessions_of(settings)) as session:
         try:
             key = get_api_key(session, key_id=key_id)
         except ApiKeyNotFound as exc:
@@ -302,9 +304,11 @@ def keys_rotate(settings: Settings, key_id: str, grace: int) -> None:
     from rollcall.domain.access.key_admin import get_api_key, rotate_api_key
     from rollcall.domain.clock import utcnow
     from rollcall.domain.errors.access import ApiKeyNotFound, ApiKeyRevoked
+    from rollcall.messaging.key_epoch import KeyEpoch, changing_api_keys
     from rollcall.models.db import sessions_of, transaction
 
-    with transaction(sessions_of(settings)) as session:
+    epoch = KeyEpoch(settings)
+    with changing_api_keys(epoch), transaction(sessions_of(settings)) as session:
         try:
             old = get_api_key(session, key_id=key_id)
             new, plaintext = rotate_api_key(

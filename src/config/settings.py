@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     #: http://localhost and 127.0.0.1 too; turn off only behind plain-HTTP hosts.
     ops_cookie_secure: bool = Field(default=True)
     ops_session_hours: int = Field(default=12, ge=1)
+    #: A web process keeps the API keys it authenticated this long at most
+    #: (messaging.key_epoch: a change to a key ends every entry at once through
+    #: the epoch in Redis; this bounds an entry if that change was not heard).
+    #: 0 turns the cache off. Under ``REDIS_URL=stub://`` there is none.
+    api_key_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
     #: Seconds between the dashboard pages' self-refreshes.
     ops_refresh_seconds: int = Field(default=5, ge=1)
 

@@ -42,6 +42,7 @@ from rollcall.intake.routes import (
 from rollcall.intake.seed002 import routes as seed002
 from rollcall.intake.seed002.status_code import StatusCodeOnErrors
 from rollcall.messaging.broker import configure_broker
+from rollcall.messaging.key_epoch import ApiKeys
 
 DESCRIPTION = """
 Rollcall's intake API. Authenticate with `Authorization: Bearer <api key>`.
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_route_threads(settings.web_threads),
     )
     app.state.settings = settings
+    app.state.api_keys = ApiKeys(settings)
     configure_broker(settings)
     install_error_handlers(app)
     routers = (

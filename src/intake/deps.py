@@ -18,9 +18,9 @@ from rollcall.domain.access.attendee_tokens import (
     authenticate_end_user,
     is_end_user_token,
 )
-from rollcall.domain.access.keys import authenticate, note_use
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import InsufficientScope
+from rollcall.messaging.key_epoch import ApiKeys
 from rollcall.models.db import close_session, read_sessions_of, sessions_of
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rc_...`")
@@ -47,18 +47,32 @@ class Caller:
     is_operator: bool
 
 
+def api_keys_of(request: Request) -> ApiKeys:
+    """The process's key lookup (its cache), made with the app (intake.app)."""
+    keys: ApiKeys = request.app.state.api_keys
+    return keys
+
+
+def caller_of(
+    keys: ApiKeys, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Caller:
+    """The caller of this API key (INVALID_API_KEY otherwise); its last use noted."""
+    now = utcnow()
+    key = keys.authenticate(session, credentials.credentials if credentials else None, now=now)
+    caller = Caller(key.id, key.organisation_id, frozenset(key.scopes), key.is_operator)
+    if keys.note_use(session, key, now=now):
+        session.commit()  # at most once a minute per key
+    else:
+        session.rollback()  # end the read transaction, if any; routes open their own
+    return caller
+
+
 def get_caller(
+    keys: Annotated[ApiKeys, Depends(api_keys_of)],
     session: Annotated[Session, Depends(get_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    now = utcnow()
-    key = authenticate(session, credentials.credentials if credentials else None, now=now)
-    caller = Caller(key.id, key.organisation_id, frozenset(key.scopes), key.is_operator)
-    if note_use(session, key, now=now):
-        session.commit()  # at most once a minute per key
-    else:
-        session.rollback()  # end the read transaction; routes open their own
-    return caller
+    return caller_of(keys, session, credentials)
 
 
 def require(*scopes: str) -> Callable[[Caller], Caller]:
@@ -76,18 +90,25 @@ def require(*scopes: str) -> Callable[[Caller], Caller]:
 Credential = Caller | EndUser
 
 
-def get_credential(
-    session: Annotated[Session, Depends(get_session)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+def credential_of(
+    keys: ApiKeys, session: Session, credentials: HTTPAuthorizationCredentials | None
 ) -> Credential:
     """An API key (Caller) or an attendee's end-user token (EndUser, ``rct_...``);
     an unknown token is INVALID_TOKEN, an unknown key INVALID_API_KEY."""
     plaintext = credentials.credentials if credentials else None
     if not is_end_user_token(plaintext):
-        return get_caller(session, credentials)
+        return caller_of(keys, session, credentials)
     user = authenticate_end_user(session, plaintext, now=utcnow())
     session.rollback()  # end the read transaction; routes open their own
     return user
+
+
+def get_credential(
+    keys: Annotated[ApiKeys, Depends(api_keys_of)],
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Credential:
+    return credential_of(keys, session, credentials)
 
 
 def require_for_end_user(*scopes: str) -> Callable[[Credential], Credential]:
@@ -107,7 +128,8 @@ def credential_in_one_hop(*scopes: str) -> Callable[..., Awaitable[Credential]]:
     threadpool call (sync dependencies cost a hop each: settings, session,
     credential, scope check, and the session's close), on an autocommit read
     session (no BEGIN/ROLLBACK round trips; ``note_use``'s rare UPDATE
-    commits on its own). Read from the database on every request, as before:
+    commits on its own). A key comes from the process's cache while the
+    revocation epoch holds (messaging.key_epoch), a token from the database:
     a revoked key or token is refused at the next request."""
 
     async def check(
@@ -115,10 +137,11 @@ def credential_in_one_hop(*scopes: str) -> Callable[..., Awaitable[Credential]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Credential:
         settings: Settings = request.app.state.settings
+        keys = api_keys_of(request)
 
         def look_up() -> Credential:
             with read_sessions_of(settings)() as session:
-                credential = get_credential(session, credentials)
+                credential = credential_of(keys, session, credentials)
             if isinstance(credential, Caller) and not credential.scopes.intersection(scopes):
                 raise InsufficientScope(required=list(scopes))
             return credential
@@ -146,3 +169,4 @@ StudentOrEndUser = Annotated[Credential, Depends(require_for_end_user("students:
 AnyCredential = Annotated[Credential, Depends(get_credential)]
 DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+ProcessKeys = Annotated[ApiKeys, Depends(api_keys_of)]

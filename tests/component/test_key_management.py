@@ -16,6 +16,7 @@ from rollcall.domain.clock import utcnow
 from rollcall.intake.app import create_app
 from rollcall.models import ApiKey
 from tests.support.stack import Stack
+from tests.support.statements import counting
 
 
 def key_id(stack: Stack, plaintext: str) -> str:
@@ -181,6 +182,23 @@ def test_revoked_over_the_api_fails_at_once_in_another_app_instance(
         assert response.status_code == 200 and response.json()["revoked_at"] is not None
         assert not works(component_stack, plaintext, second)
         assert not works(component_stack, plaintext)
+
+
+def test_without_redis_every_request_reads_its_key(component_stack: Stack) -> None:
+    # Given the fast tests' REDIS_URL=stub://: no epoch, so no cache
+    plaintext = component_stack.key(scopes=["events:read"])
+    assert works(component_stack, plaintext)
+
+    # When the key is used again, then again after a revocation nobody announced
+    with counting(component_stack) as statements:
+        assert works(component_stack, plaintext)
+        with component_stack.db() as session:
+            session.execute(update(ApiKey).values(revoked_at=utcnow()))
+        assert not works(component_stack, plaintext)
+
+    # Then each request read the key's row
+    reads = [s for s in statements if "api_keys.key_hash =" in " ".join(s.split())]
+    assert len(reads) == 2, statements
 
 
 def test_v1_keys_rotate_with_and_without_grace(component_stack: Stack) -> None:

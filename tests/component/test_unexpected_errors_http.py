@@ -45,7 +45,7 @@ def test_an_unexpected_error_is_a_json_500_on_a_kept_connection(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise failure
 
-    monkeypatch.setattr("rollcall.intake.deps.authenticate", broken)
+    monkeypatch.setattr("rollcall.messaging.key_epoch.authenticate", broken)
     with log_lines() as logs:
         failed = api.client.get(
             "/v1/events", headers=api.auth(key) | {"X-Request-ID": "req-boom-1"}

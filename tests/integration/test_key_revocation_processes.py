@@ -1,6 +1,7 @@
 """Revocation holds at the next request in every web process: two `rollcall api`
-processes over one PostgreSQL, a key or an end-user token revoked through one is
-refused by the other."""
+processes over one PostgreSQL and one Redis (so each caches the keys it
+served, messaging.key_epoch), a key or an end-user token revoked through one
+is refused by the other."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from rollcall.domain.access.keys import create_api_key, get_or_create_organisati
 from rollcall.domain.clock import utcnow
 from rollcall.models import ApiKey, Attendee
 from rollcall.models.db import dispose_all, sessions_for, transaction
-from tests.support.services import free_port
+from tests.support.services import RedisServer, free_port
+from tests.support.stack import unique_namespace
 
 
 @contextmanager
-def api_process(database_url: str, tmp_path: Path, name: str) -> Iterator[str]:
+def api_process(
+    database_url: str, redis: RedisServer, namespace: str, tmp_path: Path, name: str
+) -> Iterator[str]:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
-        "REDIS_URL": "stub://",
+        "REDIS_URL": redis.url,
+        "REDIS_NAMESPACE": namespace,
         "VAR_DIR": str(tmp_path / name),
     }
     log = tmp_path / f"{name}.log"
@@ -56,7 +61,7 @@ def api_process(database_url: str, tmp_path: Path, name: str) -> Iterator[str]:
 
 
 def test_a_key_revoked_in_one_process_fails_at_once_in_the_other(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     factory = sessions_for(postgres_url)
     with transaction(factory) as session:
@@ -77,10 +82,11 @@ def test_a_key_revoked_in_one_process_fails_at_once_in_the_other(
             )
         )
     dispose_all()
+    namespace = unique_namespace()
     auth = {"Authorization": f"Bearer {plaintext}"}
     with (
-        api_process(postgres_url, tmp_path, "a") as a,
-        api_process(postgres_url, tmp_path, "b") as b,
+        api_process(postgres_url, redis_server, namespace, tmp_path, "a") as a,
+        api_process(postgres_url, redis_server, namespace, tmp_path, "b") as b,
         httpx.Client(base_url=a, timeout=30) as first,
         httpx.Client(base_url=b, timeout=30) as second,
     ):

@@ -3,6 +3,10 @@
 A key is never shown again after it is created; listing shows its id, prefix,
 scopes and times. Rotation issues a key with the same scopes and sets the old
 key's ``revoked_at`` to the end of the grace period, so both work until then.
+
+Web processes cache the keys they authenticated: whoever revokes, rotates,
+re-scopes or deletes a key runs its transaction inside
+``messaging.key_epoch.changing_api_keys``, which ends every cached entry.
 """
 
 from __future__ import annotations

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from rollcall.domain.access.key_cache import KeyCache
 from rollcall.domain.errors.access import InvalidApiKey
 from rollcall.models import ApiKey, Organisation
 
@@ -74,34 +77,87 @@ def create_api_key(
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-def is_active(key: ApiKey, *, now: datetime) -> bool:
+@dataclass(frozen=True)
+class KnownKey:
+    """What a request needs of its API key: the row's fields, kept by value
+    (safe to share across requests and threads, unlike the ORM row)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    key_hash: str
+    scopes: tuple[str, ...]
+    is_operator: bool
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KnownKey:
+        return cls(
+            key.id,
+            key.organisation_id,
+            key.key_hash,
+            tuple(key.scopes or ()),
+            key.is_operator,
+            key.revoked_at,
+            key.last_used_at,
+        )
+
+
+def is_active(key: ApiKey | KnownKey, *, now: datetime) -> bool:
     """Not revoked, or revoked only later (a rotated key's grace period)."""
     return key.revoked_at is None or key.revoked_at > now
 
 
-def authenticate(session: Session, plaintext: str | None, *, now: datetime) -> ApiKey:
+def authenticate(
+    session: Session,
+    plaintext: str | None,
+    *,
+    now: datetime,
+    cache: KeyCache | None = None,
+    epoch: str | None = None,
+) -> KnownKey:
     """The active key for this plaintext; raises InvalidApiKey otherwise.
 
-    Read from the database on every call, never from a per-process cache, so a
-    revocation holds at the next request in every web process.
+    Read from the database, or from ``cache`` if it holds the key under
+    ``epoch``: the epoch every change to a key replaces (messaging.key_epoch),
+    read for this request, so a revocation holds at the next request in every
+    web process. Without an epoch (no Redis) the database is read. Whether the
+    key is active is decided at ``now`` either way, so a rotated key's grace
+    period ends on time in the cache too.
     """
     if not plaintext:
         raise InvalidApiKey()
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
-    if key is None or not is_active(key, now=now):
+    key_hash = hash_key(plaintext)
+    if cache is not None and epoch is not None:
+        key = cache.get(key_hash, epoch=epoch, now=now)
+    else:
+        key = None
+    if key is None:
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+        if row is None:
+            raise InvalidApiKey()
+        key = KnownKey.of(row)
+        if cache is not None and epoch is not None:
+            cache.put(key, epoch=epoch, now=now)
+    if not is_active(key, now=now):
         raise InvalidApiKey()
     return key
 
 
-def note_use(session: Session, key: ApiKey, *, now: datetime) -> bool:
+def note_use(
+    session: Session, key: KnownKey, *, now: datetime, cache: KeyCache | None = None
+) -> bool:
     """Record that ``key`` was used ``now``, unless it was within LAST_USED_PRECISION.
 
     Returns whether it wrote (the caller then commits). The condition is
-    repeated in the UPDATE, so processes racing on one key write once.
+    repeated in the UPDATE, so processes racing on one key write once; the
+    cache remembers the attempt, so its process tries once a minute too.
     """
     cutoff = now - LAST_USED_PRECISION
     if key.last_used_at is not None and key.last_used_at > cutoff:
         return False
+    if cache is not None:
+        cache.note_use(key, now=now)
     result = session.execute(
         update(ApiKey)
         .where(

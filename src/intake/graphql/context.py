@@ -29,12 +29,14 @@ from rollcall.config.settings import Settings
 from rollcall.intake.deps import (
     Caller,
     Credential,
+    api_keys_of,
     bearer,
-    get_caller,
-    get_credential,
+    caller_of,
+    credential_of,
     require,
     require_for_end_user,
 )
+from rollcall.messaging.key_epoch import ApiKeys
 from rollcall.models.db import close_session, read_sessions_of, sessions_of
 
 T = TypeVar("T")
@@ -46,11 +48,13 @@ class Context(BaseContext):
         *,
         session: Session,
         settings: Settings,
+        keys: ApiKeys,
         credentials: HTTPAuthorizationCredentials | None,
     ) -> None:
         super().__init__()
         self.session = session
         self.settings = settings
+        self._keys = keys
         self._credentials = credentials
         self._lock = asyncio.Lock()
         self._caller: Caller | None = None
@@ -91,21 +95,23 @@ class Context(BaseContext):
         """``credential`` from inside ``run`` (the same lookup, once per request),
         for a field that reads right after it: no hop of its own."""
         if self._credential is None:
-            self._credential = get_credential(session, self._credentials)
+            self._credential = credential_of(self._keys, session, self._credentials)
         return require_for_end_user(*scopes)(self._credential)
 
     async def caller(self, *scopes: str) -> Caller:
         """The API key's caller if it holds one of ``scopes`` (REST's ``require``).
         Raises INVALID_API_KEY / UNAUTHENTICATED / INSUFFICIENT_SCOPE as REST does."""
         if self._caller is None:
-            self._caller = await self.run(lambda s: get_caller(s, self._credentials))
+            self._caller = await self.run(lambda s: caller_of(self._keys, s, self._credentials))
         return require(*scopes)(self._caller)
 
     async def credential(self, *scopes: str) -> Credential:
         """An API key holding one of ``scopes``, or an attendee's end-user token
         (REST's ``require_for_end_user``)."""
         if self._credential is None:
-            self._credential = await self.run(lambda s: get_credential(s, self._credentials))
+            self._credential = await self.run(
+                lambda s: credential_of(self._keys, s, self._credentials)
+            )
         return require_for_end_user(*scopes)(self._credential)
 
 
@@ -119,7 +125,9 @@ async def get_context(
     settings: Settings = request.app.state.settings
     session = sessions_of(settings)()
     try:
-        yield Context(session=session, settings=settings, credentials=credentials)
+        yield Context(
+            session=session, settings=settings, keys=api_keys_of(request), credentials=credentials
+        )
     finally:
         if session.in_transaction():
             await anyio.to_thread.run_sync(close_session, session)  # a rollback: I/O

@@ -20,7 +20,6 @@ from rollcall.domain.access.dashboard_sessions import (
     end_dashboard_session,
     start_dashboard_session,
 )
-from rollcall.domain.access.keys import authenticate
 from rollcall.domain.bounds import moment_problem
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors import Invalid, RollcallError
@@ -33,7 +32,7 @@ from rollcall.domain.ops import views
 from rollcall.domain.ops import webhooks as webhook_views
 from rollcall.domain.webhooks.deliveries import redeliver
 from rollcall.domain.webhooks.subscriptions import get_subscription, update_subscription
-from rollcall.intake.deps import AppSettings, DbSession
+from rollcall.intake.deps import AppSettings, DbSession, api_keys_of
 from rollcall.intake.fields import Ref, Text
 from rollcall.intake.ops.csrf import CSRF_FIELD, issue_token, set_csrf_cookie, verify_csrf
 from rollcall.intake.ops.graph import minute_chart
@@ -118,7 +117,8 @@ def login(
     api_key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        key = check_ops_key(authenticate(session, api_key.strip(), now=utcnow()), now=utcnow())
+        known = api_keys_of(request).authenticate(session, api_key.strip(), now=utcnow())
+        key = check_ops_key(known, now=utcnow())
     except InvalidApiKey:
         return _page(
             request,

@@ -21,14 +21,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.access.dashboard_sessions import session_key
-from rollcall.domain.access.keys import is_active
+from rollcall.domain.access.keys import KnownKey, is_active
 from rollcall.domain.clock import utcnow
 from rollcall.domain.errors.access import OpsSignInRequired
 from rollcall.intake.deps import get_session, get_settings_dep
@@ -96,7 +96,10 @@ class Operator:
     is_operator: bool
 
 
-def check_ops_key(key: ApiKey | None, *, now: datetime) -> ApiKey:
+K = TypeVar("K", ApiKey, KnownKey)
+
+
+def check_ops_key(key: K | None, *, now: datetime) -> K:
     """The key if it may still use the dashboard; raises OpsSignInRequired."""
     if key is None or not is_active(key, now=now) or SCOPE not in (key.scopes or []):
         raise OpsSignInRequired()

@@ -14,10 +14,11 @@ from rollcall.domain.access.key_admin import (
     rotate_api_key,
 )
 from rollcall.domain.clock import utcnow
-from rollcall.intake.deps import Caller, DbSession, require
+from rollcall.intake.deps import Caller, DbSession, ProcessKeys, require
 from rollcall.intake.fields import Ref
 from rollcall.intake.json_body import BoundedJsonRoute
 from rollcall.intake.key_schemas import ApiKeyList, ApiKeyOut, RotatedKeyOut, RotateIn
+from rollcall.messaging.key_epoch import changing_api_keys
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=BoundedJsonRoute)
 OpsKey = Annotated[Caller, Depends(require("ops"))]
@@ -34,8 +35,8 @@ def get_keys(caller: OpsKey, session: DbSession) -> ApiKeyList:
     response_model=ApiKeyOut,
     summary="Revoke an API key: it fails from the next request on, in every web process",
 )
-def post_revoke(key_id: Ref, caller: OpsKey, session: DbSession) -> ApiKeyOut:
-    with session.begin():
+def post_revoke(key_id: Ref, caller: OpsKey, session: DbSession, keys: ProcessKeys) -> ApiKeyOut:
+    with changing_api_keys(keys.epoch), session.begin():
         key = get_api_key(session, key_id=key_id, organisation_id=caller.organisation_id)
         revoke_api_key(session, key=key, now=utcnow())
         return ApiKeyOut.of(key)
@@ -52,10 +53,11 @@ def post_rotate(
     key_id: Ref,
     caller: OpsKey,
     session: DbSession,
+    keys: ProcessKeys,
     body: Annotated[RotateIn | None, Body()] = None,
 ) -> RotatedKeyOut:
     grace = timedelta(seconds=(body or RotateIn()).grace_seconds)
-    with session.begin():
+    with changing_api_keys(keys.epoch), session.begin():
         old = get_api_key(session, key_id=key_id, organisation_id=caller.organisation_id)
         new, plaintext = rotate_api_key(session, key=old, now=utcnow(), grace=grace)
         return RotatedKeyOut(key=plaintext, new=ApiKeyOut.of(new), old=ApiKeyOut.of(old))
