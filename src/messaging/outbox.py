@@ -10,14 +10,16 @@ message (messaging.outbox_acks), and until then the reconciler
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import dramatiq
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, Update, and_, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.jobs.actor_names import QUEUE_OF
@@ -25,7 +27,7 @@ from rollcall.domain.jobs.outbox import WrittenMessage
 from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
-from rollcall.models.db import is_database_unavailable, single_statement
+from rollcall.models.db import is_database_unavailable, single_statement_connection
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -91,14 +93,37 @@ def _send_rows(broker: dramatiq.Broker, rows: Sequence[_Row]) -> tuple[list[uuid
     return sent, False
 
 
+_outbox = cast(Table, OutboxMessage.__table__)
+
+
+@functools.cache
+def _mark_sent_statement(dialect: str) -> Update:
+    """``UPDATE outbox SET sent_at, attempts + 1`` for a list of ids, built
+    once per dialect: on PostgreSQL the ids are one array parameter, elsewhere
+    an expanding ``IN``."""
+    ids: ColumnElement[bool]
+    if dialect == "postgresql":
+        array = bindparam("sent_ids", type_=ARRAY(_outbox.c.id.type))
+        ids = _outbox.c.id == any_(array)
+    else:
+        ids = _outbox.c.id.in_(bindparam("sent_ids", expanding=True))
+    return (
+        update(_outbox)
+        .where(ids)
+        .values(
+            sent_at=bindparam("sent_now", type_=_outbox.c.sent_at.type),
+            attempts=_outbox.c.attempts + 1,
+        )
+    )
+
+
 def _mark_sent(factory: sessionmaker[Session], sent: list[uuid.UUID], now: datetime) -> None:
+    """One prebuilt statement on a connection of its own (no session: this is
+    on every 202's path and every message a worker sends)."""
     if sent:
-        with single_statement(factory) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(sent))
-                .values(sent_at=now, attempts=OutboxMessage.attempts + 1)
-            )
+        with single_statement_connection(factory) as connection:
+            statement = _mark_sent_statement(connection.dialect.name)
+            connection.execute(statement, {"sent_ids": sent, "sent_now": now})
 
 
 def dispatch(

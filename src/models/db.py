@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakSet
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -216,6 +216,32 @@ def single_statement(factory: sessionmaker[Session]) -> Iterator[Session]:
         else:
             with session.begin():
                 yield session
+
+
+#: Each engine's autocommit twin (the same pool), made once.
+_AUTOCOMMIT: dict[Engine, Engine] = {}
+
+
+@contextmanager
+def single_statement_connection(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """``single_statement`` without a session: a Core connection of the
+    factory's engine for one statement that is atomic by itself. Where the
+    statement is prebuilt and the ORM has nothing to track (an outbox mark),
+    this skips the session's own work (making it, binding it, the ORM's
+    UPDATE machinery): about a third of the CPU of the same UPDATE through a
+    session. Autocommit on PostgreSQL; a transaction elsewhere (SQLite)."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name == "postgresql":
+        twin = _AUTOCOMMIT.get(engine)
+        if twin is None:
+            twin = _AUTOCOMMIT.setdefault(
+                engine, engine.execution_options(isolation_level="AUTOCOMMIT")
+            )
+        with twin.connect() as connection:
+            yield connection
+    else:
+        with engine.begin() as connection:
+            yield connection
 
 
 def close_session(session: Session) -> None:
