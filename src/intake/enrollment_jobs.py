@@ -18,7 +18,7 @@ from rollcall.domain.access.scopes import check_scope_names
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
 from rollcall.domain.enrollment.jobs import ENROLL, REMOVE
 from rollcall.domain.errors.enrollment import BulkTooLarge
-from rollcall.domain.events.catalog import get_event
+from rollcall.domain.events.catalog import get_event_id
 from rollcall.intake.deps import Credential
 from rollcall.intake.enrollment_schemas import BulkEnrollmentRequest, split_rows
 from rollcall.intake.jobs_submit import submit_and_enqueue
@@ -49,7 +49,7 @@ def submit_enroll(
 ) -> Job:
     """An enroll job for ``attendee`` (validated as ``EnrollingAttendee``) on
     the event with this id or ref."""
-    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    event_id = get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event)
     return submit_and_enqueue(
         session,
         settings,
@@ -57,12 +57,12 @@ def submit_enroll(
         organisation_id=by.organisation_id,
         type=ENROLL,
         payload={
-            "event_id": str(found.id),
+            "event_id": str(event_id),
             "attendee": attendee,
             **scope_payload(occurrence_id, session_id),
         },
         idempotency_key=idempotency_key,
-        event_id=found.id,
+        event_id=event_id,
         progress_total=1,
     )
 
@@ -82,7 +82,7 @@ def submit_bulk_enroll(
     if len(body.attendees) > MAX_ROWS:
         raise BulkTooLarge(rows=len(body.attendees), max_rows=MAX_ROWS)
     valid, invalid = split_rows(body.attendees, unreadable=unreadable)
-    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    event_id = get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event)
     return submit_and_enqueue(
         session,
         settings,
@@ -90,14 +90,14 @@ def submit_bulk_enroll(
         organisation_id=by.organisation_id,
         type=BULK_ENROLL,
         payload={
-            "event_id": str(found.id),
+            "event_id": str(event_id),
             "atomic": body.atomic,
             "rows": valid,
             "invalid": invalid,
             **scope_payload(body.occurrence_id, body.session_id),
         },
         idempotency_key=idempotency_key,
-        event_id=found.id,
+        event_id=event_id,
         progress_total=len(body.attendees),
     )
 
@@ -114,7 +114,7 @@ def submit_remove(
     idempotency_key: str | None,
 ) -> Job:
     """A job removing the attendee with this ref from the event (organiser action)."""
-    found = get_event(session, organisation_id=by.organisation_id, id_or_ref=event)
+    event_id = get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event)
     return submit_and_enqueue(
         session,
         settings,
@@ -122,11 +122,11 @@ def submit_remove(
         organisation_id=by.organisation_id,
         type=REMOVE,
         payload={
-            "event_id": str(found.id),
+            "event_id": str(event_id),
             "attendee_ref": attendee_ref,
             **scope_payload(occurrence_id, session_id),
         },
         idempotency_key=idempotency_key,
-        event_id=found.id,
+        event_id=event_id,
         progress_total=1,
     )

@@ -59,6 +59,26 @@ def test_an_enroll_post_costs_three_round_trips(real_stack: Stack) -> None:
     assert submit == ["read the event", "job + outbox row", "mark sent"]
 
 
+def test_an_enroll_post_reads_the_events_id_alone(real_stack: Stack) -> None:
+    # Given a published event, and no worker
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=5)["id"]
+    enroll(stack, key, event, "warm")
+    stack.stop()
+
+    # When an attendee is enrolled, by the event's id and by its ref
+    with round_trips(stack) as trips:
+        enroll(stack, key, event, "ada")
+        enroll(stack, key, "intro", "bob")
+
+    # Then each read of the event asks for its id and nothing more (the job
+    # needs no more of it: no event row is loaded as an ORM object)
+    reads = [t for t in trips if t.startswith("select events.")]
+    assert len(reads) == 2, reads  # one by id, one by ref (a ref is no UUID: no id tried)
+    assert all(t.startswith("select events.id from events where") for t in reads), reads
+
+
 def test_a_repeated_key_costs_no_write_and_answers_the_first_job(real_stack: Stack) -> None:
     # Given an attendee enrolled with an Idempotency-Key, and no worker
     stack = real_stack

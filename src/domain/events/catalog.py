@@ -26,7 +26,7 @@ from rollcall.domain.events.occurrences import (
 )
 from rollcall.domain.events.offers import link_offer
 from rollcall.domain.events.recurrence import Span
-from rollcall.domain.lookup import by_id_or_ref
+from rollcall.domain.lookup import by_id_or_ref, id_by_id_or_ref
 from rollcall.domain.webhooks.causes import record_event_change
 from rollcall.models import Event, EventSession
 
@@ -40,6 +40,15 @@ def get_event(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -
     if event is None:
         raise EventNotFound(id=id_or_ref)
     return event
+
+
+def get_event_id(session: Session, *, organisation_id: uuid.UUID, id_or_ref: str) -> uuid.UUID:
+    """``get_event``'s event's id alone (a job's intake needs no more of it):
+    the same rule and refusal, without loading the event's row."""
+    found = id_by_id_or_ref(session, Event, organisation_id=organisation_id, id_or_ref=id_or_ref)
+    if found is None:
+        raise EventNotFound(id=id_or_ref)
+    return found
 
 
 def create_event(
