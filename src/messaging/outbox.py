@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 import dramatiq
-from sqlalchemy import ColumnElement, Table, Update, and_, any_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.jobs.actor_names import QUEUE_OF
@@ -28,6 +27,7 @@ from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.models import OutboxMessage
 from rollcall.models.db import is_database_unavailable, single_statement_connection
+from rollcall.models.sql_lists import among_parameter
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -99,17 +99,10 @@ _outbox = cast(Table, OutboxMessage.__table__)
 @functools.cache
 def _mark_sent_statement(dialect: str) -> Update:
     """``UPDATE outbox SET sent_at, attempts + 1`` for a list of ids, built
-    once per dialect: on PostgreSQL the ids are one array parameter, elsewhere
-    an expanding ``IN``."""
-    ids: ColumnElement[bool]
-    if dialect == "postgresql":
-        array = bindparam("sent_ids", type_=ARRAY(_outbox.c.id.type))
-        ids = _outbox.c.id == any_(array)
-    else:
-        ids = _outbox.c.id.in_(bindparam("sent_ids", expanding=True))
+    once per dialect (the ids: ``models.sql_lists.among_parameter``)."""
     return (
         update(_outbox)
-        .where(ids)
+        .where(among_parameter(dialect, _outbox.c.id, "sent_ids"))
         .values(
             sent_at=bindparam("sent_now", type_=_outbox.c.sent_at.type),
             attempts=_outbox.c.attempts + 1,

@@ -21,3 +21,12 @@ def among(dialect: str, column: Any, values: Collection[Any]) -> ColumnElement[b
         array = bindparam(None, list(values), type_=ARRAY(column.type))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def among_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """``among`` with its values left to a parameter ``name`` (a list, given at
+    execution), for a statement built once: one array on PostgreSQL, an
+    expanding ``IN`` elsewhere."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
