@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import uuid
 from collections.abc import Iterable
 
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.config.settings import Settings
+from rollcall.messaging.redis_client import LazyRedis
 from rollcall.models import Job
 from rollcall.models.jobs import FINAL_JOB_STATUSES
 
@@ -50,24 +50,13 @@ class FinishedPublisher:
     def __init__(self, settings: Settings) -> None:
         self._url = settings.redis_url
         self._namespace = settings.redis_namespace
-        self._client: redis.Redis | None = None
-        self._lock = threading.Lock()
-
-    def _redis(self) -> redis.Redis:
-        with self._lock:
-            if self._client is None:
-                self._client = redis.Redis.from_url(
-                    self._url,
-                    socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                    socket_timeout=CONNECT_TIMEOUT_SECONDS,
-                )
-            return self._client
+        self._redis = LazyRedis(self._url, timeout=CONNECT_TIMEOUT_SECONDS)
 
     def __call__(self, job_ids: Iterable[uuid.UUID]) -> None:
         if self._url.startswith("stub://"):
             return
         try:
-            with self._redis().pipeline(transaction=False) as pipe:
+            with self._redis.get().pipeline(transaction=False) as pipe:
                 for job_id in job_ids:
                     pipe.publish(channel_of(self._namespace, job_id), str(job_id))
                 pipe.execute()

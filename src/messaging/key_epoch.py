@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 from rollcall.config.settings import Settings
 from rollcall.domain.access.key_cache import KeyCache
 from rollcall.domain.access.keys import KnownKey, authenticate, note_use
+from rollcall.messaging.redis_client import LazyRedis
 
 logger = logging.getLogger("rollcall.access")
 
@@ -51,30 +51,19 @@ class KeyEpoch:
     def __init__(self, settings: Settings) -> None:
         self._url = settings.redis_url
         self.key = epoch_key(settings.redis_namespace)
-        self._client: redis.Redis | None = None
-        self._lock = threading.Lock()
+        self._redis = LazyRedis(self._url, timeout=TIMEOUT_SECONDS)
         self._retry_at = 0.0
 
     @property
     def available(self) -> bool:
         return not self._url.startswith("stub://")
 
-    def _redis(self) -> redis.Redis:
-        with self._lock:
-            if self._client is None:
-                self._client = redis.Redis.from_url(
-                    self._url,
-                    socket_connect_timeout=TIMEOUT_SECONDS,
-                    socket_timeout=TIMEOUT_SECONDS,
-                )
-            return self._client
-
     def current(self) -> str | None:
         """The epoch now; a fresh one if Redis has none; None without Redis."""
         if not self.available or time.monotonic() < self._retry_at:
             return None
         try:
-            client = self._redis()
+            client = self._redis.get()
             value = client.get(self.key)
             if value is None:
                 client.set(self.key, secrets.token_hex(16), nx=True)
@@ -93,7 +82,7 @@ class KeyEpoch:
         if not self.available:
             return True
         try:
-            self._redis().set(self.key, secrets.token_hex(16))
+            self._redis.get().set(self.key, secrets.token_hex(16))
         except redis.RedisError:
             logger.warning(
                 "API key epoch not replaced: web processes may serve a changed key "
