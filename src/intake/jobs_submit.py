@@ -18,7 +18,7 @@ from rollcall.config.settings import Settings
 from rollcall.domain.clock import utcnow
 from rollcall.domain.enrollment.queries import current_result
 from rollcall.domain.jobs import one_statement
-from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.engine import queued_job, submit_job
 from rollcall.domain.jobs.outbox import WrittenMessage, take_written
 from rollcall.intake.deps import Credential, creator_of
 from rollcall.intake.schemas import JobOut
@@ -63,7 +63,7 @@ def record_job(
         # A job of an event: stamped under its line's turn (None), in the statement.
         stamp = None if event_id is not None else utcnow()
         job, _created = one_statement.submit_job_in_one_statement(
-            session, stamp=stamp, **job_fields
+            session, queued_job(**job_fields), stamp=stamp
         )
     else:
         # SQLite: stamped inside the write transaction (BEGIN IMMEDIATE), no fence.

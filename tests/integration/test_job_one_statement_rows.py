@@ -12,7 +12,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs.engine import submit_job
+from rollcall.domain.jobs.engine import queued_job, submit_job
 from rollcall.domain.jobs.one_statement import submit_job_in_one_statement
 from rollcall.domain.jobs.outbox import take_written
 from rollcall.models import Job, OutboxMessage
@@ -58,7 +58,9 @@ def test_the_one_statement_writes_what_the_orm_writes(postgres_url: str) -> None
         session.execute(delete(OUTBOX))
         session.execute(delete(JOBS).where(JOBS.c.id == by_orm.id))
     with transaction(db) as session:
-        by_statement, created = submit_job_in_one_statement(session, stamp=now, **fields)
+        by_statement, created = submit_job_in_one_statement(
+            session, queued_job(**fields), stamp=now
+        )
         assert created
         statement_written = take_written(session)
     with transaction(db) as session:
@@ -94,14 +96,10 @@ def test_a_line_stamp_is_the_database_clock_read_in_the_statement(postgres_url: 
     # When a job of it is recorded with the line's stamp
     with transaction(db) as session:
         before = session.scalar(select(func.clock_timestamp()))
-        job, _created = submit_job_in_one_statement(
-            session,
-            stamp=None,
-            organisation_id=org,
-            type="enroll",
-            payload={"event_id": str(event)},
-            event_id=event,
+        row = queued_job(
+            organisation_id=org, type="enroll", payload={"event_id": str(event)}, event_id=event
         )
+        job, _created = submit_job_in_one_statement(session, row, stamp=None)
         after = session.scalar(select(func.clock_timestamp()))
 
     # Then its stamp was read by the database between the two, and is the stored one

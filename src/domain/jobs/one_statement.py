@@ -44,7 +44,7 @@ from sqlalchemy.orm.session import make_transient_to_detached
 
 from rollcall.domain.enrollment.arrivals import line_params, line_stamp
 from rollcall.domain.jobs import actor_names
-from rollcall.domain.jobs.engine import job_by_key, queued_job, same_request
+from rollcall.domain.jobs.engine import job_by_key, same_request
 from rollcall.domain.jobs.outbox import WrittenMessage, note_written
 from rollcall.models import Job, OutboxMessage
 from rollcall.models.base import new_id
@@ -92,42 +92,21 @@ _MESSAGE = ("id", "actor", "args")
 
 
 def submit_job_in_one_statement(
-    session: Session,
-    *,
-    stamp: datetime | None,
-    organisation_id: uuid.UUID,
-    type: str,
-    payload: dict[str, Any],
-    idempotency_key: str | None = None,
-    event_id: uuid.UUID | None = None,
-    progress_total: int = 0,
-    request_id: str | None = None,
-    created_by_key_id: uuid.UUID | None = None,
-    created_by_token_id: uuid.UUID | None = None,
+    session: Session, row: dict[str, Any], *, stamp: datetime | None
 ) -> tuple[Job, bool]:
     """``engine.submit_job`` in one statement, in the session's transaction
-    (or alone, in autocommit): returns (job, created). ``stamp`` is the job's
-    ``created_at``; None: the stamp of its event's line (``line_stamp``,
-    ``event_id`` required). The outbox row is kept for ``take_written``, as
-    written."""
-    row = queued_job(
-        organisation_id=organisation_id,
-        type=type,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        event_id=event_id,
-        progress_total=progress_total,
-        request_id=request_id,
-        created_by_key_id=created_by_key_id,
-        created_by_token_id=created_by_token_id,
-    )
+    (or alone, in autocommit): returns (job, created). ``row`` is the job as
+    ``engine.queued_job`` makes it (the one definition of its columns);
+    ``stamp`` its ``created_at``; None: the stamp of its event's line
+    (``line_stamp``, the row's ``event_id`` required). The outbox row is kept
+    for ``take_written``, as written."""
     sent = WrittenMessage(id=new_id(), actor=actor_names.PROCESS_JOB, args=[str(row["id"])])
     params: dict[str, Any] = {f"job_{name}": value for name, value in row.items()}
     params |= {"message_id": sent.id, "message_actor": sent.actor, "message_args": sent.args}
     if stamp is None:
-        if event_id is None:
+        if row["event_id"] is None:
             raise ValueError("a job of no event is stamped by its caller")
-        params |= line_params(event_id)
+        params |= line_params(row["event_id"])
     else:
         params["created_at"] = stamp
     # Whatever the ORM holds unflushed goes first, as submit_job's flush
@@ -135,10 +114,10 @@ def submit_job_in_one_statement(
     session.flush()
     written = session.execute(_statement(tuple(row), stamp is None), params).one_or_none()
     if written is None:  # the key's first job exists (or has just committed)
-        existing = job_by_key(session, organisation_id, idempotency_key or "")
+        existing = job_by_key(session, row["organisation_id"], row["idempotency_key"] or "")
         if existing is None:  # pragma: no cover - DO NOTHING only on a conflict
             raise RuntimeError("a job insert did nothing, and no job holds its key")
-        return same_request(existing, type, payload), False
+        return same_request(existing, row["type"], row["payload"]), False
     note_written(session, sent)
     recorded = Job(**row, created_at=written.created_at)
     # Known to the session as the stored row it is (no INSERT at a flush).
