@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs.engine import apply_job, submit_job
@@ -297,6 +298,26 @@ def lock_waiters(url: str, kind: str | None = None) -> int:
     return int(found)
 
 
+def holding_key(stack: Stack, event: str, idempotency_key: str) -> Session:
+    """A session whose open transaction holds an uncommitted job under
+    ``idempotency_key`` in the event's organisation: a request recording a
+    job with that key waits at the unique index until the session ends."""
+    with stack.db() as session:
+        org = session.scalar(select(Event.organisation_id).where(Event.id == uuid.UUID(event)))
+    assert org is not None
+    holder = stack.sessions()
+    holder.begin()
+    submit_job(
+        holder,
+        organisation_id=org,
+        type="enroll",
+        payload={},
+        now=utcnow(),
+        idempotency_key=idempotency_key,
+    )
+    return holder
+
+
 def in_thread(target: Callable[[], object]) -> Callable[[], object]:
     """Run target in a thread; the returned call joins it and re-raises."""
     outcome: dict[str, Any] = {}
@@ -368,14 +389,7 @@ def test_a_request_stamped_first_is_served_first_though_it_commits_last(
     stack = real_stack
     key = stack.key()
     event = published_event(stack, key, max_subscriptions=1, waiting_list=True)["id"]
-    with stack.db() as session:
-        org = session.scalar(select(Event.organisation_id).where(Event.id == uuid.UUID(event)))
-    assert org is not None
-    holder = stack.sessions()
-    holder.begin()
-    submit_job(
-        holder, organisation_id=org, type="enroll", payload={}, now=utcnow(), idempotency_key="ada"
-    )
+    holder = holding_key(stack, event, "ada")
 
     def post_ada() -> str:
         with httpx.Client(base_url=stack.extra["server"].url, timeout=60) as http:

@@ -13,10 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from rollcall.domain.clock import utcnow
-from rollcall.domain.jobs.engine import submit_job
-from rollcall.models import Event, Job, OutboxMessage
-from tests.integration.test_fair_line import lock_waiters
+from rollcall.models import Job, OutboxMessage
+from tests.integration.test_fair_line import holding_key, lock_waiters
 from tests.support.factories import enroll, published_event
 from tests.support.stack import Stack
 from tests.support.statements import round_trips
@@ -151,14 +149,7 @@ def test_racing_duplicates_of_a_key_make_one_job(real_stack: Stack) -> None:
     stack = real_stack
     key = stack.key()
     event = published_event(stack, key, ref="intro", max_subscriptions=50)["id"]
-    with stack.db() as session:
-        org = session.scalar(select(Event.organisation_id).where(Event.id == uuid.UUID(event)))
-    assert org is not None
-    holder = stack.sessions()
-    holder.begin()
-    submit_job(
-        holder, organisation_id=org, type="enroll", payload={}, now=utcnow(), idempotency_key="dup"
-    )
+    holder = holding_key(stack, event, "dup")
     racers = 6
     body = {"attendee": {"ref": "ada", "email": "ada@example.org"}}
 
