@@ -77,6 +77,39 @@ def test_an_enroll_post_reads_the_events_id_alone(real_stack: Stack) -> None:
     assert all(t.startswith("select events.id from events where") for t in reads), reads
 
 
+def test_an_enroll_finds_its_event_by_id_first_then_by_ref_in_its_organisation(
+    real_stack: Stack,
+) -> None:
+    # Given an event, and another whose ref is the first one's id (a UUID is a
+    # valid ref), and another organisation's key; no worker
+    stack = real_stack
+    key, theirs = stack.key("acme"), stack.key("globex")
+    first = published_event(stack, key, ref="intro", max_subscriptions=5)["id"]
+    second = published_event(stack, key, ref=first, max_subscriptions=5)["id"]
+    stack.stop()
+
+    # When attendees are enrolled by the id (also the second's ref) and by a ref
+    by_id = enroll(stack, key, first, "ada")
+    by_ref = enroll(stack, key, "intro", "bob")
+
+    # Then the id wins over the ref that spells it, a ref is found as a ref,
+    # and neither is found with the other organisation's key
+    with stack.db() as session:
+        events = {
+            str(job.id): str(job.event_id)
+            for job in session.scalars(select(Job).where(Job.id.in_([by_id["id"], by_ref["id"]])))
+        }
+    assert events == {by_id["id"]: first, by_ref["id"]: first}
+    assert second != first
+    body = {"attendee": {"ref": "eve", "email": "eve@example.org"}}
+    for path in (first, "intro"):
+        response = stack.client.post(
+            f"/v1/events/{path}/enrollments", json=body, headers=stack.auth(theirs)
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "EVENT_NOT_FOUND"
+
+
 def test_a_repeated_key_costs_no_write_and_answers_the_first_job(real_stack: Stack) -> None:
     # Given an attendee enrolled with an Idempotency-Key, and no worker
     stack = real_stack
