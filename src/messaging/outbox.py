@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 import dramatiq
-from sqlalchemy import Table, Update, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.jobs.actor_names import QUEUE_OF
 from rollcall.domain.jobs.outbox import WrittenMessage
 from rollcall.domain.jobs.row_guard import record_skip
 from rollcall.messaging.outbox_acks import OUTBOX_OPTION
+from rollcall.messaging.sent_marks import SentMarks
 from rollcall.models import OutboxMessage
 from rollcall.models.db import is_database_unavailable, single_statement_connection
 from rollcall.models.sql_lists import among_parameter
@@ -174,13 +177,27 @@ def _send_and_mark(
     factory: sessionmaker[Session], broker: dramatiq.Broker, rows: Sequence[_Row], now: datetime
 ) -> int:
     sent, _broker_failed = _send_rows(broker, rows)
-    try:
-        _mark_sent(factory, sent, now)
-    except Exception as error:
-        if not is_database_unavailable(error):
-            raise
-        logger.warning("database unavailable; %d sent outbox row(s) left unmarked", len(sent))
+    sent_marks(factory).mark(sent, now, functools.partial(_mark_sent, factory))
     return len(sent)
+
+
+#: Each engine's combined marks (messaging.sent_marks), made once; a disposed
+#: engine's go with it.
+_MARKS: weakref.WeakKeyDictionary[Engine, SentMarks] = weakref.WeakKeyDictionary()
+_MARKS_LOCK = threading.Lock()
+
+
+def sent_marks(factory: sessionmaker[Session]) -> SentMarks:
+    """The marks of the factory's database, combined across this process's
+    senders (a 202's, a worker's): the one ``SentMarks`` of its engine."""
+    engine: Engine = factory.kw["bind"]
+    marks = _MARKS.get(engine)
+    if marks is None:
+        with _MARKS_LOCK:
+            marks = _MARKS.get(engine)
+            if marks is None:
+                marks = _MARKS[engine] = SentMarks()
+    return marks
 
 
 def relay(

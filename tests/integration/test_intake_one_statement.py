@@ -7,14 +7,19 @@ test_job_one_statement_rows.py: what the statement writes)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from rollcall.domain.clock import utcnow
+from rollcall.messaging.outbox import _mark_sent, sent_marks
 from rollcall.models import Job, OutboxMessage
-from tests.integration.test_fair_line import holding_key, lock_waiters
+from rollcall.models.base import new_id
+from rollcall.models.db import sessions_of
+from tests.integration.test_fair_line import holding_key, in_thread, lock_waiters
 from tests.support.factories import enroll, published_event
 from tests.support.stack import Stack
 from tests.support.statements import round_trips
@@ -216,3 +221,52 @@ def test_racing_duplicates_of_a_key_make_one_job(real_stack: Stack) -> None:
         outbox = [o for o in session.scalars(select(OutboxMessage)).all() if o.args == list(ids)]
     assert [str(j) for j in jobs] == list(ids)
     assert len(outbox) == 1
+
+
+def test_marks_sent_meanwhile_wait_for_no_one_and_go_in_one_update(real_stack: Stack) -> None:
+    # Given a published event, no worker, and a sender whose mark-sent UPDATE
+    # is held: it waits for a row lock on the outbox row it marks
+    stack = real_stack
+    key = stack.key()
+    event = published_event(stack, key, ref="intro", max_subscriptions=50)["id"]
+    stack.stop()
+    factory = sessions_of(stack.settings)
+    held = new_id()
+    with stack.db() as session:
+        session.add(OutboxMessage(id=held, actor="process_job", args=["x"], created_at=utcnow()))
+    holder = stack.sessions()
+    holder.execute(text("SELECT 1 FROM outbox WHERE id = :id FOR UPDATE"), {"id": held})
+    marks = sent_marks(factory)
+    before = marks.statements
+    write = functools.partial(_mark_sent, factory)
+    leader = in_thread(lambda: marks.mark([held], utcnow(), write))
+    wait_until(lambda: lock_waiters(stack.settings.database_url) == 1, timeout=30, what="held")
+
+    # When five attendees are enrolled meanwhile
+    accepted = [enroll(stack, key, event, f"a{n}")["id"] for n in range(5)]
+
+    # Then each was answered 202 though its mark could not be written yet
+    # (it waits for the held sender's UPDATE, never answering late)
+    with stack.db() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id != held)).all()
+        ours = [row for row in rows if row.args[0] in accepted]
+    assert len(ours) == 5 and all(row.sent_at is None for row in ours)
+
+    # And once the held UPDATE is done, the five are marked by one more
+    holder.rollback()
+    holder.close()
+    leader()
+
+    def unmarked() -> int:
+        with stack.db() as session:
+            return int(
+                session.scalar(
+                    select(func.count()).where(
+                        OutboxMessage.sent_at.is_(None), OutboxMessage.id != held
+                    )
+                )
+                or 0
+            )
+
+    wait_until(lambda: unmarked() == 0, timeout=30, what="the five rows marked sent")
+    assert marks.statements - before == 2
