@@ -17,8 +17,11 @@ from rollcall.config.settings import Settings
 from rollcall.domain.access.scopes import check_scope_names
 from rollcall.domain.enrollment.bulk.run import BULK_ENROLL, MAX_ROWS
 from rollcall.domain.enrollment.jobs import ENROLL, REMOVE
+from rollcall.domain.errors import DomainError
 from rollcall.domain.errors.enrollment import BulkTooLarge
 from rollcall.domain.events.catalog import get_event_id
+from rollcall.domain.jobs import one_statement
+from rollcall.domain.jobs.one_statement import NotAnEventOfTheOrganisation
 from rollcall.intake.deps import Credential
 from rollcall.intake.enrollment_schemas import BulkEnrollmentRequest, split_rows
 from rollcall.intake.jobs_submit import submit_and_enqueue
@@ -48,23 +51,56 @@ def submit_enroll(
     idempotency_key: str | None,
 ) -> Job:
     """An enroll job for ``attendee`` (validated as ``EnrollingAttendee``) on
-    the event with this id or ref."""
-    event_id = get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event)
-    return submit_and_enqueue(
-        session,
-        settings,
-        by=by,
-        organisation_id=by.organisation_id,
-        type=ENROLL,
-        payload={
-            "event_id": str(event_id),
-            "attendee": attendee,
-            **scope_payload(occurrence_id, session_id),
-        },
-        idempotency_key=idempotency_key,
-        event_id=event_id,
-        progress_total=1,
+    the event with this id or ref.
+
+    On PostgreSQL an event named by a UUID is not looked up first: the job's
+    statement checks it is the organisation's (one_statement's guard), one
+    round trip less on every enroll. Only if it is not (a ref spelled as a
+    UUID, another organisation's event, none) is it looked up by the usual
+    rule, which answers as it always did."""
+
+    def submit(event_id: uuid.UUID, *, guarded: bool) -> Job:
+        return submit_and_enqueue(
+            session,
+            settings,
+            by=by,
+            organisation_id=by.organisation_id,
+            type=ENROLL,
+            payload={
+                "event_id": str(event_id),
+                "attendee": attendee,
+                **scope_payload(occurrence_id, session_id),
+            },
+            idempotency_key=idempotency_key,
+            event_id=event_id,
+            progress_total=1,
+            guarded=guarded,
+        )
+
+    named = _named_by_id(session, event, occurrence_id, session_id)
+    if named is not None:
+        try:
+            return submit(named, guarded=True)
+        except NotAnEventOfTheOrganisation:
+            pass  # nothing was written: looked up below
+    return submit(
+        get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event), guarded=False
     )
+
+
+def _named_by_id(
+    session: Session, event: str, occurrence_id: uuid.UUID | None, session_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The UUID ``event`` spells, where the job's statement may check it
+    (PostgreSQL) and no refusal of the request must come before the event's
+    (a bad scope is refused after an unknown event, as without the guard)."""
+    if not one_statement.available(session):
+        return None
+    try:
+        check_scope_names(occurrence_id, session_id)
+        return uuid.UUID(event)
+    except (ValueError, DomainError):
+        return None
 
 
 def submit_bulk_enroll(

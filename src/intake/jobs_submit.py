@@ -38,6 +38,7 @@ def record_job(
     by: Credential,
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
+    guarded: bool = False,
 ) -> Job:
     """Record the job and its outbox row within the caller's open transaction
     (the caller commits, then dispatches ``take_written``'s rows); on
@@ -48,7 +49,10 @@ def record_job(
     read under the line's turn (domain.enrollment.arrivals), so no job stamped earlier
     commits after a worker claimed the line. ``by``, the credential creating
     the job, is stored on it: it may always read the job at its Location.
-    Every way in (REST, GraphQL) records jobs through here."""
+    Every way in (REST, GraphQL) records jobs through here.
+
+    ``guarded`` (PostgreSQL only): ``event_id`` was not looked up; it is
+    checked in the statement (one_statement.NotAnEventOfTheOrganisation)."""
     job_fields: dict[str, Any] = {
         "organisation_id": organisation_id,
         "type": type,
@@ -63,9 +67,11 @@ def record_job(
         # A job of an event: stamped under its line's turn (None), in the statement.
         stamp = None if event_id is not None else utcnow()
         job, _created = one_statement.submit_job_in_one_statement(
-            session, queued_job(**job_fields), stamp=stamp
+            session, queued_job(**job_fields), stamp=stamp, guarded=guarded
         )
     else:
+        if guarded:
+            raise ValueError("only PostgreSQL checks a job's event in its statement")
         # SQLite: stamped inside the write transaction (BEGIN IMMEDIATE), no fence.
         job, _created = submit_job(session, now=utcnow(), **job_fields)
     return job
@@ -118,6 +124,7 @@ def submit_and_enqueue(
     by: Credential,
     event_id: uuid.UUID | None = None,
     progress_total: int = 0,
+    guarded: bool = False,
 ) -> Job:
     """Record the job (``record_job``, within the caller's open transaction),
     commit, enqueue the outbox rows as written (no read back: one round trip
@@ -131,6 +138,7 @@ def submit_and_enqueue(
         by=by,
         event_id=event_id,
         progress_total=progress_total,
+        guarded=guarded,
     )
     written = take_written(session)
     session.commit()

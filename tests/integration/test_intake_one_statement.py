@@ -28,9 +28,11 @@ from tests.support.waiting import wait_until
 
 def _kind(trip: str) -> str:
     """A round trip as its first words name it."""
-    if trip.startswith("with turn as materialized"):
+    if trip.startswith("with "):
         both = "insert into jobs" in trip and "insert into outbox" in trip
-        return "job + outbox row" if both else "stamp"
+        if not both:
+            return "stamp"
+        return "job + outbox row, event checked" if " from events" in trip else "job + outbox row"
     for prefix, name in (
         ("select events.", "read the event"),
         ("insert into jobs", "job"),
@@ -43,7 +45,7 @@ def _kind(trip: str) -> str:
     return trip.split(" ")[0]
 
 
-def test_an_enroll_post_costs_three_round_trips(real_stack: Stack) -> None:
+def test_an_enroll_post_costs_two_round_trips(real_stack: Stack) -> None:
     # Given a published event, and no worker (its statements are not the request's)
     stack = real_stack
     key = stack.key()
@@ -55,11 +57,12 @@ def test_an_enroll_post_costs_three_round_trips(real_stack: Stack) -> None:
     with round_trips(stack) as trips:
         enroll(stack, key, event, "ada")
 
-    # Then the request cost the event's read, one statement for the job and
-    # its outbox row (no BEGIN, no stamp of its own, no COMMIT), and the mark
-    # sent after the enqueue (the credential's lookup aside: not this change's)
+    # Then the request cost one statement for the job and its outbox row,
+    # which also checked the event (no read of its own, no BEGIN, no stamp
+    # of its own, no COMMIT), and the mark sent after the enqueue (the
+    # credential's lookup aside: not this change's)
     submit = [_kind(t) for t in trips if "api_keys" not in t and "attendee_tokens" not in t]
-    assert submit == ["read the event", "job + outbox row", "mark sent"]
+    assert submit == ["job + outbox row, event checked", "mark sent"]
 
 
 def test_an_enroll_post_reads_the_events_id_alone(real_stack: Stack) -> None:
@@ -75,11 +78,14 @@ def test_an_enroll_post_reads_the_events_id_alone(real_stack: Stack) -> None:
         enroll(stack, key, event, "ada")
         enroll(stack, key, "intro", "bob")
 
-    # Then each read of the event asks for its id and nothing more (the job
-    # needs no more of it: no event row is loaded as an ORM object)
+    # Then the event named by its id is checked in the job's statement, and
+    # the one named by its ref is read first, its id and nothing more (the
+    # job needs no more of it: no event row is loaded as an ORM object)
     reads = [t for t in trips if t.startswith("select events.")]
-    assert len(reads) == 2, reads  # one by id, one by ref (a ref is no UUID: no id tried)
-    assert all(t.startswith("select events.id from events where") for t in reads), reads
+    assert len(reads) == 1, reads  # by ref (a ref is no UUID: no id tried)
+    assert reads[0].startswith("select events.id from events where"), reads
+    kinds = [_kind(t) for t in trips if "insert into jobs" in t]
+    assert kinds == ["job + outbox row, event checked", "job + outbox row"]
 
 
 def test_an_enroll_finds_its_event_by_id_first_then_by_ref_in_its_organisation(
@@ -115,6 +121,49 @@ def test_an_enroll_finds_its_event_by_id_first_then_by_ref_in_its_organisation(
         assert response.json()["error"]["code"] == "EVENT_NOT_FOUND"
 
 
+def test_an_event_checked_in_the_jobs_statement_refuses_as_a_lookup_would(
+    real_stack: Stack,
+) -> None:
+    # Given an event whose ref is spelled as a UUID that is no event's id,
+    # another organisation's key, and no worker
+    stack = real_stack
+    key, theirs = stack.key("acme"), stack.key("globex")
+    spelled = str(uuid.uuid4())
+    event = published_event(stack, key, ref=spelled, max_subscriptions=5)["id"]
+    stack.stop()
+    with stack.db() as session:
+        before = session.scalar(select(func.count()).select_from(OutboxMessage))
+
+    # When an attendee is enrolled by that ref (it is tried as an id first)
+    by_ref = enroll(stack, key, spelled, "ada")
+
+    # Then the job is the event's
+    with stack.db() as session:
+        assert str(session.get(Job, uuid.UUID(by_ref["id"])).event_id) == event  # type: ignore[union-attr]
+
+    # And a UUID that is no event, or another organisation's event, is
+    # refused as before (404), writing nothing
+    body = {"attendee": {"ref": "eve", "email": "eve@example.org"}}
+    for path, caller in ((str(uuid.uuid4()), key), (event, theirs)):
+        response = stack.client.post(
+            f"/v1/events/{path}/enrollments",
+            json=body,
+            headers=stack.auth(caller) | {"Idempotency-Key": "eve-once"},
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "EVENT_NOT_FOUND"
+    # And an unknown event is refused before a bad scope, as before
+    both = body | {"occurrence_id": str(uuid.uuid4()), "session_id": str(uuid.uuid4())}
+    response = stack.client.post(
+        f"/v1/events/{uuid.uuid4()}/enrollments", json=both, headers=stack.auth(key)
+    )
+    assert response.status_code == 404, response.text
+    with stack.db() as session:
+        after = session.scalar(select(func.count()).select_from(OutboxMessage))
+        keyed = session.scalar(select(func.count()).where(Job.idempotency_key == "eve-once"))
+    assert (after, keyed) == ((before or 0) + 1, 0)
+
+
 def test_a_repeated_key_costs_no_write_and_answers_the_first_job(real_stack: Stack) -> None:
     # Given an attendee enrolled with an Idempotency-Key, and no worker
     stack = real_stack
@@ -131,7 +180,7 @@ def test_a_repeated_key_costs_no_write_and_answers_the_first_job(real_stack: Sta
     # Then it answers the first job, recorded once with one outbox row
     assert again["id"] == first["id"]
     submit = [_kind(t) for t in trips if "api_keys" not in t and "attendee_tokens" not in t]
-    assert submit == ["read the event", "job + outbox row", "read the job by key"]
+    assert submit == ["job + outbox row, event checked", "read the job by key"]
     with stack.db() as session:
         jobs = session.scalars(select(Job.id).where(Job.idempotency_key == "ada-once")).all()
         outbox = [

@@ -25,6 +25,11 @@ the job is then read by key, in a statement of its own (which sees the
 committed first job), and answered as ``submit_job`` answers it (the same
 job, or IdempotencyKeyReused).
 
+A job whose event is named by a UUID not yet looked up (the enroll route's
+path) is *guarded*: a first CTE checks that the event is its organisation's,
+the job is inserted only then, and the answer says which; the event's read is
+no round trip of its own.
+
 No ORM flush inserts these rows, so no flush listener sees them: the only
 one (domain.calendar.sync) watches enrollments, events and their parts,
 never jobs or outbox rows.
@@ -33,11 +38,10 @@ never jobs or outbox rows.
 from __future__ import annotations
 
 import functools
-import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, bindparam, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, bindparam, exists, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -46,11 +50,12 @@ from rollcall.domain.enrollment.arrivals import line_params, line_stamp
 from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.engine import job_by_key, same_request
 from rollcall.domain.jobs.outbox import WrittenMessage, note_written
-from rollcall.models import Job, OutboxMessage
+from rollcall.models import Event, Job, OutboxMessage
 from rollcall.models.base import new_id
 
 _JOBS = cast(Table, Job.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 
 def available(session: Session) -> bool:
@@ -60,18 +65,38 @@ def available(session: Session) -> bool:
 
 
 @functools.cache
-def _statement(columns: tuple[str, ...], in_line: bool) -> Select[tuple[datetime, uuid.UUID]]:
+def _statement(
+    columns: tuple[str, ...], in_line: bool, guarded: bool = False
+) -> Select[tuple[Any, ...]]:
     """The statement for a job of these columns (``queued_job``'s), stamped
     in its event's line (``line_stamp``) or by the caller (``created_at``).
     Built once: a request pays its parameters only (SQLAlchemy caches the
-    compiled form by the statement's structure)."""
+    compiled form by the statement's structure).
+
+    ``guarded``: the job's ``event_id`` is not yet known to be an event of
+    its organisation. A first CTE looks (``guard``), the job is inserted
+    only if it is one, and the answer's first column says whether it was:
+    the event's read and the job's write are one round trip."""
     created_at: ColumnElement[datetime] | ScalarSelect[datetime] = (
         line_stamp() if in_line else bindparam("created_at", type_=_JOBS.c.created_at.type)
     )
     values = [bindparam(f"job_{name}", type_=_JOBS.c[name].type) for name in columns]
+    rows = select(*values, created_at)
+    guard = None
+    if guarded:
+        guard = select(
+            exists()
+            .where(
+                _EVENTS.c.id == bindparam("job_event_id", type_=_JOBS.c.event_id.type),
+                _EVENTS.c.organisation_id
+                == bindparam("job_organisation_id", type_=_JOBS.c.organisation_id.type),
+            )
+            .label("found")
+        ).cte("guard")
+        rows = rows.select_from(guard).where(guard.c.found)
     job = (
         insert(_JOBS)
-        .from_select([*columns, "created_at"], select(*values, created_at))
+        .from_select([*columns, "created_at"], rows)
         .on_conflict_do_nothing(index_elements=[_JOBS.c.organisation_id, _JOBS.c.idempotency_key])
         .returning(_JOBS.c.id, _JOBS.c.created_at)
         .cte("job")
@@ -83,23 +108,34 @@ def _statement(columns: tuple[str, ...], in_line: bool) -> Select[tuple[datetime
         .returning(_OUTBOX.c.id)
         .cte("msg")
     )
-    # One row from each (none from either on a conflict): joined on true.
-    return select(job.c.created_at, msg.c.id).select_from(job.join(msg, true()))
+    if guard is None:
+        # One row from each (none from either on a conflict): joined on true.
+        return select(job.c.created_at, msg.c.id).select_from(job.join(msg, true()))
+    # The guard's one row, with the job's and its message's if they were written.
+    return select(job.c.created_at, msg.c.id, guard.c.found).select_from(
+        guard.outerjoin(job.join(msg, true()), true())
+    )
 
 
 #: The outbox row's columns given (the others: their defaults).
 _MESSAGE = ("id", "actor", "args")
 
 
+class NotAnEventOfTheOrganisation(LookupError):
+    """A guarded job's ``event_id`` names no event of its organisation:
+    nothing was written (the caller looks the event up as it always does)."""
+
+
 def submit_job_in_one_statement(
-    session: Session, row: dict[str, Any], *, stamp: datetime | None
+    session: Session, row: dict[str, Any], *, stamp: datetime | None, guarded: bool = False
 ) -> tuple[Job, bool]:
     """``engine.submit_job`` in one statement, in the session's transaction
     (or alone, in autocommit): returns (job, created). ``row`` is the job as
     ``engine.queued_job`` makes it (the one definition of its columns);
     ``stamp`` its ``created_at``; None: the stamp of its event's line
     (``line_stamp``, the row's ``event_id`` required). The outbox row is kept
-    for ``take_written``, as written."""
+    for ``take_written``, as written. ``guarded``: the row's ``event_id`` is
+    checked in the statement (NotAnEventOfTheOrganisation if it is none)."""
     sent = WrittenMessage(id=new_id(), actor=actor_names.PROCESS_JOB, args=[str(row["id"])])
     params: dict[str, Any] = {f"job_{name}": value for name, value in row.items()}
     params |= {"message_id": sent.id, "message_actor": sent.actor, "message_args": sent.args}
@@ -112,7 +148,14 @@ def submit_job_in_one_statement(
     # Whatever the ORM holds unflushed goes first, as submit_job's flush
     # would send it (a route's row lock before the line's turn).
     session.flush()
-    written = session.execute(_statement(tuple(row), stamp is None), params).one_or_none()
+    statement = _statement(tuple(row), stamp is None, guarded)
+    written = session.execute(statement, params).one_or_none()
+    if guarded:
+        assert written is not None  # the guard's row is always there
+        if not written.found:
+            raise NotAnEventOfTheOrganisation(row["event_id"])
+        if written.created_at is None:
+            written = None
     if written is None:  # the key's first job exists (or has just committed)
         existing = job_by_key(session, row["organisation_id"], row["idempotency_key"] or "")
         if existing is None:  # pragma: no cover - DO NOTHING only on a conflict
