@@ -60,9 +60,11 @@ def _route_threads(threads: int) -> Callable[[FastAPI], AbstractAsyncContextMana
     wants more database connections than its pool holds (models.db.pool_size_for)."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        # The key epoch's asyncio client of this loop (deps.credential_in_one_hop).
+        await app.state.api_keys.epoch.aclose()
 
     return lifespan
 

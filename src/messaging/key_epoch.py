@@ -18,19 +18,22 @@ or a TTL of 0: no cache, every request reads the database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import redis
+import redis.asyncio
 from sqlalchemy.orm import Session
 
 from rollcall.config.settings import Settings
 from rollcall.domain.access.key_cache import KeyCache
-from rollcall.domain.access.keys import KnownKey, authenticate, note_use
+from rollcall.domain.access.keys import KnownKey, authenticate, cached_key, note_use
 from rollcall.messaging.redis_client import LazyRedis
 
 logger = logging.getLogger("rollcall.access")
@@ -52,6 +55,11 @@ class KeyEpoch:
         self._url = settings.redis_url
         self.key = epoch_key(settings.redis_namespace)
         self._redis = LazyRedis(self._url, timeout=TIMEOUT_SECONDS)
+        #: The async routes' clients, one per event loop (a loop's client
+        #: cannot serve another; tests run an app on several loops).
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
         self._retry_at = 0.0
 
     @property
@@ -60,7 +68,7 @@ class KeyEpoch:
 
     def current(self) -> str | None:
         """The epoch now; a fresh one if Redis has none; None without Redis."""
-        if not self.available or time.monotonic() < self._retry_at:
+        if not self._askable():
             return None
         try:
             client = self._redis.get()
@@ -69,12 +77,47 @@ class KeyEpoch:
                 client.set(self.key, secrets.token_hex(16), nx=True)
                 value = client.get(self.key)
         except redis.RedisError:
-            self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-            logger.warning("API key epoch unreadable: keys are read from the database")
+            self._unreadable()
             return None
-        if value is None:
+        return _text(value)
+
+    async def current_async(self) -> str | None:
+        """``current`` on the event loop (no threadpool hop): the same answers,
+        through the running loop's own asyncio client."""
+        if not self._askable():
             return None
-        return value.decode() if isinstance(value, bytes) else str(value)
+        try:
+            client = self._async_client()
+            value = await client.get(self.key)
+            if value is None:
+                await client.set(self.key, secrets.token_hex(16), nx=True)
+                value = await client.get(self.key)
+        except redis.RedisError:
+            self._unreadable()
+            return None
+        return _text(value)
+
+    async def aclose(self) -> None:
+        """Close the running loop's asyncio client (the app's shutdown)."""
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _async_client(self) -> redis.asyncio.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = self._async[loop] = redis.asyncio.Redis.from_url(
+                self._url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
+            )
+        return client
+
+    def _askable(self) -> bool:
+        return self.available and time.monotonic() >= self._retry_at
+
+    def _unreadable(self) -> None:
+        self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
+        logger.warning("API key epoch unreadable: keys are read from the database")
 
     def bump(self) -> bool:
         """Replace the epoch: every process's cached keys are stale from now on.
@@ -91,6 +134,12 @@ class KeyEpoch:
             )
             return False
         return True
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @contextmanager
@@ -116,6 +165,18 @@ class ApiKeys:
     def authenticate(self, session: Session, plaintext: str | None, *, now: datetime) -> KnownKey:
         epoch = self.epoch.current() if self.cache is not None and plaintext else None
         return authenticate(session, plaintext, now=now, cache=self.cache, epoch=epoch)
+
+    async def cached(self, plaintext: str, *, now: datetime) -> KnownKey | None:
+        """The key from this process's cache, the epoch read on the event
+        loop, when the request needs nothing else for it (active, its last
+        use not due: ``keys.cached_key``); None otherwise, and the caller
+        ``authenticate``s in the threadpool as before."""
+        if self.cache is None or not plaintext:
+            return None
+        epoch = await self.epoch.current_async()
+        if epoch is None:
+            return None
+        return cached_key(self.cache, plaintext, epoch=epoch, now=now)
 
     def note_use(self, session: Session, key: KnownKey, *, now: datetime) -> bool:
         return note_use(session, key, now=now, cache=self.cache)

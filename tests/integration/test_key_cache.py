@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -20,6 +22,7 @@ from rollcall.cli import main
 from rollcall.config.settings import Settings
 from rollcall.domain.access.keys import create_api_key, get_or_create_organisation, hash_key
 from rollcall.domain.clock import utcnow
+from rollcall.intake import deps
 from rollcall.intake.app import create_app
 from rollcall.messaging.key_epoch import KeyEpoch, changing_api_keys, epoch_key
 from rollcall.models import ApiKey
@@ -69,6 +72,40 @@ def key_id(settings: Settings, plaintext: str) -> str:
 
 def status(client: TestClient, plaintext: str, path: str = "/v1/events") -> int:
     return client.get(path, headers={"Authorization": f"Bearer {plaintext}"}).status_code
+
+
+@dataclass(frozen=True)
+class Way:
+    """A way a request's key is looked up: the sync dependency of a REST
+    route (GET /v1/events), or the async enroll route's, which answers a
+    cache hit on the event loop (deps.credential_in_one_hop). ``status`` is
+    200 for a key let through (the enroll, to no event, is then a 404)."""
+
+    name: str
+    scope: str
+
+    def status(self, client: TestClient, plaintext: str) -> int:
+        headers = {"Authorization": f"Bearer {plaintext}"}
+        if self.name == "rest":
+            return client.get("/v1/events", headers=headers).status_code
+        response = client.post(
+            "/v1/events/no-such-event/enrollments",
+            json={"attendee": {"ref": "ada", "email": "ada@example.org"}},
+            headers=headers,
+        )
+        if response.status_code == 404:
+            assert response.json()["error"]["code"] == "EVENT_NOT_FOUND", response.text
+            return 200
+        return response.status_code
+
+
+WAYS = [Way("rest", "events:read"), Way("enroll", "students:write")]
+
+
+@pytest.fixture(params=WAYS, ids=[way.name for way in WAYS])
+def way(request: pytest.FixtureRequest) -> Way:
+    way: Way = request.param
+    return way
 
 
 def is_key_statement(statement: str) -> bool:
@@ -129,20 +166,49 @@ def test_a_cache_hit_reads_no_key_row_on_each_way_a_key_is_looked_up(
     assert hits == []
 
 
-def test_last_use_is_still_written_once_a_minute_on_a_hit(
+def test_an_enroll_with_a_cached_key_looks_nothing_up_off_the_event_loop(
     apps: Apps, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an app that served a key once (filled in its cache, its use noted)
+    settings, first, _second = apps(redis_server.url)
+    plaintext = new_key(settings, ["students:write"])
+    enroll = Way("enroll", "students:write")
+    assert enroll.status(first, plaintext) == 200
+    looked_up: list[object] = []
+    real = deps.credential_of
+
+    def counted(*args: Any) -> Any:
+        looked_up.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(deps, "credential_of", counted)
+
+    # When it enrolls three times more
+    statuses = [enroll.status(first, plaintext) for _ in range(3)]
+
+    # Then each was let through from the cache, the epoch read on the loop:
+    # no threadpool call looked the key up (before: one a request)
+    assert statuses == [200, 200, 200]
+    assert looked_up == []
+    # And a key it does not know is still looked up there, and refused
+    assert enroll.status(first, "rc_not-a-key") == 401
+    assert len(looked_up) == 1
+
+
+def test_last_use_is_still_written_once_a_minute_on_a_hit(
+    apps: Apps, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, way: Way
 ) -> None:
     # Given a key served (and its use noted) by an app whose cache outlives a minute
     settings, first, _second = apps(redis_server.url, api_key_cache_seconds="3600")
-    plaintext = new_key(settings, ["events:read"])
-    assert status(first, plaintext) == 200
+    plaintext = new_key(settings, [way.scope])
+    assert way.status(first, plaintext) == 200
 
     # When it is used again more than a minute later, twice
     shift_clock(monkeypatch, timedelta(seconds=90))
     with key_statements(settings) as later:
-        assert status(first, plaintext) == 200
+        assert way.status(first, plaintext) == 200
     with key_statements(settings) as again:
-        assert status(first, plaintext) == 200
+        assert way.status(first, plaintext) == 200
 
     # Then the first writes last_used_at (and reads no row), the second nothing
     assert [s.split()[0] for s in later] == ["UPDATE"], later
@@ -156,16 +222,16 @@ def test_last_use_is_still_written_once_a_minute_on_a_hit(
 
 @pytest.mark.parametrize("through", ["api", "cli"])
 def test_a_revoked_key_is_refused_at_the_next_request_by_another_app(
-    apps: Apps, redis_server: RedisServer, through: str
+    apps: Apps, redis_server: RedisServer, through: str, way: Way
 ) -> None:
     # Given two app instances sharing Redis, each having served the key from its cache
     settings, first, second = apps(redis_server.url)
     ops = new_key(settings, ["ops"])
-    plaintext = new_key(settings, ["events:read"])
+    plaintext = new_key(settings, [way.scope])
     for client in (first, second, first, second):
-        assert status(client, plaintext) == 200
+        assert way.status(client, plaintext) == 200
     with key_statements(settings) as hits:
-        assert status(second, plaintext) == 200
+        assert way.status(second, plaintext) == 200
     assert hits == []
 
     # When it is revoked through the first instance, or from the shell
@@ -179,8 +245,8 @@ def test_a_revoked_key_is_refused_at_the_next_request_by_another_app(
         cli("keys", "revoke", key_id(settings, plaintext))
 
     # Then the second refuses it at its very next request, as does the first
-    assert status(second, plaintext) == 401
-    assert status(first, plaintext) == 401
+    assert way.status(second, plaintext) == 401
+    assert way.status(first, plaintext) == 401
     assert status(second, ops, "/v1/keys") == 200
 
 
@@ -236,12 +302,12 @@ def test_a_rotated_keys_grace_period_ends_on_time_on_a_cache_hit(
 
 
 def test_redis_restarted_empty_distrusts_the_entries_filled_before(
-    apps: Apps, private_redis: PrivateRedis
+    apps: Apps, private_redis: PrivateRedis, way: Way
 ) -> None:
     # Given a key served from the cache of an app
     settings, first, _second = apps(private_redis.url, api_key_cache_seconds="3600")
-    plaintext = new_key(settings, ["events:read"])
-    assert status(first, plaintext) == 200 and status(first, plaintext) == 200
+    plaintext = new_key(settings, [way.scope])
+    assert way.status(first, plaintext) == 200 and way.status(first, plaintext) == 200
     client = private_redis_client(private_redis)
     assert client.get(epoch_key(settings.redis_namespace)) is not None
 
@@ -251,18 +317,18 @@ def test_redis_restarted_empty_distrusts_the_entries_filled_before(
     revoke_in_database(settings, plaintext, at=utcnow())
 
     # Then the next request refuses it
-    assert status(first, plaintext) == 401
+    assert way.status(first, plaintext) == 401
 
 
 def test_without_redis_keys_are_read_from_the_database(
-    apps: Apps, private_redis: PrivateRedis
+    apps: Apps, private_redis: PrivateRedis, way: Way
 ) -> None:
     # Given two keys served from the cache of an app
     settings, first, _second = apps(private_redis.url, api_key_cache_seconds="3600")
-    kept = new_key(settings, ["events:read"])
-    revoked = new_key(settings, ["events:read"])
+    kept = new_key(settings, [way.scope])
+    revoked = new_key(settings, [way.scope])
     for plaintext in (kept, revoked, kept, revoked):
-        assert status(first, plaintext) == 200
+        assert way.status(first, plaintext) == 200
 
     # When Redis goes down, and one key is revoked meanwhile (its epoch lost)
     private_redis.kill()
@@ -270,17 +336,17 @@ def test_without_redis_keys_are_read_from_the_database(
 
     # Then the valid key still works and the revoked one is refused, both read from the database
     with key_statements(settings) as read:
-        assert status(first, kept) == 200
-        assert status(first, revoked) == 401
+        assert way.status(first, kept) == 200
+        assert way.status(first, revoked) == 401
     assert len([s for s in read if s.startswith("SELECT")]) == 2, read
 
 
-def test_an_unreachable_redis_never_refuses_a_valid_key(apps: Apps) -> None:
+def test_an_unreachable_redis_never_refuses_a_valid_key(apps: Apps, way: Way) -> None:
     settings, first, second = apps(f"redis://127.0.0.1:{free_port()}/0")
-    plaintext = new_key(settings, ["events:read"])
-    assert status(first, plaintext) == 200 and status(second, plaintext) == 200
+    plaintext = new_key(settings, [way.scope])
+    assert way.status(first, plaintext) == 200 and way.status(second, plaintext) == 200
     revoke_in_database(settings, plaintext, at=utcnow())
-    assert status(first, plaintext) == 401 and status(second, plaintext) == 401
+    assert way.status(first, plaintext) == 401 and way.status(second, plaintext) == 401
 
 
 def private_redis_client(server: PrivateRedis) -> redis.Redis:

@@ -144,6 +144,22 @@ def authenticate(
     return key
 
 
+def use_due(key: KnownKey, *, now: datetime) -> bool:
+    """Whether ``note_use`` would write the key's last use ``now`` (it was not
+    noted within LAST_USED_PRECISION)."""
+    return key.last_used_at is None or key.last_used_at <= now - LAST_USED_PRECISION
+
+
+def cached_key(cache: KeyCache, plaintext: str, *, epoch: str, now: datetime) -> KnownKey | None:
+    """The active key for this plaintext from ``cache`` under ``epoch``, if
+    the request needs no database for it (its last use is not due); None
+    otherwise: ``authenticate`` then decides, reading the database."""
+    key = cache.get(hash_key(plaintext), epoch=epoch, now=now)
+    if key is None or not is_active(key, now=now) or use_due(key, now=now):
+        return None
+    return key
+
+
 def note_use(
     session: Session, key: KnownKey, *, now: datetime, cache: KeyCache | None = None
 ) -> bool:
@@ -153,9 +169,9 @@ def note_use(
     repeated in the UPDATE, so processes racing on one key write once; the
     cache remembers the attempt, so its process tries once a minute too.
     """
-    cutoff = now - LAST_USED_PRECISION
-    if key.last_used_at is not None and key.last_used_at > cutoff:
+    if not use_due(key, now=now):
         return False
+    cutoff = now - LAST_USED_PRECISION
     if cache is not None:
         cache.note_use(key, now=now)
     result = session.execute(
