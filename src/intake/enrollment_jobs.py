@@ -60,20 +60,15 @@ def submit_enroll(
     rule, which answers as it always did."""
 
     def submit(event_id: uuid.UUID, *, guarded: bool) -> Job:
-        return submit_and_enqueue(
+        return _one_attendee_job(
             session,
             settings,
             by=by,
-            organisation_id=by.organisation_id,
             type=ENROLL,
-            payload={
-                "event_id": str(event_id),
-                "attendee": attendee,
-                **scope_payload(occurrence_id, session_id),
-            },
-            idempotency_key=idempotency_key,
             event_id=event_id,
-            progress_total=1,
+            fields={"attendee": attendee},
+            scope=(occurrence_id, session_id),
+            idempotency_key=idempotency_key,
             guarded=guarded,
         )
 
@@ -150,19 +145,41 @@ def submit_remove(
     idempotency_key: str | None,
 ) -> Job:
     """A job removing the attendee with this ref from the event (organiser action)."""
-    event_id = get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event)
+    return _one_attendee_job(
+        session,
+        settings,
+        by=by,
+        type=REMOVE,
+        event_id=get_event_id(session, organisation_id=by.organisation_id, id_or_ref=event),
+        fields={"attendee_ref": attendee_ref},
+        scope=(occurrence_id, session_id),
+        idempotency_key=idempotency_key,
+    )
+
+
+def _one_attendee_job(
+    session: Session,
+    settings: Settings,
+    *,
+    by: Credential,
+    type: str,
+    event_id: uuid.UUID,
+    fields: dict[str, Any],
+    scope: tuple[uuid.UUID | None, uuid.UUID | None],
+    idempotency_key: str | None,
+    guarded: bool = False,
+) -> Job:
+    """A job of one attendee on the event (enroll, remove): its payload the
+    event's id, ``fields`` and the occurrence or session, its progress of 1."""
     return submit_and_enqueue(
         session,
         settings,
         by=by,
         organisation_id=by.organisation_id,
-        type=REMOVE,
-        payload={
-            "event_id": str(event_id),
-            "attendee_ref": attendee_ref,
-            **scope_payload(occurrence_id, session_id),
-        },
+        type=type,
+        payload={"event_id": str(event_id), **fields, **scope_payload(*scope)},
         idempotency_key=idempotency_key,
         event_id=event_id,
         progress_total=1,
+        guarded=guarded,
     )
