@@ -25,7 +25,7 @@ def by_id_or_ref(
     or ``ref`` is ``id_or_ref``; the id is tried first unless ``ref_first``
     (attendees: the upstream system's ref is their usual name). Another
     organisation's row is None, as a missing one is."""
-    found: T | None = _first(session, model, model, organisation_id, id_or_ref, ref_first)
+    found: T | None = _first(session, model, organisation_id, id_or_ref, ref_first)
     return found
 
 
@@ -43,10 +43,7 @@ def id_by_id_or_ref(
     on the session's connection: on the enroll route's path, the ORM's
     statement building and execution cost more than the read itself
     (README, Benchmarks: bench_intake)."""
-    try:
-        row_id: uuid.UUID | None = uuid.UUID(id_or_ref)
-    except ValueError:
-        row_id = None
+    row_id = as_row_id(id_or_ref)
     by_id, by_ref = _id_statements(cast(Table, model.__table__))
     tries: list[tuple[Select[uuid.UUID], dict[str, Any]]] = [(by_ref, {"ref": id_or_ref})]
     if row_id is not None:
@@ -76,19 +73,23 @@ def _id_statements(table: Table) -> tuple[Select[uuid.UUID], Select[uuid.UUID]]:
     )
 
 
+def as_row_id(id_or_ref: str) -> uuid.UUID | None:
+    """The id ``id_or_ref`` spells, tried before the ref; None if it is no UUID."""
+    try:
+        return uuid.UUID(id_or_ref)
+    except ValueError:
+        return None
+
+
 def _first(
     session: Session,
     model: Any,
-    what: Any,
     organisation_id: uuid.UUID,
     id_or_ref: str,
     ref_first: bool,
 ) -> Any:
-    try:
-        row_id: uuid.UUID | None = uuid.UUID(id_or_ref)
-    except ValueError:
-        row_id = None
-    query = select(what).where(model.organisation_id == organisation_id)
+    row_id = as_row_id(id_or_ref)
+    query = select(model).where(model.organisation_id == organisation_id)
     by_id = query.where(model.id == row_id) if row_id is not None else None
     by_ref = query.where(model.ref == id_or_ref)
     for attempt in (by_ref, by_id) if ref_first else (by_id, by_ref):

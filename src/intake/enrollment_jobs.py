@@ -22,6 +22,7 @@ from rollcall.domain.errors.enrollment import BulkTooLarge
 from rollcall.domain.events.catalog import get_event_id
 from rollcall.domain.jobs import one_statement
 from rollcall.domain.jobs.one_statement import NotAnEventOfTheOrganisation
+from rollcall.domain.lookup import as_row_id
 from rollcall.intake.deps import Credential
 from rollcall.intake.enrollment_schemas import BulkEnrollmentRequest, split_rows
 from rollcall.intake.jobs_submit import submit_and_enqueue
@@ -93,9 +94,9 @@ def _named_by_id(
         return None
     try:
         check_scope_names(occurrence_id, session_id)
-        return uuid.UUID(event)
-    except (ValueError, DomainError):
+    except DomainError:
         return None
+    return as_row_id(event)
 
 
 def submit_bulk_enroll(
