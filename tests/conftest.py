@@ -19,6 +19,7 @@ from rollcall.config import settings as settings_module
 from rollcall.intake.app import create_app
 from rollcall.models import migrate
 from rollcall.models.db import dispose_all
+from rollcall.workers.smtp_keep import close_kept_smtp
 from tests.support.services import (
     BASE_PG_URL,
     PG_URL,
@@ -87,6 +88,9 @@ def smtp_sink() -> Iterator[SmtpSink]:
 def _fresh_settings() -> Iterator[None]:
     yield
     settings_module.get_settings.cache_clear()
+    # A mail sent from the test's own thread keeps its SMTP connection
+    # (workers.smtp_keep): ended here, not carried to the next test's sink.
+    close_kept_smtp()
     dispose_all()
 
 

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     #: mail is claimed and sent again (its sender died between claim and
     #: record). Longer than one SMTP send can take (its timeouts are 30 s).
     mail_lease_seconds: int = Field(default=300, ge=1)
+    #: A worker thread keeps its SMTP connection between mail messages while it
+    #: has been idle at most this long (workers.smtp_keep); 0: one per message.
+    #: Below the server's own idle timeout (RFC 5321 asks 5 minutes of it).
+    smtp_keep_alive_seconds: float = Field(default=10.0, ge=0, le=3600)
     #: The scheduler's leadership lock expires this long after its holder died;
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)

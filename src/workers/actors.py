@@ -35,11 +35,14 @@ from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
 from rollcall.workers.smtp import TransientMailError
+from rollcall.workers.smtp_keep import ClosesKeptSmtp
 from rollcall.workers.webhook_delivery import deliver_webhook as send_webhook
 
 #: The settings every actor reads: this process's, built here at its start.
 _settings: Settings = get_settings()
 broker = configure_broker(_settings)
+# A worker thread's kept SMTP connection gets its QUIT when the thread stops.
+broker.add_middleware(ClosesKeptSmtp())
 #: Announces finished jobs to those waiting on them (messaging.job_outcomes).
 _announce = FinishedPublisher(_settings)
 

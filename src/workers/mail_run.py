@@ -65,6 +65,7 @@ from rollcall.workers.smtp import (
     TransientMailError,
     flatten,
 )
+from rollcall.workers.smtp_keep import kept_smtp
 
 logger = logging.getLogger("rollcall.mail")
 
@@ -104,7 +105,7 @@ def send_reminder_run(
             return report
     try:
         which = EmailMessage.run_id == run_id
-        asyncio.run(_send_batches(factory, settings, which, report, now=now))
+        _send_kept(factory, settings, which, report, now=now)
     finally:
         _schedule_retries(broker, settings, report)
     with factory() as session, session.begin():
@@ -149,7 +150,7 @@ def send_placement_batch(
     try:
         # One array parameter on PostgreSQL, not a bind per key in every claim.
         which = among(session.get_bind().dialect.name, EmailMessage.dedupe_key, keys)
-        asyncio.run(_send_batches(factory, settings, which, report, now=now))
+        _send_kept(factory, settings, which, report, now=now)
     finally:
         _schedule_retries(broker, settings, report)
     logger.info(
@@ -220,7 +221,7 @@ def _record_and_claim(
     return attempts
 
 
-async def _send_batches(
+def _send_kept(
     factory: sessionmaker[Session],
     settings: Settings,
     which: ColumnElement[bool],
@@ -228,7 +229,22 @@ async def _send_batches(
     *,
     now: Callable[[], datetime],
 ) -> None:
-    connection = SmtpConnection(SmtpTarget.from_url(settings.smtp_url))
+    """_send_batches on this thread's kept loop and SMTP connection (workers.smtp_keep)."""
+    kept = kept_smtp(SmtpTarget.from_url(settings.smtp_url), settings.smtp_keep_alive_seconds)
+    kept.run(
+        lambda connection: _send_batches(factory, settings, which, report, connection, now=now)
+    )
+
+
+async def _send_batches(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    which: ColumnElement[bool],
+    report: RunReport,
+    connection: SmtpConnection,
+    *,
+    now: Callable[[], datetime],
+) -> None:
     stamp = now()  # one DTSTAMP per run: the .ics is built once and shared
     loop = asyncio.get_running_loop()
     # A helper thread renders and serialises the window's messages, ahead of
@@ -274,7 +290,6 @@ async def _send_batches(
                 logger.exception("could not record mail %s", done[0])
         ledger.close()
         composer.shutdown(wait=True, cancel_futures=True)
-        await connection.close()
 
 
 async def _send_one(

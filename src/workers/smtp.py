@@ -199,7 +199,8 @@ def flatten(message: Message) -> Flattened | Message:
 
 
 class SmtpConnection:
-    """One SMTP connection reused for many messages (a reminder run).
+    """One SMTP connection reused for many messages (a reminder run, and a
+    worker thread's messages one after another: workers.smtp_keep).
 
     Connects lazily; after a connection-level failure the next ``send``
     reconnects. Raises TransientMailError (ConnectionMailError when the
@@ -212,6 +213,10 @@ class SmtpConnection:
 
     async def send(self, message: Message | Flattened) -> str:
         try:
+            if self._client is not None and self._client.is_connected:
+                # Kept from an earlier message (workers.smtp_keep): one turn of
+                # the loop reads a goodbye the server sent while it sat idle.
+                await asyncio.sleep(0)
             if self._client is None or not self._client.is_connected:
                 self._client = aiosmtplib.SMTP(
                     hostname=self.target.hostname,
@@ -235,6 +240,12 @@ class SmtpConnection:
                 await self.close()
             raise error from exc
         return str(reply)
+
+    def drop(self) -> None:
+        """Close the socket without a word: the conversation's state is unknown."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -186,6 +186,10 @@ class SmtpSink:
     #: Seconds each DATA takes before the reply: a slow server, so that a
     #: test can kill a sender in the middle of a run.
     delay: float = 0.0
+    #: The client address of each accepted message's connection, and of each
+    #: QUIT: how many connections the mail took, and which ones were ended.
+    peers: list[Any] = field(default_factory=list)
+    quits: list[Any] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         if self.delay:
@@ -194,13 +198,31 @@ class SmtpSink:
             if self.replies:
                 return self.replies.pop(0)
             self.envelopes.append(envelope)
+            self.peers.append(session.peer)
             parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
             self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 OK"
 
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Envelope) -> str:
+        with self.lock:
+            self.quits.append(session.peer)
+        return "221 Bye"
+
     @property
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
+
+    def connections(self) -> int:
+        """How many connections the accepted messages came over."""
+        with self.lock:
+            return len(set(self.peers))
+
+    def restart(self) -> None:
+        """Stop the server, which closes every open connection, and start it
+        again on the same port."""
+        self.stop()
+        self.controller = Controller(self, hostname=self.host, port=self.port)
+        self.controller.start()
 
     def start(self) -> SmtpSink:
         self.port = free_port()
