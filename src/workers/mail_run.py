@@ -250,15 +250,16 @@ async def _send_batches(
     # A helper thread renders and serialises the window's messages, ahead of
     # the sender, while the event loop waits for the server's replies: the CPU
     # work hides in the SMTP round trips.
-    composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
+    # (Not for a window of one mail, such as a single confirmation: nothing to
+    # compose ahead of, and a thread started and handed to costs more.)
+    composer: ThreadPoolExecutor | None = None
     ledger = Ledger(factory, settings)
     done: Done | None = None
     try:
         while window := _window(factory, settings, which, now()):
-            composed = [
-                loop.run_in_executor(composer, _compose_or_error, settings, mail, stamp)
-                for mail in window
-            ]
+            if composer is None and len(window) > 1:
+                composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
+            composed = [_composing(loop, composer, settings, mail, stamp) for mail in window]
             broken = 0
             for index, mail in enumerate(window):
                 attempts = _record_and_claim(ledger, done, mail, report, now())
@@ -289,7 +290,8 @@ async def _send_batches(
                 # Only this mail is in doubt: its lease expires, it is sent again.
                 logger.exception("could not record mail %s", done[0])
         ledger.close()
-        composer.shutdown(wait=True, cancel_futures=True)
+        if composer is not None:
+            composer.shutdown(wait=True, cancel_futures=True)
 
 
 async def _send_one(
@@ -306,6 +308,22 @@ async def _send_one(
         state = state_after(exc, attempts, settings)
         return state, str(exc), isinstance(exc, ConnectionMailError)
     return "sent", None, False
+
+
+def _composing(
+    loop: asyncio.AbstractEventLoop,
+    composer: ThreadPoolExecutor | None,
+    settings: Settings,
+    mail: Claimed,
+    stamp: datetime,
+) -> asyncio.Future[Any]:
+    """The mail being composed by the helper thread, or, without one, composed
+    here and now."""
+    if composer is not None:
+        return loop.run_in_executor(composer, _compose_or_error, settings, mail, stamp)
+    done: asyncio.Future[Any] = loop.create_future()
+    done.set_result(_compose_or_error(settings, mail, stamp))
+    return done
 
 
 def _compose_or_error(settings: Settings, mail: Claimed, stamp: datetime) -> Any:
