@@ -1,12 +1,14 @@
-"""A worker thread keeps its SMTP connection between mail messages
-(workers.smtp_keep): reminder runs sent one after another on this thread, to
-the real SMTP sink, SQLite underneath."""
+"""What a mail message costs besides its mails: a worker thread keeps its
+SMTP connection between messages (workers.smtp_keep), and a single mail
+starts no helper thread to compose it. Reminder runs sent one after another
+on this thread, to the real SMTP sink, SQLite underneath."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -176,3 +178,21 @@ def test_a_kept_connection_sees_the_server_s_goodbye_before_it_sends(
 
     assert len(sink.messages) == 2
     assert sink.connections() == 2
+
+
+def test_a_single_mail_is_composed_by_its_sender_a_window_of_more_ahead_by_a_helper(
+    component_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+
+    def counted(*, max_workers: int, thread_name_prefix: str) -> ThreadPoolExecutor:
+        started.append(thread_name_prefix)
+        return ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+
+    monkeypatch.setattr(mail_run, "ThreadPoolExecutor", counted)
+    send(component_stack, a_run_to(component_stack, "ada"))
+    assert started == []  # one mail: nothing to compose ahead of
+    send(component_stack, a_run_to(component_stack, "bob", "cat", "dan"))
+    assert len(started) == 1
+    assert len(component_stack.sink.messages) == 4
+    assert sent_states(component_stack) == ["sent"] * 4
