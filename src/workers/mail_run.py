@@ -1,8 +1,9 @@
-"""Sending many mails over one reused SMTP connection: a reminder run's, or the
-mails of enrollments placed set-wise (``send_placement_batch``).
+"""Sending many mails over one reused SMTP connection (the thread's kept one,
+workers.smtp_keep): a reminder run's, or the mails of enrollments placed
+set-wise (``send_placement_batch``).
 
-The mails are read a window at a time (``reminder_batch_size``, unlocked) and
-rendered ahead in a helper thread. Each is claimed on its own just before it
+The mails are read a window at a time (``reminder_batch_size``, unlocked) and,
+when a window has more than one, rendered ahead in a helper thread. Each is claimed on its own just before it
 is sent (``sending``, attempts + 1, a lease from ``updated_at``), in the
 transaction that records the previous mail's outcome. So a sender holds at
 most one mail it has not recorded: a crash affects that one mail (sent again
