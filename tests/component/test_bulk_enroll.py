@@ -12,7 +12,6 @@ from sqlalchemy import func, select, update
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.domain.clock import utcnow
 from rollcall.domain.enrollment.bulk.run import MAX_ROWS, run_chunk
-from rollcall.domain.enrollment.placement_mails import MAILS_PER_MESSAGE
 from rollcall.messaging.outbox import relay
 from rollcall.models import (
     Attendee,
@@ -253,53 +252,6 @@ def test_bulk_enrollment_fills_the_calendar_cache_and_mails_everyone(
     assert outbox.count("send_placement_mails") == 1
     received = component_stack.sink.wait_for(5, timeout=10)
     assert sorted(m["To"] for m in received) == [f"P{i} <p{i}@example.org>" for i in range(5)]
-
-
-def test_placements_are_named_twenty_a_message_for_the_worker_threads(
-    component_stack: Stack,
-) -> None:
-    # Given a bulk of 45 people, three of whom are refused (an unusable address)
-    key = component_stack.key()
-    published_event(component_stack, key, ref="split", max_subscriptions=30, waiting_list=True)
-    rows = [person(f"p{i}") for i in range(48)]
-    for bad in (0, 21, 47):
-        rows[bad]["email"] = "not an address"
-    accepted = post_bulk(component_stack, key, "split", json={"atomic": False, "attendees": rows})
-    component_stack.drain()
-
-    # Then the 45 placements are named by three messages of at most
-    # MAILS_PER_MESSAGE (20), in the rows' order, so that several threads
-    # send them at once
-    assert MAILS_PER_MESSAGE == 20
-    assert job(component_stack, key, accepted["id"])["status"] == "partially_succeeded"
-    with component_stack.db() as session:
-        messages = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.actor == "send_placement_mails")
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        ).all()
-        placed = session.execute(select(Enrollment.id, Attendee.ref).join(Attendee)).all()
-        refs = dict(placed)
-    assert sorted(len(m.args[0]) for m in messages) == [5, 20, 20]
-    named = [refs[uuid.UUID(item[0])] for m in messages for item in m.args[0]]
-    wanted = [f"p{i}" for i in range(48) if i not in (0, 21, 47)]
-    assert sorted(named) == sorted(wanted) and len(set(named)) == 45
-    # And everybody placed got one mail
-    received = component_stack.sink.wait_for(45, timeout=10)
-    assert sorted(m["To"].addresses[0].addr_spec for m in received) == sorted(
-        f"{ref}@example.org" for ref in wanted
-    )
-
-
-def test_a_bulk_that_places_nobody_writes_no_placement_message(component_stack: Stack) -> None:
-    key = component_stack.key()
-    published_event(component_stack, key, ref="none")
-    rows = [dict(person(f"p{i}"), email="not an address") for i in range(3)]
-    post_bulk(component_stack, key, "none", json={"atomic": False, "attendees": rows})
-    component_stack.drain()
-    with component_stack.db() as session:
-        actors = session.scalars(select(OutboxMessage.actor)).all()
-    assert "send_placement_mails" not in actors
 
 
 _ATTENDEE = [c.name for c in CalendarEntry.__table__.columns if c.name != "id"].index("attendee_id")

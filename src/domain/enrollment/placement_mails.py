@@ -1,8 +1,7 @@
 """Mails of enrollments placed set-wise: a bulk chunk, a group of enroll jobs.
 
-The transaction that places them writes outbox messages naming the
-placements (enrollment id, status, waiting-list place), ``MAILS_PER_MESSAGE``
-each, not the mails: it holds
+The transaction that places them writes one outbox message naming the
+placements (enrollment id, status, waiting-list place), not the mails: it holds
 the event's lock, and at 10,000 rows the mail rows were a fifth of its time.
 After commit the mail worker writes the rows here, once (one dedupe key per
 enrollment, so a redelivered message finds them written), and sends them over
@@ -28,12 +27,6 @@ from rollcall.models.sql_lists import among
 
 #: The actor (workers.actors) that writes and sends a message's mails.
 PLACEMENT_MAILS_ACTOR = actor_names.SEND_PLACEMENT_MAILS
-
-#: Placements named by one message. A message's mails go out one after
-#: another from one thread (each claimed and recorded on its own), so a
-#: group or chunk of hundreds is split for the worker threads to send at
-#: once; each thread still holds at most one mail it has not recorded.
-MAILS_PER_MESSAGE = 20
 
 #: [enrollment id, status, waiting-list place or None], JSON-safe.
 Item = Sequence[Any]

@@ -9,7 +9,6 @@ commits can dispatch exactly what this unit of work produced
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,20 +30,11 @@ class WrittenMessage:
 
 
 def add_message(session: Session, *, actor: str, args: list[Any], now: datetime) -> OutboxMessage:
-    return add_messages(session, actor=actor, args=[args], now=now)[0]
-
-
-def add_messages(
-    session: Session, *, actor: str, args: Iterable[list[Any]], now: datetime
-) -> list[OutboxMessage]:
-    """Messages to one actor, one per argument list, in this order; inserted
-    in one flush."""
-    messages = [OutboxMessage(actor=actor, args=one, created_at=now) for one in args]
-    session.add_all(messages)
+    message = OutboxMessage(actor=actor, args=args, created_at=now)
+    session.add(message)
     session.flush()
-    for message in messages:
-        note_written(session, WrittenMessage(id=message.id, actor=actor, args=list(message.args)))
-    return messages
+    note_written(session, WrittenMessage(id=message.id, actor=actor, args=list(args)))
+    return message
 
 
 def note_written(session: Session, written: WrittenMessage) -> None:

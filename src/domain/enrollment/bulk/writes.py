@@ -18,13 +18,9 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from rollcall.domain.access.scopes import Scope
-from rollcall.domain.enrollment.placement_mails import (
-    MAILS_PER_MESSAGE,
-    PLACEMENT_MAILS_ACTOR,
-    placement_item,
-)
+from rollcall.domain.enrollment.placement_mails import PLACEMENT_MAILS_ACTOR, placement_item
 from rollcall.domain.enrollment.waitlist import manual_payment_row
-from rollcall.domain.jobs.outbox import add_messages
+from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.webhooks.causes import record_placements
 from rollcall.models import Enrollment, Event, Payment
 from rollcall.models.bulk_insert import insert_rows
@@ -179,18 +175,13 @@ def _enrollment_rows(
 def _send_placement_mails(
     session: Session, placements: Iterable[Placement], *, now: datetime
 ) -> None:
-    """Messages naming the placements, ``MAILS_PER_MESSAGE`` each, in order:
-    the mail workers write and send their mails after commit
-    (domain.enrollment.placement_mails), outside the event lock, several
-    messages at once on as many threads."""
-    items = [placement_item(p.enrollment_id, p.status, p.waitlist_position) for p in placements]
-    add_messages(
+    """One message names every placement: the mail worker writes and sends
+    their mails after commit (domain.enrollment.placement_mails), outside the
+    event lock."""
+    add_message(
         session,
         actor=PLACEMENT_MAILS_ACTOR,
-        args=(
-            [items[start : start + MAILS_PER_MESSAGE]]
-            for start in range(0, len(items), MAILS_PER_MESSAGE)
-        ),
+        args=[[placement_item(p.enrollment_id, p.status, p.waitlist_position) for p in placements]],
         now=now,
     )
 
