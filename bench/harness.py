@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from rollcall.config.settings import dramatiq_env, get_settings
 from rollcall.models import migrate
 from rollcall.models.db import dispose_all, pool_size_for
 
@@ -181,7 +182,7 @@ def worker_processes(
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "dramatiq", module, "--processes", str(processes), *shape],
-            env={**env, "DATABASE_POOL_SIZE": pool},
+            env={**env, "DATABASE_POOL_SIZE": pool, **dramatiq_env(get_settings())},
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parent.parent,

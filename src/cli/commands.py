@@ -15,7 +15,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import click
 
 from rollcall.config.logs import configure_logging
-from rollcall.config.settings import Settings, get_settings
+from rollcall.config.settings import Settings, dramatiq_env, get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -123,6 +123,7 @@ def worker(
     if not chosen:
         raise click.BadParameter("no queue left to consume")
     _size_pool(threads)
+    os.environ.update(dramatiq_env(get_settings()))
     args = [
         sys.executable,
         "-m",

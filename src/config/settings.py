@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1_000)
     #: Out of 100,000 fetches, how many also run that maintenance.
     broker_maintenance_chance: int = Field(default=1_000, ge=0, le=100_000)
+    #: A worker polls an empty queue with a growing pause up to this long
+    #: (Dramatiq's worker timeout, 1,000 ms unless told): the longest a message
+    #: waits for an idle worker to notice it, at one Redis fetch per queue per
+    #: pause. ``rollcall worker`` hands it to Dramatiq (``dramatiq_env``).
+    worker_idle_poll_ms: int = Field(default=100, ge=10, le=60_000)
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True)
     #: Enqueue the Dramatiq message straight after the intake commit. Turned off
@@ -159,3 +164,10 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def dramatiq_env(settings: Settings) -> dict[str, str]:
+    """What the ``dramatiq`` command reads from its environment, as these
+    settings have it: ``rollcall worker`` (and whatever starts the command the
+    same way: the benchmarks, the fault tests) runs it with these."""
+    return {"dramatiq_worker_timeout": str(settings.worker_idle_poll_ms)}

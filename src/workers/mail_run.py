@@ -3,9 +3,10 @@ workers.smtp_keep): a reminder run's, or the mails of enrollments placed
 set-wise (``send_placement_batch``).
 
 The mails are read a window at a time (``reminder_batch_size``, unlocked) and,
-when a window has more than one, rendered ahead in a helper thread. Each is claimed on its own just before it
-is sent (``sending``, attempts + 1, a lease from ``updated_at``), in the
-transaction that records the previous mail's outcome. So a sender holds at
+when a window has more than one, rendered ahead in a helper thread. Each is
+claimed on its own just before it is sent (``sending``, attempts + 1, a lease
+from ``updated_at``), in the transaction that records the previous mail's
+outcome. So a sender holds at
 most one mail it has not recorded: a crash affects that one mail (sent again
 once its lease is over, so it may arrive twice, never not at all), and every
 mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``

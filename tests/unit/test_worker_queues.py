@@ -54,3 +54,25 @@ def test_the_procfile_runs_every_queue_once() -> None:
     procfile = (Path(__file__).parents[2] / "Procfile").read_text()
     assert "worker: rollcall worker --processes 2 --threads 8 --without webhooks" in procfile
     assert "webhooks: rollcall worker --processes 1 --threads 8 --queue webhooks" in procfile
+
+
+def test_the_worker_polls_an_empty_queue_at_most_every_worker_idle_poll_ms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Dramatiq's own default is 1,000 ms: a message then waits up to a second
+    # for an idle worker, at each of its hops (the job, then its mail).
+    # (set first so that the test leaves the environment as it found it)
+    monkeypatch.setenv("dramatiq_worker_timeout", "unset")
+    monkeypatch.setenv("WORKER_IDLE_POLL_MS", "250")
+    from rollcall.config import settings as settings_module
+
+    settings_module.get_settings.cache_clear()
+    code, _command = argv(monkeypatch)
+    assert code == 0
+    assert commands.os.environ["dramatiq_worker_timeout"] == "250"
+
+
+def test_the_idle_poll_defaults_to_a_tenth_of_a_second() -> None:
+    from rollcall.config.settings import Settings, dramatiq_env
+
+    assert dramatiq_env(Settings()) == {"dramatiq_worker_timeout": "100"}
