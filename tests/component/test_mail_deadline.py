@@ -21,9 +21,8 @@ from rollcall.models import EmailMessage, Organisation, OutboxMessage
 from rollcall.scheduler.reminder_producers import requeue_stalled_mail
 from rollcall.workers import mail_run
 from rollcall.workers.mail_delivery import deliver_email
-from tests.support.factories import published_event
 from tests.support.ops import labels, metrics, sign_in
-from tests.support.reminders import mails, runs, seed_enrollments
+from tests.support.reminders import mails, reminded_event, runs
 from tests.support.stack import Stack
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,23 +32,17 @@ LATE = START + timedelta(seconds=1)
 
 def recorded_run(stack: Stack, key: str, people: int) -> uuid.UUID:
     """A before-reminder run, due 30 minutes before START, recorded (not sent)."""
-    event = published_event(
+    reminded_event(
         stack,
         key,
         ref="intro",
-        starts_at=START.isoformat(),
-        ends_at=(START + timedelta(hours=2)).isoformat(),
-        reminder_before_minutes=30,
+        starts_at=START,
+        hours=2,
+        before_minutes=30,
+        people=[(f"p{i}", f"P {i}") for i in range(people)],
+        enrolled_at=MOMENT - timedelta(days=1),
     )
     with stack.db() as session:
-        seed_enrollments(
-            session,
-            event["id"],
-            [
-                (f"p{i}", f"P {i}", "enrolled", MOMENT - timedelta(days=1), "event")
-                for i in range(people)
-            ],
-        )
         (run,) = record_due_reminders(session, now=MOMENT, grace=timedelta(hours=1))
         return run.id
 

@@ -17,8 +17,7 @@ from rollcall.config.smtp_target import SmtpTarget
 from rollcall.domain.reminders.runs import record_due_reminders
 from rollcall.workers import mail_run, smtp_keep
 from rollcall.workers.smtp import Flattened, SmtpConnection
-from tests.support.factories import published_event
-from tests.support.reminders import mails, seed_enrollments
+from tests.support.reminders import mails, reminded_event
 from tests.support.stack import Stack
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
@@ -28,20 +27,16 @@ MOMENT = START - timedelta(minutes=1440)
 def a_run_to(stack: Stack, *people: str) -> uuid.UUID:
     """A new event with a reminder due at MOMENT, these people enrolled; its
     run recorded as the scheduler's tick would."""
-    event = published_event(
+    reminded_event(
         stack,
         stack.key(),
         ref=f"ev-{uuid.uuid4().hex[:8]}",
-        starts_at=START.isoformat(),
-        ends_at=(START + timedelta(hours=1)).isoformat(),
-        reminder_before_minutes=1440,
+        starts_at=START,
+        hours=1,
+        before_minutes=1440,
+        people=[(p, p.title()) for p in people],
+        enrolled_at=MOMENT - timedelta(days=1),
     )
-    with stack.db() as session:
-        seed_enrollments(
-            session,
-            event["id"],
-            [(p, p.title(), "enrolled", MOMENT - timedelta(days=1), "event") for p in people],
-        )
     with stack.db() as session:
         (run,) = record_due_reminders(session, now=MOMENT, grace=timedelta(hours=1))
         return run.id

@@ -13,10 +13,9 @@ import pytest
 from rollcall.domain.clock import utcnow
 from rollcall.models import EmailMessage
 from rollcall.scheduler.reminder_producers import produce_reminders
-from tests.support.factories import published_event
 from tests.support.faults import LiveStack, WorkerProcess
 from tests.support.ops import labels, metrics
-from tests.support.reminders import mails, runs, seed_enrollments
+from tests.support.reminders import mails, reminded_event, runs
 from tests.support.services import RedisServer, SmtpSink
 from tests.support.stack import Stack
 from tests.support.waiting import wait_until
@@ -35,23 +34,16 @@ def test_a_reminder_retried_past_the_start_expires_and_is_never_sent(
         # (due already), two people enrolled, and a server that refuses with 451
         key = stack.key(operator=True)
         start = (utcnow() + timedelta(seconds=20)).replace(microsecond=0)
-        event = published_event(
+        reminded_event(
             stack,
             key,
             ref="soon",
-            starts_at=start.isoformat(),
-            ends_at=(start + timedelta(hours=1)).isoformat(),
-            reminder_before_minutes=1,
+            starts_at=start,
+            hours=1,
+            before_minutes=1,
+            people=[(p, p.title()) for p in ("ada", "bob")],
+            enrolled_at=utcnow() - timedelta(days=1),
         )
-        with stack.db() as session:
-            seed_enrollments(
-                session,
-                event["id"],
-                [
-                    (p, p.title(), "enrolled", utcnow() - timedelta(days=1), "event")
-                    for p in ("ada", "bob")
-                ],
-            )
         smtp_sink.replies.extend(["451 4.3.0 try again later"] * 10_000)
         worker = WorkerProcess(stack.settings, tmp_path / "worker.log", **RETRIES).start()
         try:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
+from tests.support.factories import published_event
+from tests.support.stack import Stack
 
 
 def seed_enrollments(
@@ -69,3 +71,34 @@ def runs(session: Session) -> list[ReminderRun]:
 
 def mails(session: Session) -> list[EmailMessage]:
     return list(session.scalars(select(EmailMessage).order_by(EmailMessage.to_address)))
+
+
+def reminded_event(
+    stack: Stack,
+    key: str,
+    *,
+    ref: str,
+    starts_at: datetime,
+    hours: float,
+    before_minutes: int,
+    people: Iterable[tuple[str, str]],
+    enrolled_at: datetime,
+) -> dict[str, Any]:
+    """A published event of ``hours`` from ``starts_at`` with a reminder
+    ``before_minutes`` before it, and ``people`` (ref, name) enrolled in the
+    event as a whole at ``enrolled_at``."""
+    event = published_event(
+        stack,
+        key,
+        ref=ref,
+        starts_at=starts_at.isoformat(),
+        ends_at=(starts_at + timedelta(hours=hours)).isoformat(),
+        reminder_before_minutes=before_minutes,
+    )
+    with stack.db() as session:
+        seed_enrollments(
+            session,
+            event["id"],
+            [(ref, name, "enrolled", enrolled_at, "event") for ref, name in people],
+        )
+    return event
