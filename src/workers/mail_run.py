@@ -6,10 +6,10 @@ The mails are read a window at a time (``reminder_batch_size``, unlocked) and,
 when a window has more than one, rendered ahead in a helper thread. Each is
 claimed on its own just before it is sent (``sending``, attempts + 1, a lease
 from ``updated_at``), in the transaction that records the previous mail's
-outcome. So a sender holds at
-most one mail it has not recorded: a crash affects that one mail (sent again
-once its lease is over, so it may arrive twice, never not at all), and every
-mail not yet claimed is still ``queued`` for the retried run. Mails ``sending``
+outcome. So a sender holds at most one mail it has not recorded: a crash
+affects that one mail (sent again once its lease is over, so it may arrive
+twice, never not at all), and every mail not yet claimed is still ``queued``
+for the retried run. Mails ``sending``
 past their lease are claimed like queued ones. A mail whose send deadline
 (``not_after``) comes before it is claimed is never sent: it ends ``expired``
 when the run ends (domain.ops.mail_claims.claimable_before).
