@@ -29,6 +29,8 @@ from pathlib import Path
 
 import dramatiq
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.enroll_load import dated_event
 from bench.harness import (
@@ -48,7 +50,9 @@ from bench.harness import (
 from rollcall.config.settings import Settings
 from rollcall.domain.access.keys import create_api_key, get_or_create_organisation
 from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs.actor_names import SEND_PLACEMENT_MAILS
 from rollcall.messaging.broker import make_broker
+from rollcall.models import Attendee, EmailMessage, Enrollment, Job, OutboxMessage
 from rollcall.models.db import sessions_for, transaction
 
 RATE = float(os.environ.get("BENCH_E2E_RATE", "50"))
@@ -109,8 +113,74 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+#: Where a POST's time goes, in order: each stage ends at the named moment.
+STAGES = (
+    ("POST -> job row", "created"),
+    ("job row -> its group's start", "started"),
+    ("group -> mail message enqueued", "enqueued"),
+    ("enqueued -> mail row (mail queue)", "mail_row"),
+    ("mail row -> in the sink", "arrived"),
+)
+
+
+def _enqueued(session: Session) -> dict[str, float]:
+    """When each enrollment's placement mail message was enqueued (its outbox
+    row's ``sent_at``), by enrollment id."""
+    rows = session.execute(
+        select(OutboxMessage.args, OutboxMessage.sent_at).where(
+            OutboxMessage.actor == SEND_PLACEMENT_MAILS, OutboxMessage.sent_at.is_not(None)
+        )
+    )
+    return {str(item[0]): sent_at.timestamp() for args, sent_at in rows for item in args[0]}
+
+
+def stages(
+    factory: sessionmaker[Session],
+    addresses: list[str],
+    started: dict[int, float],
+    seen: dict[str, float],
+) -> dict[str, list[float]]:
+    """Each Rollcall mail's time in each stage (s), from the job's, the outbox
+    row's and the mail's own timestamps, the POST's start and the sink's arrival."""
+    with factory() as session:
+        rows = session.execute(
+            select(
+                EmailMessage.to_address,
+                Enrollment.id.label("enrollment_id"),
+                Job.created_at,
+                Job.started_at,
+                EmailMessage.created_at.label("mail_row"),
+            )
+            .join(Attendee, Attendee.ref == EmailMessage.to_address)
+            .join(Enrollment, Enrollment.attendee_id == Attendee.id)
+            .join(Job, Job.id == Enrollment.job_id)
+            .where(EmailMessage.to_address.in_(addresses))
+        ).all()
+        enqueued = _enqueued(session)
+    moments = {row.to_address: row for row in rows}
+    spent: dict[str, list[float]] = {name: [] for name, _ in STAGES}
+    for i, address in enumerate(addresses):
+        row = moments[address]
+        at = {
+            "created": row.created_at.timestamp(),
+            "started": row.started_at.timestamp(),
+            "enqueued": enqueued[str(row.enrollment_id)],
+            "mail_row": row.mail_row.timestamp(),
+            "arrived": seen[address],
+        }
+        before = started[i]
+        for name, moment in STAGES:
+            spent[name].append(at[moment] - before)
+            before = at[moment]
+    return spent
+
+
 def side(
-    record: Path, count: int, send: Callable[[str], None], results: list[tuple[float, float]]
+    record: Path,
+    count: int,
+    send: Callable[[str], object],
+    results: list[tuple[float, float]],
+    breakdown: Callable[[list[str], dict[int, float], dict[str, float]], None] | None = None,
 ) -> Callable[[], float]:
     """One round: ``count`` mails addressed ``<round>-<i>@example.org``; p99 (s)."""
 
@@ -127,6 +197,8 @@ def side(
         latencies = [seen[addresses[i]] - started[i] for i in range(count)]
         p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
         results.append((p50, p99))
+        if breakdown is not None:
+            breakdown(addresses, started, seen)
         return p99
 
     return run
@@ -206,10 +278,17 @@ def main() -> None:
 
         ours: list[tuple[float, float]] = []
         bare: list[tuple[float, float]] = []
+        spent: list[dict[str, list[float]]] = []
         times = alternate(
             {
                 "bare": side(record, count, lambda a: send_one.send(a), bare),
-                "rollcall": side(record, count, post, ours),
+                "rollcall": side(
+                    record,
+                    count,
+                    post,
+                    ours,
+                    lambda *seen: spent.append(stages(factory, *seen)),
+                ),
             }
         )
         print(f"POST to mail: {count} requests at {RATE:g}/s, 1 worker process x {THREADS} threads")
@@ -221,6 +300,13 @@ def main() -> None:
         print(ratio_line("  p99 rollcall / bare actor", times["rollcall"], times["bare"], "<= 3x"))
         p50s = [o[0] / b[0] for o, b in zip(ours[1:], bare[1:], strict=True)]
         print(f"  p50 rollcall / bare actor: median {statistics.median(p50s):.2f}x")
+        print("  where Rollcall's time goes (ms, each stage's p50 / p99, the timed rounds pooled):")
+        for name, _ in STAGES:
+            pooled = [1000 * s for round_ in spent[1:] for s in round_[name]]
+            print(
+                f"    {name:<32} p50 {percentile(pooled, 0.5):8.1f}"
+                f"  p99 {percentile(pooled, 0.99):8.1f}"
+            )
         print(f"logs: {workdir}")
     print(load_average())
 

@@ -40,11 +40,10 @@ TOY = {
     "BENCH_HOT_SEATS": "5",
     "BENCH_E2E_RATE": "10",
     "BENCH_E2E_SECONDS": "0.3",
-    "BENCH_GROWTH_SMALL": "100",
-    "BENCH_GROWTH_LARGE": "1000",
+    "BENCH_GROWTH_SIZES": "100,300,1000",
     "BENCH_GROWTH_JOBS": "20",
     "BENCH_GROWTH_EVENTS": "2",
-    "BENCH_GROWTH_CAL_SMALL": "200",
+    "BENCH_GROWTH_CAL_SIZES": "200,2000",
     "BENCH_GROWTH_CAL_REQUESTS": "5",
 }
 
@@ -98,5 +97,7 @@ def test_a_benchmark_prints_its_ratios_and_cleans_up(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     ratios = [line for line in done.stdout.splitlines() if ": ratio min " in line]
     assert ratios and all("(goal " in line for line in ratios), done.stdout
+    if name == "bench_growth":  # the curve: a point for each size past the smallest
+        assert len(ratios) == 2 + 1, done.stdout
     assert "load average" in done.stdout
     assert _scratch_databases(server, name) <= before
