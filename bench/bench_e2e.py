@@ -50,8 +50,9 @@ from bench.harness import (
 from rollcall.config.settings import Settings
 from rollcall.domain.access.keys import create_api_key, get_or_create_organisation
 from rollcall.domain.clock import utcnow
+from rollcall.domain.jobs.actor_names import SEND_PLACEMENT_MAILS
 from rollcall.messaging.broker import make_broker
-from rollcall.models import Attendee, EmailMessage, Enrollment, Job
+from rollcall.models import Attendee, EmailMessage, Enrollment, Job, OutboxMessage
 from rollcall.models.db import sessions_for, transaction
 
 RATE = float(os.environ.get("BENCH_E2E_RATE", "50"))
@@ -113,15 +114,24 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 #: Where a POST's time goes, in order: each stage ends at the named moment.
-#: The group's stage holds its wait for the event's lock, its work, its commit,
-#: and the mail's hop when it has one (through the mail queue, or none when
-#: the job thread sends it: workers.mail_inline).
 STAGES = (
     ("POST -> job row", "created"),
     ("job row -> its group's start", "started"),
-    ("group -> mail row", "mail_row"),
+    ("group -> mail message enqueued", "enqueued"),
+    ("enqueued -> mail row (mail queue)", "mail_row"),
     ("mail row -> in the sink", "arrived"),
 )
+
+
+def _enqueued(session: Session) -> dict[str, float]:
+    """When each enrollment's placement mail message was enqueued (its outbox
+    row's ``sent_at``), by enrollment id."""
+    rows = session.execute(
+        select(OutboxMessage.args, OutboxMessage.sent_at).where(
+            OutboxMessage.actor == SEND_PLACEMENT_MAILS, OutboxMessage.sent_at.is_not(None)
+        )
+    )
+    return {str(item[0]): sent_at.timestamp() for args, sent_at in rows for item in args[0]}
 
 
 def stages(
@@ -130,12 +140,13 @@ def stages(
     started: dict[int, float],
     seen: dict[str, float],
 ) -> dict[str, list[float]]:
-    """Each Rollcall mail's time in each stage (s), from the job's and the
-    mail's own timestamps, the POST's start and the sink's arrival."""
+    """Each Rollcall mail's time in each stage (s), from the job's, the outbox
+    row's and the mail's own timestamps, the POST's start and the sink's arrival."""
     with factory() as session:
         rows = session.execute(
             select(
                 EmailMessage.to_address,
+                Enrollment.id.label("enrollment_id"),
                 Job.created_at,
                 Job.started_at,
                 EmailMessage.created_at.label("mail_row"),
@@ -145,6 +156,7 @@ def stages(
             .join(Job, Job.id == Enrollment.job_id)
             .where(EmailMessage.to_address.in_(addresses))
         ).all()
+        enqueued = _enqueued(session)
     moments = {row.to_address: row for row in rows}
     spent: dict[str, list[float]] = {name: [] for name, _ in STAGES}
     for i, address in enumerate(addresses):
@@ -152,6 +164,7 @@ def stages(
         at = {
             "created": row.created_at.timestamp(),
             "started": row.started_at.timestamp(),
+            "enqueued": enqueued[str(row.enrollment_id)],
             "mail_row": row.mail_row.timestamp(),
             "arrived": seen[address],
         }

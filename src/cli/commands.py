@@ -111,7 +111,7 @@ def worker(
     extra: tuple[str, ...],
 ) -> None:
     """Run Dramatiq workers for Rollcall's actors: jobs, mail, calendar, webhooks."""
-    from rollcall.domain.jobs.actor_names import QUEUE_OF, SEND_PLACEMENT_MAILS
+    from rollcall.domain.jobs.actor_names import QUEUE_OF
 
     known = sorted(set(QUEUE_OF.values()))
     unknown = sorted((set(queues) | set(without)) - set(known))
@@ -123,8 +123,7 @@ def worker(
     if not chosen:
         raise click.BadParameter("no queue left to consume")
     _size_pool(threads)
-    sends_mail = QUEUE_OF[SEND_PLACEMENT_MAILS] in chosen
-    os.environ.update(dramatiq_env(get_settings(), sends_mail=sends_mail))
+    os.environ.update(dramatiq_env(get_settings()))
     args = [
         sys.executable,
         "-m",

@@ -117,11 +117,6 @@ class Settings(BaseSettings):
     #: has been idle at most this long (workers.smtp_keep); 0: one per message.
     #: Below the server's own idle timeout (RFC 5321 asks 5 minutes of it).
     smtp_keep_alive_seconds: float = Field(default=10.0, ge=0, le=3600)
-    #: A group of enroll jobs placing at most this many people has its mails
-    #: sent by the worker thread that committed it, with no hop through the
-    #: mail queue (workers.mail_inline); 0 = always through the queue.
-    #: ``rollcall worker`` sets 0 for a worker that does not consume ``mail``.
-    mail_inline_max: int = Field(default=10, ge=0, le=1000)
     #: The scheduler's leadership lock expires this long after its holder died;
     #: a standby polls every ttl/6 seconds, so it takes over within ~7/6 ttl.
     scheduler_leader_ttl_seconds: float = Field(default=30.0, gt=0.5, le=50.0)
@@ -171,13 +166,8 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def dramatiq_env(settings: Settings, *, sends_mail: bool = True) -> dict[str, str]:
+def dramatiq_env(settings: Settings) -> dict[str, str]:
     """What the ``dramatiq`` command reads from its environment, as these
     settings have it: ``rollcall worker`` (and whatever starts the command the
-    same way: the benchmarks, the fault tests) runs it with these. A worker
-    that does not consume the mail queue (``sends_mail`` false) sends no mail
-    from its job threads either (``MAIL_INLINE_MAX`` 0, workers.mail_inline)."""
-    env = {"dramatiq_worker_timeout": str(settings.worker_idle_poll_ms)}
-    if not sends_mail:
-        env["MAIL_INLINE_MAX"] = "0"
-    return env
+    same way: the benchmarks, the fault tests) runs it with these."""
+    return {"dramatiq_worker_timeout": str(settings.worker_idle_poll_ms)}

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 import dramatiq
-from sqlalchemy import Engine, Table, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.jobs.actor_names import QUEUE_OF
@@ -30,7 +30,7 @@ from rollcall.messaging.outbox_acks import OUTBOX_OPTION
 from rollcall.messaging.sent_marks import SentMarks
 from rollcall.models import OutboxMessage
 from rollcall.models.db import is_database_unavailable, single_statement_connection
-from rollcall.models.sql_lists import among, among_parameter
+from rollcall.models.sql_lists import among_parameter
 
 logger = logging.getLogger("rollcall.outbox")
 
@@ -179,31 +179,6 @@ def _send_and_mark(
     sent, _broker_failed = _send_rows(broker, rows)
     sent_marks(factory).mark(sent, now, functools.partial(_mark_sent, factory))
     return len(sent)
-
-
-def mark_done_unsent(
-    factory: sessionmaker[Session], ids: Sequence[uuid.UUID], now: datetime
-) -> None:
-    """These rows' work was done by the process that committed them, without
-    their message (workers.mail_inline): mark them sent and done at once, so
-    neither the relay nor the reconciler sends them. Never raises: a row left
-    unmarked is sent by the relay after its grace period, and its actor finds
-    the work done (every actor is idempotent)."""
-    if not ids:
-        return
-    try:
-        with single_statement_connection(factory) as connection:
-            connection.execute(
-                update(_outbox)
-                .where(among(connection.dialect.name, _outbox.c.id, list(ids)))
-                .values(sent_at=func.coalesce(_outbox.c.sent_at, now), done_at=now)
-            )
-    except Exception:
-        logger.warning(
-            "outbox %s done in process but not marked; the relay sends it again",
-            ", ".join(map(str, ids)),
-            exc_info=True,
-        )
 
 
 #: Each engine's combined marks (messaging.sent_marks), made once; a disposed

@@ -33,7 +33,6 @@ from rollcall.messaging.job_outcomes import FinishedPublisher
 from rollcall.messaging.outbox import dispatch_written
 from rollcall.models.db import sessions_of
 from rollcall.workers.mail_delivery import ORDER_WAIT_MS, deliver_email, retry_delay_ms
-from rollcall.workers.mail_inline import inline_or_queue, send_here
 from rollcall.workers.mail_run import send_placement_batch, send_reminder_run
 from rollcall.workers.smtp import TransientMailError
 from rollcall.workers.smtp_keep import ClosesKeptSmtp
@@ -86,13 +85,7 @@ def process_job(job_id: str) -> None:
             after_commit=lambda rows: dispatch_written(factory, get_broker(), rows, now=utcnow()),
             on_finished=_announce,
         )
-        # A few placements' mails go out from here, with no hop through the
-        # mail queue (workers.mail_inline); the rest, and any that fail, go
-        # to the broker.
-        here, queued = inline_or_queue(written, _settings)
-        dispatch_written(factory, get_broker(), queued, now=utcnow())
-        left = send_here(factory, _settings, get_broker(), here, now=utcnow)
-        dispatch_written(factory, get_broker(), left, now=utcnow())
+        dispatch_written(factory, get_broker(), written, now=utcnow())
 
 
 class WaitForEarlierMail(dramatiq.Retry):

@@ -6,9 +6,7 @@ Each case applies its changes' jobs, then delivers mail in the worst order:
 every ``send_email`` first (the later changes' mails, written in their own
 transaction), the set-wise placements' mails (written by the mail worker
 after commit) last, then what was put aside. The sink must see each
-attendee's mails in the order of the changes. The job threads send no mail
-themselves here (``MAIL_INLINE_MAX=0``, workers.mail_inline): every mail waits
-for the worst order.
+attendee's mails in the order of the changes.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from sqlalchemy import select
 from rollcall.domain.clock import utcnow
 from rollcall.domain.jobs import actor_names
 from rollcall.models import Attendee, EmailMessage, Enrollment, OutboxMessage
-from rollcall.workers import actors
 from rollcall.workers.actors import process_job
 from rollcall.workers.mail_delivery import deliver_email
 from rollcall.workers.mail_run import send_placement_batch
@@ -36,11 +33,6 @@ REMOVED = "You were removed from Intro to Rollcall"
 ENROLLMENT_CANCELLED = "Enrollment cancelled: Intro to Rollcall"
 EVENT_CANCELLED = "Cancelled: Intro to Rollcall"
 DATE_CANCELLED = "Date cancelled: Intro to Rollcall, March 1, 2027"
-
-
-@pytest.fixture(autouse=True)
-def mails_wait_for_the_worst_order(component_stack: Stack) -> None:
-    actors.configure(component_stack.settings.model_copy(update={"mail_inline_max": 0}))
 
 
 def apply_jobs(stack: Stack) -> None:

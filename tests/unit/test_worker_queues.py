@@ -76,18 +76,3 @@ def test_the_idle_poll_defaults_to_a_tenth_of_a_second() -> None:
     from rollcall.config.settings import Settings, dramatiq_env
 
     assert dramatiq_env(Settings()) == {"dramatiq_worker_timeout": "100"}
-
-
-@pytest.mark.parametrize(
-    ("args", "inline"),
-    [((), "10"), (("--without", "webhooks"), "10"), (("--without", "mail"), "0")],
-)
-def test_a_worker_off_the_mail_queue_sends_no_mail_from_its_job_threads(
-    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], inline: str
-) -> None:
-    # workers.mail_inline: a job thread sends a small group's mails itself,
-    # which a worker kept off the mail queue must not do.
-    monkeypatch.setenv("MAIL_INLINE_MAX", "10")
-    code, _command = argv(monkeypatch, *args)
-    assert code == 0
-    assert commands.os.environ["MAIL_INLINE_MAX"] == inline
