@@ -192,22 +192,28 @@ def _new_jobs_done(
     factory: sessionmaker[Session], event_ids: list[uuid.UUID], jobs: int
 ) -> Callable[[], bool]:
     """Every new job of these events applied and each of its mails sent:
-    counted over the new events only, so the check costs the same whatever
-    the history holds."""
+    counted over the new jobs only, by indexed columns (the jobs by event,
+    their mails by job), so the check costs the same whatever the history
+    holds. (Counting the mails by event, which has no index, read all of
+    them: at 300,000 past enrollments the check alone took 100 ms of the
+    database's time, 37 times a run, and slowed the side it measured.)"""
 
     def check() -> bool:
         with factory() as session:
-            finished = session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.event_id.in_(event_ids), Job.status.not_in(("queued", "running")))
-            )
+            rows = session.execute(
+                select(Job.id, Job.status).where(Job.event_id.in_(event_ids))
+            ).all()
+            if len(rows) != jobs or any(row.status in ("queued", "running") for row in rows):
+                return False
             sent = session.scalar(
                 select(func.count())
                 .select_from(EmailMessage)
-                .where(EmailMessage.event_id.in_(event_ids), EmailMessage.state == "sent")
+                .where(
+                    EmailMessage.job_id.in_([row.id for row in rows]),
+                    EmailMessage.state == "sent",
+                )
             )
-        return finished == jobs and sent == jobs
+        return sent == jobs
 
     return check
 
