@@ -57,6 +57,7 @@ from rollcall.domain.clock import utcnow
 from rollcall.messaging.broker import make_broker
 from rollcall.messaging.outbox import dispatch
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Job, OutboxMessage
+from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import copy_rows
 from rollcall.models.db import sessions_for, transaction
 
@@ -86,7 +87,7 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
     batch = 100_000
     for first in range(0, count, batch):
         rows = range(first, min(first + batch, count))
-        people = [(i, uuid.uuid4(), events[i // PER_EVENT]) for i in rows]
+        people = [(i, new_id(), events[i // PER_EVENT]) for i in rows]
         common = {"organisation_id": org_id, "created_at": now}
         with transaction(factory) as session:
             conn = session.connection()
@@ -110,7 +111,7 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
                 Enrollment,
                 (
                     {
-                        "id": uuid.uuid4(),
+                        "id": new_id(),
                         **common,
                         "event_id": event,
                         "attendee_id": person,
@@ -129,7 +130,7 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
                 Job,
                 (
                     {
-                        "id": uuid.uuid4(),
+                        "id": new_id(),
                         **common,
                         "type": "enroll",
                         "status": "succeeded",
@@ -149,7 +150,7 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
                 EmailMessage,
                 (
                     {
-                        "id": uuid.uuid4(),
+                        "id": new_id(),
                         **common,
                         "event_id": event,
                         "attendee_id": person,
@@ -173,9 +174,9 @@ def _history(factory: sessionmaker[Session], org_id: uuid.UUID, count: int) -> N
                 OutboxMessage,
                 (
                     {
-                        "id": uuid.uuid4(),
+                        "id": new_id(),
                         "actor": "process_job",
-                        "args": [str(uuid.uuid4())],
+                        "args": [str(new_id())],
                         "created_at": now,
                         "sent_at": now,
                         "attempts": 1,

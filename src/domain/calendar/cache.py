@@ -33,6 +33,7 @@ from rollcall.models import (
     Occurrence,
     Trainer,
 )
+from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import copy_rows
 from rollcall.models.db import transaction
 from rollcall.models.sql_lists import among
@@ -179,7 +180,7 @@ def _read_people(
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    copy_rows(conn, CalendarEntry, [{"id": uuid.uuid4(), **row} for row in rows])
+    copy_rows(conn, CalendarEntry, [{"id": new_id(), **row} for row in rows])
     return len(rows)
 
 

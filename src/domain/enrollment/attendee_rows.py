@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rollcall.models import Attendee
+from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import insert_rows
 
 IN_BATCH = 1_000
@@ -166,7 +167,7 @@ def _new(
     organisation_id: uuid.UUID, row: dict[str, Any], now: datetime, as_of: datetime
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "organisation_id": organisation_id,
         "ref": row["ref"],
         "email": row["email"],

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from rollcall.domain.enrollment.mail import TEMPLATES, shown_event
 from rollcall.domain.jobs import actor_names
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event
+from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import insert_rows
 from rollcall.models.sql_lists import among
 
@@ -103,7 +104,7 @@ def _mail_row(row: Any, item: Item, shown: dict[str, Any], now: datetime) -> dic
     if position is not None:
         info["waitlist_position"] = position
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "organisation_id": row.organisation_id,
         "job_id": row.job_id,
         "dedupe_key": dedupe_key(enrollment_id),

@@ -23,6 +23,7 @@ from rollcall.domain.errors.events import OccurrenceNotFound, SessionOccurrenceR
 from rollcall.domain.events import recurrence
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.models import Event, EventSession, Occurrence
+from rollcall.models.base import new_id
 
 #: At most this many occurrences are made for one event in one expansion (a
 #: year of 48 daily timeslots fits); a rule starting decades ago is refused
@@ -42,7 +43,7 @@ def horizon_until(now: datetime, days: int) -> datetime:
 def occurrence_rows(event_id: uuid.UUID, spans: Sequence[recurrence.Span]) -> list[dict[str, Any]]:
     return [
         {
-            "id": uuid.uuid4(),
+            "id": new_id(),
             "event_id": event_id,
             "starts_at": starts,
             "ends_at": ends,

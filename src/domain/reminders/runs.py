@@ -29,6 +29,7 @@ from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.domain.ops.mail import attendee_context, event_context
 from rollcall.models import Attendee, EmailMessage, Enrollment, Event, Occurrence, ReminderRun
+from rollcall.models.base import new_id
 
 SCHEDULED_KINDS: tuple[Literal["before", "after"], ...] = ("before", "after")
 TEMPLATES = {"before": "reminder_before", "after": "reminder_after"}
@@ -413,7 +414,7 @@ def _mail_rows(
             continue
         rows.append(
             {
-                "id": uuid.uuid4(),
+                "id": new_id(),
                 "organisation_id": run.organisation_id,
                 "run_id": run.id,
                 "job_id": run.job_id,

@@ -25,6 +25,7 @@ from rollcall.domain.jobs import actor_names
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.webhooks.event_types import EVENT_TYPES
 from rollcall.models import WebhookDelivery, WebhookSubscription
+from rollcall.models.base import new_id
 
 _CACHE_KEY = "rollcall.webhook_subscribers"
 
@@ -99,7 +100,7 @@ def record_events(
     bodies = [body(event_type, data, now) for data in datas]
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": new_id(),
             "subscription_id": subscription_id,
             "organisation_id": organisation_id,
             "event_type": event_type,

@@ -23,6 +23,7 @@ from rollcall.domain.enrollment.waitlist import manual_payment_row
 from rollcall.domain.jobs.outbox import add_message
 from rollcall.domain.webhooks.causes import record_placements
 from rollcall.models import Enrollment, Event, Payment
+from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import insert_rows
 from rollcall.models.mail import next_order_key
 
@@ -137,7 +138,7 @@ def _plan(
             row,
             people[row["ref"]],
             status,
-            uuid.uuid4(),
+            new_id(),
             row.get("requested_at", requested_at),
             row.get("request_seq", row["row"]),
             row.get("job_id", job_id),
