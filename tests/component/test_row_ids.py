@@ -1,8 +1,7 @@
-"""Every row id is a UUIDv7, made in one place (models.base.new_id): new rows
-sort after old ones, so inserts land at the end of the id indexes. The rows
-written set-wise (COPY and multi-row inserts: enrollments, attendees, mails,
-calendar entries, occurrences, webhook deliveries) must get theirs from the
-same place as the ORM's."""
+"""The rows an enrollment writes, by the ORM or set-wise (COPY and multi-row
+inserts: attendees, enrollments, mails, calendar entries, occurrences), all
+get UUIDv7 ids from models.base.new_id (tests/unit/test_row_ids.py: that it
+is v7 and ordered, and that no other place in the code makes a row id)."""
 
 from __future__ import annotations
 
@@ -20,16 +19,8 @@ from rollcall.models import (
     Occurrence,
     OutboxMessage,
 )
-from rollcall.models.base import new_id
 from tests.support.factories import enroll, published_event
 from tests.support.stack import Stack
-
-
-def test_ids_are_uuidv7_and_sort_in_the_order_they_were_made() -> None:
-    ids = [new_id() for _ in range(1000)]
-    assert {i.version for i in ids} == {7}
-    assert ids == sorted(ids)
-    assert len(set(ids)) == len(ids)
 
 
 def test_every_row_an_enrollment_writes_has_a_uuidv7_id(component_stack: Stack) -> None:
