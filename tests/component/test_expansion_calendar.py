@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.domain.events.catalog import create_event, publish_event
-from rollcall.domain.events.occurrences import expand_events
+from rollcall.domain.events.occurrences import expand_events, insert_occurrences, occurrence_rows
 from rollcall.models import CalendarEntry, Enrollment, Event, Occurrence, Trainer
 from rollcall.models.db import transaction
 from tests.support.calendar import add_attendee
@@ -114,4 +114,37 @@ def test_a_repeated_expansion_writes_no_row_twice(db: sessionmaker[Session]) -> 
 
     # Then the cache still equals a rebuild: no row of a date that was skipped
     with db() as session:
+        assert snapshot(session.connection()) == expected_snapshot(session.connection())
+
+
+def test_a_date_given_twice_or_already_there_is_written_once(db: sessionmaker[Session]) -> None:
+    # Given a published event with one date
+    first = T0 + timedelta(days=1)
+    hour = timedelta(hours=1)
+    with transaction(db) as session:
+        org = get_or_create_organisation(session, name="acme", now=T0)
+        event = create_event(
+            session,
+            organisation_id=org.id,
+            fields={"name": "Dated", "timezone": "UTC"},
+            dates=[(first, first + hour)],
+            now=T0,
+        )
+        publish_event(session, event=event, now=T0)
+        event_id = event.id
+
+    # When one insert names that date again, and a new date twice
+    second = T0 + timedelta(days=2)
+    spans = [(first, first + hour), (second, second + hour), (second, second + hour)]
+    with transaction(db) as session:
+        created = insert_occurrences(session, occurrence_rows(event_id, spans))
+
+    # Then only the new date is written, once, with its one calendar row
+    assert created == 1
+    with db() as session:
+        starts = session.scalars(
+            select(Occurrence.starts_at).where(Occurrence.event_id == event_id)
+        ).all()
+        assert sorted(starts) == [first, second]
+        assert _public_rows(session) == 2
         assert snapshot(session.connection()) == expected_snapshot(session.connection())

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
+from rollcall.domain.events.occurrences import expand_events
 from rollcall.models import Attendee, Enrollment, Event, Occurrence
 from rollcall.models.db import sessions_for
 from tests.support.calendar import BASE, NOW, add_attendee, add_event, org_id
@@ -76,6 +77,60 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
         conn = session.connection()
         assert snapshot(conn) == expected_snapshot(conn)
         assert len(snapshot(conn)) == 4  # two public rows, two personal rows
+
+
+def test_two_expansions_of_one_event_side_by_side_write_each_date_once(
+    real_stack: Stack,
+) -> None:
+    # Given a published endless daily event with no dates yet
+    real_stack.key()
+    with real_stack.db() as session:
+        org = org_id(session)
+        event_id = add_event(
+            session,
+            org,
+            starts=[],
+            name="Daily",
+            recurrence={"type": "daily", "starts_on": "2031-03-01T09:00:00"},
+        ).id
+    factory = sessions_for(real_stack.settings.database_url)
+    until = BASE + timedelta(days=20)
+
+    # When one transaction expands it 20 days ahead and, before it commits,
+    # another expands the same window (the scheduler's two instances, say)
+    first = factory()
+    first.begin()
+    made_first = expand_events(first, events=[_event(first, event_id)], until=until)
+    made_second: list[int] = []
+
+    def expand_again() -> None:
+        with factory() as second, second.begin():
+            made_second.append(
+                expand_events(second, events=[_event(second, event_id)], until=until)
+            )
+
+    other = threading.Thread(target=expand_again)
+    other.start()
+    assert waiting_for_a_lock(factory), "the second expansion never waited for the event"
+    first.commit()
+    first.close()
+    other.join(timeout=60)
+    assert not other.is_alive()
+
+    # Then the second one waited, found every date written, and wrote none again
+    assert made_first >= 19
+    assert made_second == [0]
+    with factory() as session:
+        dates = session.scalars(select(Occurrence.starts_at).where(Occurrence.event_id == event_id))
+        assert len(list(dates)) == made_first
+        conn = session.connection()
+        assert snapshot(conn) == expected_snapshot(conn)
+
+
+def _event(session: Session, event_id: object) -> Event:
+    event = session.get(Event, event_id)
+    assert event is not None
+    return event
 
 
 def waiting_for_a_lock(factory: sessionmaker[Session], timeout: float = 30.0) -> bool:

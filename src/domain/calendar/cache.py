@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, delete, select
@@ -57,14 +57,17 @@ def compute_rows(
     event_ids: Collection[uuid.UUID],
     attendee_ids: Collection[uuid.UUID] | None = None,
     occurrence_ids: Collection[uuid.UUID] | None = None,
+    given: Mapping[uuid.UUID, list[OccurrenceFacts]] | None = None,
 ) -> list[dict[str, Any]]:
     """The cache rows these events should have (all of them, or only the rows of
-    some attendees, or only those of some occurrences). Reads only source tables."""
+    some attendees, or only those of some occurrences). Reads only source
+    tables; ``given``: each event's occurrences whose rows are wanted, as the
+    caller has just written them (no other occurrence's rows are built)."""
     if not event_ids:
         return []
     ids = list(event_ids)
     events = _read_events(conn, ids)
-    occurrences = _read_occurrences(conn, ids)
+    occurrences = _read_occurrences(conn, ids) if given is None else given
     if not occurrences:
         return []  # every cache row is a row of an occurrence: nothing to read further
     sessions = _read_sessions(conn, ids)
@@ -72,8 +75,8 @@ def compute_rows(
     wanted = set(occurrence_ids) if occurrence_ids is not None else None
     rows: list[dict[str, Any]] = []
     for facts in events:
-        # Filter by occurrence only after building: an enrollment's coverage is
-        # decided against the event's whole set of dates.
+        if facts.id not in occurrences:
+            continue  # no dates (or none given): no rows
         built = build_rows(
             facts,
             occurrences[facts.id],
@@ -201,7 +204,7 @@ def refresh_calendar(
     miss the other's row. (SQLite serialises writers with BEGIN IMMEDIATE.)
     """
     whole = set(event_ids)
-    _lock_events(conn, whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs})
+    lock_events(conn, whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs})
     written = 0
     for chunk in _chunks(whole):
         conn.execute(delete(entries).where(entries.c.event_id.in_(chunk)))
@@ -211,8 +214,9 @@ def refresh_calendar(
     return written
 
 
-def _lock_events(conn: Connection, event_ids: Collection[uuid.UUID]) -> None:
-    """On PostgreSQL, lock the events' rows in id order (see ``refresh_calendar``)."""
+def lock_events(conn: Connection, event_ids: Collection[uuid.UUID]) -> None:
+    """On PostgreSQL, lock the events' rows in id order (see ``refresh_calendar``;
+    every insert of occurrences takes it too, domain.events.occurrences)."""
     if event_ids and conn.dialect.name == "postgresql":
         conn.execute(
             select(Event.id)
@@ -222,30 +226,30 @@ def _lock_events(conn: Connection, event_ids: Collection[uuid.UUID]) -> None:
         )
 
 
-def add_new_occurrences(
-    conn: Connection, occurrences: Collection[tuple[uuid.UUID, uuid.UUID]]
-) -> int:
+def add_new_occurrences(conn: Connection, occurrences: Collection[OccurrenceFacts]) -> int:
     """Write the cache rows of occurrences just inserted with Core (expansion,
     explicit dates), which the flush listener (domain.calendar.sync) cannot see.
-    Returns rows written.
+    ``occurrences``: the rows as inserted (models.bulk_insert.insert_new_rows
+    returns them). Returns rows written.
 
-    Set-wise: one read of the source tables per chunk of events, filtered to
-    these occurrences, and one COPY. Nothing is deleted first: the ids are new,
-    so no cache row can name them; an id whose insert was skipped (ON CONFLICT
-    on an existing date) matches no occurrence and yields no row. Rows of the
-    events' other occurrences do not change: each row depends only on its own
-    occurrence and the event's people. The events are locked first, as
+    Set-wise: one read of the events and their people per chunk of events, and
+    one COPY; the occurrences themselves are not read back. Nothing is deleted
+    first: the ids are new, so no cache row can name them. Rows of the events'
+    other occurrences do not change: each row depends only on its own
+    occurrence and the event's people (domain.calendar.policy.build_rows), so
+    building from the new occurrences alone gives what a rebuild gives them (a
+    property test checks it). The events are locked first, as
     ``refresh_calendar`` does, so an enrollment committed beside the expansion
     cannot miss the new dates (nor the expansion miss the enrollment).
     """
-    by_event: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for event_id, occ_id in occurrences:
-        by_event[event_id].add(occ_id)
-    _lock_events(conn, by_event)
+    by_event: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
+    for occurrence in occurrences:
+        by_event[occurrence.event_id].append(occurrence)
+    lock_events(conn, by_event)
     written = 0
     for chunk in _chunks(by_event):
-        wanted = set().union(*(by_event[event_id] for event_id in chunk))
-        written += _insert(conn, compute_rows(conn, event_ids=chunk, occurrence_ids=wanted))
+        given = {event_id: by_event[event_id] for event_id in chunk}
+        written += _insert(conn, compute_rows(conn, event_ids=chunk, given=given))
     return written
 
 

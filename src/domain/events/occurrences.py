@@ -15,15 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from rollcall.domain.calendar.cache import add_new_occurrences
+from rollcall.domain.calendar.cache import add_new_occurrences, lock_events
+from rollcall.domain.calendar.policy import OccurrenceFacts
 from rollcall.domain.errors.events import OccurrenceNotFound, SessionOccurrenceRemoved
 from rollcall.domain.events import recurrence
 from rollcall.domain.jobs.row_guard import each_row
 from rollcall.models import Event, EventSession, Occurrence
 from rollcall.models.base import new_id
+from rollcall.models.bulk_insert import copy_rows
+from rollcall.models.sql_lists import among
 
 #: At most this many occurrences are made for one event in one expansion (a
 #: year of 48 daily timeslots fits); a rule starting decades ago is refused
@@ -57,34 +59,53 @@ def occurrence_rows(event_id: uuid.UUID, spans: Sequence[recurrence.Span]) -> li
 
 
 def insert_occurrences(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert occurrence rows, skipping any (event_id, starts_at) already there,
-    and write their calendar rows in the same transaction (the flush listener
-    does not see Core inserts); returns how many were new."""
+    """Insert occurrence rows, skipping any (event_id, starts_at) already there
+    (or given twice), and write their calendar rows in the same transaction (the
+    flush listener does not see Core inserts); returns how many were new.
+
+    Every insert of occurrences comes here, and locks the events' rows first (in
+    id order, the lock a seat change and a calendar refresh take): a
+    concurrent insert into the same events waits, then sees these rows. So the
+    dates already there are read once and the new ones written by COPY, with
+    no conflict left for an ON CONFLICT to catch (issue 19, bench_expand: an
+    executemany of INSERT ... ON CONFLICT DO NOTHING cost 6x the COPY). The new
+    rows' calendar rows are built from them, not read back."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(Occurrence.__table__).on_conflict_do_nothing(
-        index_elements=["event_id", "starts_at"]
+    session.flush()  # the events first: the writes below bypass the unit of work
+    conn = session.connection()
+    lock_events(conn, {row["event_id"] for row in rows})
+    taken = _dates_there(session, rows)
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["event_id"], row["starts_at"])
+        if key not in taken:
+            taken.add(key)
+            new.append(row)
+    copy_rows(conn, Occurrence, new)
+    add_new_occurrences(
+        conn,
+        [
+            OccurrenceFacts(
+                row["id"], row["event_id"], row["starts_at"], row["ends_at"], row["cancelled"]
+            )
+            for row in new
+        ],
     )
-    if dialect != "postgresql":
-        # sqlite3's executemany sums the rowcount of the rows it really inserted.
-        created = int(session.execute(statement, rows).rowcount)  # type: ignore[attr-defined]
-    else:
-        # psycopg's batched executemany reports no rowcount, and RETURNING costs more
-        # than counting the event's rows (an index range) before and after.
-        event_ids = list({row["event_id"] for row in rows})
-        before = _count(session, event_ids)
-        session.execute(statement, rows)
-        created = _count(session, event_ids) - before
-    if created:
-        add_new_occurrences(session.connection(), [(row["event_id"], row["id"]) for row in rows])
-    return created
+    return len(new)
 
 
-def _count(session: Session, event_ids: list[uuid.UUID]) -> int:
-    query = select(func.count()).select_from(Occurrence).where(Occurrence.event_id.in_(event_ids))
-    return int(session.scalar(query) or 0)
+def _dates_there(session: Session, rows: list[dict[str, Any]]) -> set[tuple[uuid.UUID, datetime]]:
+    """The (event_id, starts_at) of the rows' events already stored within the
+    rows' span of starts (one range of the unique index)."""
+    starts = [row["starts_at"] for row in rows]
+    dialect = session.get_bind().dialect.name
+    query = select(Occurrence.event_id, Occurrence.starts_at).where(
+        among(dialect, Occurrence.event_id, sorted({row["event_id"] for row in rows})),
+        Occurrence.starts_at >= min(starts),
+        Occurrence.starts_at <= max(starts),
+    )
+    return {(event_id, starts_at) for event_id, starts_at in session.execute(query)}
 
 
 def expand_event_occurrences(session: Session, *, event: Event, until: datetime) -> int:
