@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
-from uuid6 import uuid7
+from uuid_utils.compat import uuid7
 
 # Stable constraint names, so Alembic migrations (and SQLite batch mode) can
 # refer to them on every backend.
