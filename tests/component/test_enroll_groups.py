@@ -12,15 +12,26 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rollcall.domain.access.keys import get_or_create_organisation
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
 from rollcall.domain.enrollment.placement_mails import (
     PLACEMENT_MAILS_ACTOR,
     prepare_placement_mails,
 )
 from rollcall.domain.enrollment.waitlist import waitlist_position
+from rollcall.domain.events.catalog import create_event, publish_event
 from rollcall.domain.jobs.engine import apply_job
-from rollcall.models import EmailMessage, Enrollment, OutboxMessage
+from rollcall.models import (
+    CalendarBookmark,
+    CalendarEntry,
+    EmailMessage,
+    Enrollment,
+    EventSession,
+    Occurrence,
+    OutboxMessage,
+)
 from rollcall.models.db import transaction
+from tests.support.calendar import add_attendee
 from tests.support.enroll_groups import (
     T0,
     crash_in_the_middle,
@@ -176,3 +187,64 @@ def test_a_late_request_is_ranked_by_arrival_not_by_application(
         waiting = session.scalars(select(Enrollment).where(Enrollment.status == "waitlisted")).all()
         places = {e.job_id: waitlist_position(session, e) for e in waiting}
     assert places == {cy[0]: 1, bob[0]: 2}
+
+
+def test_a_session_enrollment_in_a_group_puts_the_sessions_dates_in_the_calendar(
+    db: sessionmaker[Session],
+) -> None:
+    # Given an event of three dates, a session on the first two, and ada, who
+    # bookmarked the third date before she enrolled
+    starts = [T0 + timedelta(days=30 + day) for day in range(3)]
+    with transaction(db) as session:
+        org = get_or_create_organisation(session, name="acme", now=T0)
+        made = create_event(
+            session,
+            organisation_id=org.id,
+            fields={"name": "Parts", "max_subscriptions": 10, "waiting_list": True},
+            dates=[(at, at + timedelta(hours=1)) for at in starts],
+            now=T0,
+        )
+        publish_event(session, event=made, now=T0)
+        session.flush()
+        dates = {o.starts_at: o.id for o in session.scalars(select(Occurrence))}
+        part = EventSession(
+            event_id=made.id,
+            name="First two",
+            created_at=T0,
+            enrolled_count=0,
+            waitlisted_count=0,
+            occurrence_ids=[str(dates[at]) for at in starts[:2]],
+        )
+        ada = add_attendee(session, org.id, "ada")
+        session.add_all(
+            [
+                part,
+                CalendarBookmark(
+                    attendee_id=ada.id,
+                    occurrence_id=dates[starts[2]],
+                    event_id=made.id,
+                    created_at=T0,
+                ),
+            ]
+        )
+        session.flush()
+        org_id, event_id, session_id, ada_id = org.id, made.id, part.id, ada.id
+
+    # When her enroll job into the session is applied by a group
+    (job_id,) = submit(db, org_id, event_id, ["ada"], session_id=str(session_id))
+    apply_job(db, job_id, now=lambda: T0 + timedelta(minutes=1))
+
+    # Then her calendar has the session's two dates as enrolled, the third as
+    # bookmarked only: the cache equals a rebuild
+    (done,) = jobs(db, [job_id])
+    assert done.status == "succeeded", done.errors
+    with db() as session:
+        mine = session.scalars(
+            select(CalendarEntry).where(CalendarEntry.attendee_id == ada_id)
+        ).all()
+        by_start = {entry.starts_at: entry for entry in mine}
+        assert sorted(by_start) == starts
+        assert [by_start[at].enrollment_status for at in starts] == ["enrolled", "enrolled", None]
+        assert [by_start[at].bookmarked for at in starts] == [False, False, True]
+        conn = session.connection()
+        assert snapshot(conn) == expected_snapshot(conn)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.component.test_enroll_groups import (
     test_a_job_that_crashes_the_group_fails_alone,
     test_a_late_request_is_ranked_by_arrival_not_by_application,
+    test_a_session_enrollment_in_a_group_puts_the_sessions_dates_in_the_calendar,
     test_one_message_applies_the_events_queued_jobs_in_arrival_order,
     test_refusals_stay_with_their_jobs,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "test_a_crash_in_the_group_keeps_everyone_elses_turn",
     "test_a_job_that_crashes_the_group_fails_alone",
     "test_a_late_request_is_ranked_by_arrival_not_by_application",
+    "test_a_session_enrollment_in_a_group_puts_the_sessions_dates_in_the_calendar",
     "test_a_young_jobs_message_applies_the_older_groups_first",
     "test_an_attendees_second_job_is_not_overtaken",
     "test_one_message_applies_the_events_queued_jobs_in_arrival_order",

@@ -14,7 +14,19 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, and_, delete, select
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    Uuid,
+    and_,
+    delete,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.calendar.policy import (
@@ -23,6 +35,7 @@ from rollcall.domain.calendar.policy import (
     EventFacts,
     OccurrenceFacts,
     build_rows,
+    names_a_session,
 )
 from rollcall.models import (
     CalendarBookmark,
@@ -51,27 +64,41 @@ def _chunks(items: Collection[uuid.UUID], size: int = _CHUNK) -> Iterable[list[u
         yield ordered[start : start + size]
 
 
+class Dated(NamedTuple):
+    """Events and the dates whose cache rows are to be built (events without
+    dates have no rows and are left out)."""
+
+    events: list[EventFacts]
+    occurrences: Mapping[uuid.UUID, list[OccurrenceFacts]]
+
+
 def compute_rows(
     conn: Connection,
     *,
     event_ids: Collection[uuid.UUID],
     attendee_ids: Collection[uuid.UUID] | None = None,
     occurrence_ids: Collection[uuid.UUID] | None = None,
-    given: Mapping[uuid.UUID, list[OccurrenceFacts]] | None = None,
+    dated: Dated | None = None,
 ) -> list[dict[str, Any]]:
     """The cache rows these events should have (all of them, or only the rows of
     some attendees, or only those of some occurrences). Reads only source
-    tables; ``given``: each event's occurrences whose rows are wanted, as the
-    caller has just written them (no other occurrence's rows are built)."""
+    tables; ``dated``: the events and dates the caller has read or just
+    written (only those dates' rows are built), instead of reading them.
+
+    A row depends only on its own date, its event and the event's people
+    (domain.calendar.policy.build_rows), so building from some dates gives
+    what building from all gives them. The events' sessions are read only
+    when an enrollment names one: nothing else in a row depends on them."""
     if not event_ids:
         return []
     ids = list(event_ids)
-    events = _read_events(conn, ids)
-    occurrences = _read_occurrences(conn, ids) if given is None else given
+    events, occurrences = _read_dated(conn, ids) if dated is None else dated
     if not occurrences:
         return []  # every cache row is a row of an occurrence: nothing to read further
-    sessions = _read_sessions(conn, ids)
     people = _read_people(conn, ids, attendee_ids)
+    sessions: dict[uuid.UUID, dict[uuid.UUID, list[str] | None]] = defaultdict(dict)
+    if any(names_a_session(e.scope_key) for held in people.enrollments.values() for e in held):
+        sessions = _read_sessions(conn, ids)
     wanted = set(occurrence_ids) if occurrence_ids is not None else None
     rows: list[dict[str, Any]] = []
     for facts in events:
@@ -92,38 +119,47 @@ def compute_rows(
     return rows
 
 
+_EVENT_FACTS = (
+    Event.id,
+    Event.organisation_id,
+    Event.type,
+    Event.name,
+    Event.timezone,
+    Event.status,
+    Event.cancelled,
+)
+
+
 def _read_events(conn: Connection, ids: list[uuid.UUID]) -> list[EventFacts]:
     return [
-        EventFacts(*row)
-        for row in conn.execute(
-            select(
-                Event.id,
-                Event.organisation_id,
-                Event.type,
-                Event.name,
-                Event.timezone,
-                Event.status,
-                Event.cancelled,
-            ).where(Event.id.in_(ids))
-        )
+        EventFacts(*row) for row in conn.execute(select(*_EVENT_FACTS).where(Event.id.in_(ids)))
     ]
 
 
-def _read_occurrences(
-    conn: Connection, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[OccurrenceFacts]]:
-    """Each event's occurrences (events without any are absent)."""
-    occ_query = select(
-        Occurrence.id,
-        Occurrence.event_id,
-        Occurrence.starts_at,
-        Occurrence.ends_at,
-        Occurrence.cancelled,
-    ).where(Occurrence.event_id.in_(ids))
+def _read_dated(conn: Connection, ids: list[uuid.UUID]) -> Dated:
+    """The events that have dates, with all their dates: one statement, each
+    date with its event's columns."""
+    query = (
+        select(
+            Occurrence.id,
+            Occurrence.starts_at,
+            Occurrence.ends_at,
+            Occurrence.cancelled.label("date_cancelled"),
+            *_EVENT_FACTS,
+        )
+        .join_from(Occurrence, Event, Event.id == Occurrence.event_id)
+        .where(Occurrence.event_id.in_(ids))
+    )
+    events: dict[uuid.UUID, EventFacts] = {}
     occurrences: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
-    for occ_row in conn.execute(occ_query):
-        occurrences[occ_row.event_id].append(OccurrenceFacts(*occ_row))
-    return occurrences
+    for row in conn.execute(query):
+        date_id, starts_at, ends_at, date_cancelled, event_id = row[:5]
+        occurrences[event_id].append(
+            OccurrenceFacts(date_id, event_id, starts_at, ends_at, date_cancelled)
+        )
+        if event_id not in events:
+            events[event_id] = EventFacts(*row[4:])
+    return Dated(list(events.values()), occurrences)
 
 
 def _read_sessions(
@@ -152,34 +188,49 @@ class _People(NamedTuple):
 def _read_people(
     conn: Connection, ids: list[uuid.UUID], attendee_ids: Collection[uuid.UUID] | None
 ) -> _People:
-    enr_query = select(
-        Enrollment.event_id,
-        Enrollment.id,
-        Enrollment.attendee_id,
-        Enrollment.scope_key,
-        Enrollment.status,
+    """One statement: the events' active enrollments, trainers and bookmarks
+    (of these attendees only, when named), each row tagged with its kind."""
+    no_id, no_text = _typed_null(Uuid()), _typed_null(String())
+    enrolled = select(
+        literal("enrollment").label("kind"),
+        Enrollment.event_id.label("event_id"),
+        Enrollment.attendee_id.label("attendee_id"),
+        Enrollment.id.label("item_id"),
+        Enrollment.scope_key.label("scope_key"),
+        Enrollment.status.label("status"),
     ).where(Enrollment.event_id.in_(ids), Enrollment.status.in_(ACTIVE))
-    trainer_query = select(Trainer.event_id, Trainer.attendee_id).where(Trainer.event_id.in_(ids))
-    mark_query = select(
-        CalendarBookmark.event_id, CalendarBookmark.attendee_id, CalendarBookmark.occurrence_id
+    trains = select(
+        literal("trainer"), Trainer.event_id, Trainer.attendee_id, no_id, no_text, no_text
+    ).where(Trainer.event_id.in_(ids))
+    marked = select(
+        literal("bookmark"),
+        CalendarBookmark.event_id,
+        CalendarBookmark.attendee_id,
+        CalendarBookmark.occurrence_id,
+        no_text,
+        no_text,
     ).where(CalendarBookmark.event_id.in_(ids))
     if attendee_ids is not None:
         dialect, people = conn.dialect.name, sorted(attendee_ids)
-        enr_query = enr_query.where(among(dialect, Enrollment.attendee_id, people))
-        trainer_query = trainer_query.where(among(dialect, Trainer.attendee_id, people))
-        mark_query = mark_query.where(among(dialect, CalendarBookmark.attendee_id, people))
-    enrollments: dict[uuid.UUID, list[EnrollmentFacts]] = defaultdict(list)
-    for e_row in conn.execute(enr_query):
-        enrollments[e_row.event_id].append(
-            EnrollmentFacts(e_row.id, e_row.attendee_id, e_row.scope_key, e_row.status)
-        )
-    trainers: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for t_row in conn.execute(trainer_query):
-        trainers[t_row.event_id].append(t_row.attendee_id)
-    marks: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
-    for m_row in conn.execute(mark_query):
-        marks[m_row.event_id].append((m_row.attendee_id, m_row.occurrence_id))
-    return _People(enrollments, trainers, marks)
+        enrolled = enrolled.where(among(dialect, Enrollment.attendee_id, people))
+        trains = trains.where(among(dialect, Trainer.attendee_id, people))
+        marked = marked.where(among(dialect, CalendarBookmark.attendee_id, people))
+    found = _People(defaultdict(list), defaultdict(list), defaultdict(list))
+    for row in conn.execute(union_all(enrolled, trains, marked)):
+        if row.kind == "enrollment":
+            found.enrollments[row.event_id].append(
+                EnrollmentFacts(row.item_id, row.attendee_id, row.scope_key, row.status)
+            )
+        elif row.kind == "trainer":
+            found.trainers[row.event_id].append(row.attendee_id)
+        else:
+            found.marks[row.event_id].append((row.attendee_id, row.item_id))
+    return found
+
+
+def _typed_null(type_: Any) -> Any:
+    """A typed NULL column, for the rows of a UNION that have no such value."""
+    return sql_cast(null(), type_)
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -193,6 +244,7 @@ def refresh_calendar(
     event_ids: Collection[uuid.UUID] = (),
     occurrences: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
     pairs: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
+    locked: Collection[uuid.UUID] = (),
 ) -> int:
     """Recompute the cache rows of whole events, of (event, occurrence) pairs and of
     (event, attendee) pairs, in the caller's transaction. Returns rows written.
@@ -202,9 +254,12 @@ def refresh_calendar(
     then compute one after the other, the second seeing the first's commit.
     Without it, an enrollment and a new date committed side by side would each
     miss the other's row. (SQLite serialises writers with BEGIN IMMEDIATE.)
+    ``locked``: events whose rows the caller's transaction holds locked
+    already (an enrollment's, domain.enrollment.group.lock_event); not locked again.
     """
     whole = set(event_ids)
-    lock_events(conn, whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs})
+    touched = whole | {event_id for event_id, _ in occurrences} | {e for e, _ in pairs}
+    lock_events(conn, touched - set(locked))
     written = 0
     for chunk in _chunks(whole):
         conn.execute(delete(entries).where(entries.c.event_id.in_(chunk)))
@@ -248,8 +303,8 @@ def add_new_occurrences(conn: Connection, occurrences: Collection[OccurrenceFact
     lock_events(conn, by_event)
     written = 0
     for chunk in _chunks(by_event):
-        given = {event_id: by_event[event_id] for event_id in chunk}
-        written += _insert(conn, compute_rows(conn, event_ids=chunk, given=given))
+        dated = Dated(_read_events(conn, chunk), {e: by_event[e] for e in chunk})
+        written += _insert(conn, compute_rows(conn, event_ids=chunk, dated=dated))
     return written
 
 
@@ -287,28 +342,27 @@ def _refresh_attendees(
     for event_id, attendee_id in pairs:
         if event_id not in whole:
             people[event_id].add(attendee_id)
-    if people:
-        # Every cache row is an occurrence's (NOT NULL, ON DELETE CASCADE): an
-        # event without dates has none to replace, whoever enrolls in it.
-        dated = set(
-            conn.scalars(
-                select(Occurrence.event_id).where(Occurrence.event_id.in_(list(people))).distinct()
-            )
-        )
-        people = {e: ids for e, ids in people.items() if e in dated}
+    if not people:
+        return 0
+    # Every cache row is an occurrence's (NOT NULL, ON DELETE CASCADE): an
+    # event without dates has none to replace, whoever enrolls in it. The
+    # events and dates read here are the ones the rows are built from.
+    dated = _read_dated(conn, list(people))
     size = _PG_PEOPLE_CHUNK if conn.dialect.name == "postgresql" else _CHUNK
     written = 0
-    for event_id, attendee_ids in sorted(people.items()):
-        for chunk in _chunks(attendee_ids, size):
+    for facts in sorted(dated.events, key=lambda event: event.id):
+        one = Dated([facts], {facts.id: dated.occurrences[facts.id]})
+        for chunk in _chunks(people[facts.id], size):
             conn.execute(
                 delete(entries).where(
                     and_(
-                        entries.c.event_id == event_id,
+                        entries.c.event_id == facts.id,
                         among(conn.dialect.name, entries.c.attendee_id, chunk),
                     )
                 )
             )
-            written += _insert(conn, compute_rows(conn, event_ids=[event_id], attendee_ids=chunk))
+            rows = compute_rows(conn, event_ids=[facts.id], attendee_ids=chunk, dated=one)
+            written += _insert(conn, rows)
     return written
 
 

@@ -55,6 +55,12 @@ def is_public(event: EventFacts) -> bool:
     return event.status == "published" and not event.cancelled
 
 
+def names_a_session(scope_key: str) -> bool:
+    """Whether an enrollment's coverage depends on its event's sessions: only
+    a "sess:<id>" scope's does (``covered_occurrences``)."""
+    return scope_key.partition(":")[0] == "sess"
+
+
 def covered_occurrences(
     scope_key: str,
     occurrence_ids: Iterable[uuid.UUID],

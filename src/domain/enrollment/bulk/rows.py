@@ -158,6 +158,7 @@ def enroll_rows(
         refresh_calendar(
             session.connection(),
             pairs={(event.id, people[row["ref"]]) for row in [*seated, *rest]},
+            locked=[event.id],
         )
     outcome.enrolled, outcome.waitlisted = len(seated), len(rest)
     outcome.errors = _row_errors(rows, failed, refused)
