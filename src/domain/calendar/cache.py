@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -49,7 +50,7 @@ from rollcall.models import (
 from rollcall.models.base import new_id
 from rollcall.models.bulk_insert import copy_rows
 from rollcall.models.db import transaction
-from rollcall.models.sql_lists import among
+from rollcall.models.sql_lists import among, among_parameter
 
 entries = cast(Table, CalendarEntry.__table__)
 #: Bound the size of IN lists (SQLite allows 32k parameters; PG plans better small).
@@ -136,10 +137,9 @@ def _read_events(conn: Connection, ids: list[uuid.UUID]) -> list[EventFacts]:
     ]
 
 
-def _read_dated(conn: Connection, ids: list[uuid.UUID]) -> Dated:
-    """The events that have dates, with all their dates: one statement, each
-    date with its event's columns."""
-    query = (
+@lru_cache(maxsize=4)
+def _dated_query(dialect: str) -> Any:
+    return (
         select(
             Occurrence.id,
             Occurrence.starts_at,
@@ -148,11 +148,16 @@ def _read_dated(conn: Connection, ids: list[uuid.UUID]) -> Dated:
             *_EVENT_FACTS,
         )
         .join_from(Occurrence, Event, Event.id == Occurrence.event_id)
-        .where(Occurrence.event_id.in_(ids))
+        .where(among_parameter(dialect, Occurrence.event_id, "ids"))
     )
+
+
+def _read_dated(conn: Connection, ids: list[uuid.UUID]) -> Dated:
+    """The events that have dates, with all their dates: one statement, each
+    date with its event's columns."""
     events: dict[uuid.UUID, EventFacts] = {}
     occurrences: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
-    for row in conn.execute(query):
+    for row in conn.execute(_dated_query(conn.dialect.name), {"ids": ids}):
         date_id, starts_at, ends_at, date_cancelled, event_id = row[:5]
         occurrences[event_id].append(
             OccurrenceFacts(date_id, event_id, starts_at, ends_at, date_cancelled)
@@ -185,11 +190,11 @@ class _People(NamedTuple):
     marks: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]]
 
 
-def _read_people(
-    conn: Connection, ids: list[uuid.UUID], attendee_ids: Collection[uuid.UUID] | None
-) -> _People:
-    """One statement: the events' active enrollments, trainers and bookmarks
-    (of these attendees only, when named), each row tagged with its kind."""
+@lru_cache(maxsize=8)
+def _people_query(dialect: str, *, some: bool) -> Any:
+    """The events' (``ids``) active enrollments, trainers and bookmarks, of
+    some attendees only (``people``) when ``some``; each row tagged with its
+    kind. Built once per shape."""
     no_id, no_text = _typed_null(Uuid()), _typed_null(String())
     enrolled = select(
         literal("enrollment").label("kind"),
@@ -198,10 +203,10 @@ def _read_people(
         Enrollment.id.label("item_id"),
         Enrollment.scope_key.label("scope_key"),
         Enrollment.status.label("status"),
-    ).where(Enrollment.event_id.in_(ids), Enrollment.status.in_(ACTIVE))
+    ).where(among_parameter(dialect, Enrollment.event_id, "ids"), Enrollment.status.in_(ACTIVE))
     trains = select(
         literal("trainer"), Trainer.event_id, Trainer.attendee_id, no_id, no_text, no_text
-    ).where(Trainer.event_id.in_(ids))
+    ).where(among_parameter(dialect, Trainer.event_id, "ids"))
     marked = select(
         literal("bookmark"),
         CalendarBookmark.event_id,
@@ -209,14 +214,25 @@ def _read_people(
         CalendarBookmark.occurrence_id,
         no_text,
         no_text,
-    ).where(CalendarBookmark.event_id.in_(ids))
+    ).where(among_parameter(dialect, CalendarBookmark.event_id, "ids"))
+    if some:
+        enrolled = enrolled.where(among_parameter(dialect, Enrollment.attendee_id, "people"))
+        trains = trains.where(among_parameter(dialect, Trainer.attendee_id, "people"))
+        marked = marked.where(among_parameter(dialect, CalendarBookmark.attendee_id, "people"))
+    return union_all(enrolled, trains, marked)
+
+
+def _read_people(
+    conn: Connection, ids: list[uuid.UUID], attendee_ids: Collection[uuid.UUID] | None
+) -> _People:
+    """One statement: the events' active enrollments, trainers and bookmarks
+    (of these attendees only, when named)."""
+    query = _people_query(conn.dialect.name, some=attendee_ids is not None)
+    params: dict[str, Any] = {"ids": ids}
     if attendee_ids is not None:
-        dialect, people = conn.dialect.name, sorted(attendee_ids)
-        enrolled = enrolled.where(among(dialect, Enrollment.attendee_id, people))
-        trains = trains.where(among(dialect, Trainer.attendee_id, people))
-        marked = marked.where(among(dialect, CalendarBookmark.attendee_id, people))
+        params["people"] = sorted(attendee_ids)
     found = _People(defaultdict(list), defaultdict(list), defaultdict(list))
-    for row in conn.execute(union_all(enrolled, trains, marked)):
+    for row in conn.execute(query, params):
         if row.kind == "enrollment":
             found.enrollments[row.event_id].append(
                 EnrollmentFacts(row.item_id, row.attendee_id, row.scope_key, row.status)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.enrollment.arrivals import closed_line
 from rollcall.models import Event, Job
 from rollcall.models.db import single_statement
 from rollcall.models.jobs import FINAL_JOB_STATUSES
-from rollcall.models.sql_lists import among
+from rollcall.models.sql_lists import among_parameter
 
 ENROLL = "enroll"
 #: Jobs per group: bounds the transaction, and the wait of a job left out.
@@ -56,9 +57,42 @@ _COLUMNS = (
 )
 
 
+#: The statements a group runs, built once: building a SELECT and its cache key
+#: costs about 90 us each time, a tenth of a group's statements' own cost.
+_OWN = select(*_COLUMNS).where(Job.id == bindparam("job_id", type_=Job.id.type))
+_OWN_LOCKED = _OWN.with_for_update()
+_OWN_SHARED = _OWN.with_for_update(read=True)
+_QUEUED = (
+    select(Job.id)
+    .where(
+        Job.status.not_in(FINAL_JOB_STATUSES),
+        or_(
+            Job.id == bindparam("own_id", type_=Job.id.type),
+            and_(
+                Job.event_id == bindparam("event_id", type_=Job.id.type),
+                Job.organisation_id == bindparam("organisation_id", type_=Job.id.type),
+                Job.type == ENROLL,
+                Job.status == "queued",
+            ),
+        ),
+    )
+    .order_by(Job.created_at, Job.id)
+    .limit(GROUP_MAX)
+)
+
+
+@lru_cache(maxsize=4)
+def _claimed(dialect: str) -> Select[Any]:
+    return (
+        select(*_COLUMNS)
+        .where(among_parameter(dialect, Job.id, "ids"), Job.status.not_in(FINAL_JOB_STATUSES))
+        .order_by(Job.created_at, Job.id)
+        .with_for_update()
+    )
+
+
 def read_own(session: Session, job_id: uuid.UUID, *, lock: bool) -> QueuedJob | None:
-    query = select(*_COLUMNS).where(Job.id == job_id)
-    row = session.execute(query.with_for_update() if lock else query).first()
+    row = session.execute(_OWN_LOCKED if lock else _OWN, {"job_id": job_id}).first()
     return QueuedJob(*row) if row is not None else None
 
 
@@ -70,9 +104,7 @@ def probe_own(factory: sessionmaker[Session], job_id: uuid.UUID) -> QueuedJob | 
     group just to learn that. One statement on its own (models.db.single_statement):
     the lock lasts as long as the statement, and nothing is left to commit."""
     with single_statement(factory) as session:
-        row = session.execute(
-            select(*_COLUMNS).where(Job.id == job_id).with_for_update(read=True)
-        ).first()
+        row = session.execute(_OWN_SHARED, {"job_id": job_id}).first()
         return QueuedJob(*row) if row is not None else None
 
 
@@ -88,29 +120,11 @@ def claim(session: Session, event: Event, own: QueuedJob) -> list[QueuedJob]:
     moment only, and skipping it would give its seat away."""
     with closed_line(session, event_id=event.id):
         ids = session.scalars(
-            select(Job.id)
-            .where(
-                Job.status.not_in(FINAL_JOB_STATUSES),
-                or_(
-                    Job.id == own.id,
-                    and_(
-                        Job.event_id == event.id,
-                        Job.organisation_id == event.organisation_id,
-                        Job.type == ENROLL,
-                        Job.status == "queued",
-                    ),
-                ),
-            )
-            .order_by(Job.created_at, Job.id)
-            .limit(GROUP_MAX)
+            _QUEUED,
+            {"own_id": own.id, "event_id": event.id, "organisation_id": event.organisation_id},
         ).all()
     dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        select(*_COLUMNS)
-        .where(among(dialect, Job.id, ids), Job.status.not_in(FINAL_JOB_STATUSES))
-        .order_by(Job.created_at, Job.id)
-        .with_for_update()
-    )
+    rows = session.execute(_claimed(dialect), {"ids": list(ids)})
     return [QueuedJob(*row) for row in rows]
 
 
