@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, true, update
@@ -40,45 +41,54 @@ def batches(values: Sequence[Any], size: int = IN_BATCH) -> Iterable[Sequence[An
         yield values[start : start + size]
 
 
+_COLUMNS = (
+    Attendee.ref,
+    Attendee.id,
+    Attendee.email,
+    Attendee.name,
+    Attendee.timezone,
+    Attendee.locale,
+    Attendee.updated_at,
+)
+
+
+@lru_cache(maxsize=4)
+def _stored_query(dialect: str) -> Any:
+    """The stored attendees of ``organisation_id`` among ``refs``, built once."""
+    organisation = bindparam("organisation_id", type_=Attendee.organisation_id.type)
+    if dialect != "postgresql":
+        refs = bindparam("refs", expanding=True, type_=Attendee.ref.type)
+        return select(*_COLUMNS).where(
+            Attendee.organisation_id == organisation, Attendee.ref.in_(refs)
+        )
+    # One unique-index probe per ref (a LATERAL lookup), whatever the
+    # planner believes of the organisation's size: with stale statistics
+    # (right after a big import) ``ref = ANY(...)`` scanned the whole
+    # organisation for every batch.
+    wanted = (
+        func.unnest(bindparam("refs", type_=ARRAY(Attendee.ref.type)))
+        .table_valued("ref")
+        .render_derived(name="wanted")
+    )
+    match = (
+        select(*_COLUMNS)
+        .where(Attendee.organisation_id == organisation, Attendee.ref == wanted.c.ref)
+        .limit(1)  # (one at most, being unique; and it keeps the join a loop)
+        .lateral()
+    )
+    return select(match).select_from(wanted).join(match, true())
+
+
 def _stored(
     session: Session, organisation_id: uuid.UUID, refs: Sequence[str]
 ) -> dict[str, tuple[Any, ...]]:
     """ref -> (id, email, name, timezone, locale, updated_at). Plain tuples, not
     ORM objects: at 10,000 rows the identity map costs more than the queries."""
     found: dict[str, tuple[Any, ...]] = {}
-    columns = (
-        Attendee.ref,
-        Attendee.id,
-        Attendee.email,
-        Attendee.name,
-        Attendee.timezone,
-        Attendee.locale,
-        Attendee.updated_at,
-    )
-    postgres = session.get_bind().dialect.name == "postgresql"
+    query = _stored_query(session.get_bind().dialect.name)
     for batch in batches(refs):
-        if postgres:
-            # One unique-index probe per ref (a LATERAL lookup), whatever the
-            # planner believes of the organisation's size: with stale statistics
-            # (right after a big import) ``ref = ANY(...)`` scanned the whole
-            # organisation for every batch.
-            wanted = (
-                func.unnest(bindparam(None, list(batch), type_=ARRAY(Attendee.ref.type)))
-                .table_valued("ref")
-                .render_derived(name="wanted")
-            )
-            match = (
-                select(*columns)
-                .where(Attendee.organisation_id == organisation_id, Attendee.ref == wanted.c.ref)
-                .limit(1)  # (one at most, being unique; and it keeps the join a loop)
-                .lateral()
-            )
-            query = select(match).select_from(wanted).join(match, true())
-        else:
-            query = select(*columns).where(
-                Attendee.organisation_id == organisation_id, Attendee.ref.in_(list(batch))
-            )
-        for row in session.execute(query):
+        params = {"organisation_id": organisation_id, "refs": list(batch)}
+        for row in session.execute(query, params):
             found[row[0]] = tuple(row[1:])
     return found
 

@@ -23,8 +23,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rollcall.domain.enrollment.seating import Level, effective_capacity
@@ -93,38 +95,44 @@ def release_seats(session: Session, rows: Sequence[SeatRow], count: int = 1) -> 
         )
 
 
+class _Counters(NamedTuple):
+    """A counter row's statements, built once per kind of row."""
+
+    lock: Any
+    seats: Any
+    waiting: Any
+
+
+@lru_cache(maxsize=4)
+def _counters(model: SeatOwner) -> _Counters:
+    row_id = bindparam("row_id", type_=model.id.type)
+    own_col = model.max_subscriptions if model is Event else model.capacity  # type: ignore[union-attr]
+    change = update(model).where(model.id == row_id).execution_options(synchronize_session=False)
+    return _Counters(
+        lock=select(own_col, model.enrolled_count).where(model.id == row_id).with_for_update(),
+        seats=change.values(enrolled_count=model.enrolled_count + bindparam("by", type_=Integer)),
+        waiting=change.values(
+            waitlisted_count=model.waitlisted_count + bindparam("by", type_=Integer)
+        ),
+    )
+
+
 def add_seats(session: Session, rows: Sequence[SeatRow], count: int) -> None:
     """Add ``count`` taken seats at every level; only under ``lock_levels``."""
     if count <= 0:
         return
     for row in rows:
-        model = row.model
-        session.execute(
-            update(model)
-            .where(model.id == row.id)
-            .values(enrolled_count=model.enrolled_count + count)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_counters(row.model).seats, {"row_id": row.id, "by": count})
 
 
 def add_waitlisted_at(session: Session, row: SeatRow, delta: int) -> None:
-    model = row.model
-    session.execute(
-        update(model)
-        .where(model.id == row.id)
-        .values(waitlisted_count=model.waitlisted_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_counters(row.model).waiting, {"row_id": row.id, "by": delta})
 
 
 def lock_levels(session: Session, rows: Sequence[SeatRow]) -> list[Level]:
     """Lock the counter rows (in order) and read them as pure Levels."""
     levels = []
     for row in rows:
-        model = row.model
-        own_col = model.max_subscriptions if model is Event else model.capacity  # type: ignore[union-attr]
-        own, enrolled = session.execute(
-            select(own_col, model.enrolled_count).where(model.id == row.id).with_for_update()
-        ).one()
+        own, enrolled = session.execute(_counters(row.model).lock, {"row_id": row.id}).one()
         levels.append(Level(capacity=effective_capacity(own, row.fallback), enrolled=enrolled))
     return levels

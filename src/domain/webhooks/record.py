@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.jobs import actor_names
@@ -30,18 +30,21 @@ from rollcall.models.base import new_id
 _CACHE_KEY = "rollcall.webhook_subscribers"
 
 
+#: An organisation's enabled subscriptions, built once (a statement a job).
+_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.events).where(
+    WebhookSubscription.organisation_id
+    == bindparam("organisation_id", type_=WebhookSubscription.organisation_id.type),
+    WebhookSubscription.enabled.is_(True),
+)
+
+
 def _subscribers(session: Session, organisation_id: uuid.UUID, event_type: str) -> list[uuid.UUID]:
     cache: dict[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = session.info.setdefault(
         _CACHE_KEY, {}
     )
     subscriptions = cache.get(organisation_id)
     if subscriptions is None:
-        rows = session.execute(
-            select(WebhookSubscription.id, WebhookSubscription.events).where(
-                WebhookSubscription.organisation_id == organisation_id,
-                WebhookSubscription.enabled.is_(True),
-            )
-        ).all()
+        rows = session.execute(_SUBSCRIPTIONS, {"organisation_id": organisation_id}).all()
         subscriptions = [(row.id, frozenset(row.events)) for row in rows]
         cache[organisation_id] = subscriptions
     return [sid for sid, events in subscriptions if event_type in events]

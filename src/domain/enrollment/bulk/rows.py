@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rollcall.domain.access.scopes import Scope
@@ -35,7 +36,7 @@ from rollcall.domain.errors.enrollment import (
 )
 from rollcall.models import Attendee, Enrollment, Event
 from rollcall.models.enrollment import ACTIVE_STATUSES
-from rollcall.models.sql_lists import among
+from rollcall.models.sql_lists import among, among_parameter
 
 __all__ = ["ChunkOutcome", "Placement", "enroll_rows", "mark_duplicates", "row_error"]
 
@@ -73,20 +74,26 @@ class ChunkOutcome:
     refused: dict[int, DomainError] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4)
+def _active_query(dialect: str) -> Any:
+    """The active enrollments in an event of some attendees, built once."""
+    return select(Enrollment.attendee_id, Enrollment.scope_key).where(
+        Enrollment.event_id == bindparam("event_id", type_=Enrollment.event_id.type),
+        among_parameter(dialect, Enrollment.attendee_id, "people"),
+        Enrollment.status.in_(ACTIVE_STATUSES),
+    )
+
+
 def _active_by_attendee(
     session: Session, *, event: Event, scope: Scope, attendee_ids: Sequence[uuid.UUID]
 ) -> tuple[set[uuid.UUID], dict[uuid.UUID, int]]:
     """(attendees active in this scope, active enrollments per attendee in the event)."""
     in_scope: set[uuid.UUID] = set()
     per_event: dict[uuid.UUID, int] = {}
-    dialect = session.get_bind().dialect.name
+    query = _active_query(session.get_bind().dialect.name)
     for batch in batches(list(attendee_ids)):
         for attendee_id, scope_key in session.execute(
-            select(Enrollment.attendee_id, Enrollment.scope_key).where(
-                Enrollment.event_id == event.id,
-                among(dialect, Enrollment.attendee_id, batch),
-                Enrollment.status.in_(ACTIVE_STATUSES),
-            )
+            query, {"event_id": event.id, "people": list(batch)}
         ):
             per_event[attendee_id] = per_event.get(attendee_id, 0) + 1
             if scope_key == scope.key:
