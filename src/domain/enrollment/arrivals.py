@@ -71,6 +71,10 @@ def line_params(event_id: uuid.UUID) -> dict[str, int]:
     return {"line_class": _LINE_CLASS, "line_key": _key(event_id)}
 
 
+_CLOSE = text("SELECT pg_advisory_lock(:cls, :key)")
+_REOPEN = text("SELECT pg_advisory_unlock(:cls, :key)")
+
+
 @contextmanager
 def closed_line(session: Session, *, event_id: uuid.UUID) -> Iterator[None]:
     """While inside, no intake of this event stamps a job, and every job
@@ -84,9 +88,9 @@ def closed_line(session: Session, *, event_id: uuid.UUID) -> Iterator[None]:
         yield
         return
     params = {"cls": _LINE_CLASS, "key": _key(event_id)}
-    session.execute(text("SELECT pg_advisory_lock(:cls, :key)"), params)
+    session.execute(_CLOSE, params)
     try:
         with session.begin_nested():
             yield
     finally:
-        session.execute(text("SELECT pg_advisory_unlock(:cls, :key)"), params)
+        session.execute(_REOPEN, params)
