@@ -300,23 +300,24 @@ def lock_events(conn: Connection, event_ids: Collection[uuid.UUID]) -> None:
 def add_new_occurrences(conn: Connection, occurrences: Collection[OccurrenceFacts]) -> int:
     """Write the cache rows of occurrences just inserted with Core (expansion,
     explicit dates), which the flush listener (domain.calendar.sync) cannot see.
-    ``occurrences``: the rows as inserted (models.bulk_insert.insert_new_rows
-    returns them). Returns rows written.
+    ``occurrences``: the rows as inserted. Returns rows written.
+
+    The caller holds the events' rows locked (domain.events.occurrences.
+    insert_occurrences, the one writer of dates, takes ``lock_events`` before
+    it reads the dates already there), so an enrollment committed beside the
+    expansion cannot miss the new dates, nor the expansion miss the enrollment.
 
     Set-wise: one read of the events and their people per chunk of events, and
     one COPY; the occurrences themselves are not read back. Nothing is deleted
     first: the ids are new, so no cache row can name them. Rows of the events'
     other occurrences do not change: each row depends only on its own
     occurrence and the event's people (domain.calendar.policy.build_rows), so
-    building from the new occurrences alone gives what a rebuild gives them (a
-    property test checks it). The events are locked first, as
-    ``refresh_calendar`` does, so an enrollment committed beside the expansion
-    cannot miss the new dates (nor the expansion miss the enrollment).
+    building from the new occurrences alone gives what a rebuild gives them
+    (tests/component/test_expansion_calendar.py compares the two).
     """
     by_event: dict[uuid.UUID, list[OccurrenceFacts]] = defaultdict(list)
     for occurrence in occurrences:
         by_event[occurrence.event_id].append(occurrence)
-    lock_events(conn, by_event)
     written = 0
     for chunk in _chunks(by_event):
         dated = Dated(_read_events(conn, chunk), {e: by_event[e] for e in chunk})
