@@ -4,21 +4,53 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.calendar.cache import expected_snapshot, snapshot
-from rollcall.domain.events.occurrences import expand_events
+from rollcall.domain.events.occurrences import (
+    expand_events,
+    insert_occurrences,
+    occurrence_rows,
+)
 from rollcall.models import Attendee, Enrollment, Event, Occurrence
 from rollcall.models.db import sessions_for
 from tests.support.calendar import BASE, NOW, add_attendee, add_event, org_id
 from tests.support.stack import Stack
 
+HOUR = timedelta(hours=1)
 
+
+def _add_by_the_orm(session: Session, event_id: uuid.UUID, starts: datetime) -> None:
+    session.add(
+        Occurrence(
+            event_id=event_id,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            cancelled=False,
+            enrolled_count=0,
+            waitlisted_count=0,
+        )
+    )
+    session.flush()
+
+
+def _add_by_the_writer(session: Session, event_id: uuid.UUID, starts: datetime) -> None:
+    # The one writer of dates, with the event's row left as it is: no UPDATE
+    # of the event locks it (the writer's lock does, and so does the foreign
+    # key's KEY SHARE on the event, which is why this case alone cannot tell
+    # the writer's lock is there; the test of two writers below can)
+    assert insert_occurrences(session, occurrence_rows(event_id, [(starts, starts + HOUR)])) == 1
+
+
+@pytest.mark.parametrize("add_date", [_add_by_the_orm, _add_by_the_writer], ids=["orm", "writer"])
 def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
-    real_stack: Stack,
+    real_stack: Stack, add_date: Callable[[Session, uuid.UUID, datetime], None]
 ) -> None:
     # Given a published event with one date and an attendee
     real_stack.key()
@@ -31,17 +63,7 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
     # When one transaction adds a date and, before it commits, another enrolls ada
     first = factory()
     first.begin()
-    first.add(
-        Occurrence(
-            event_id=event_id,
-            starts_at=BASE + timedelta(days=1),
-            ends_at=BASE + timedelta(days=1, hours=1),
-            cancelled=False,
-            enrolled_count=0,
-            waitlisted_count=0,
-        )
-    )
-    first.flush()
+    add_date(first, event_id, BASE + timedelta(days=1))
 
     def enroll_ada() -> None:
         with factory() as second, second.begin():
@@ -123,6 +145,47 @@ def test_two_expansions_of_one_event_side_by_side_write_each_date_once(
     with factory() as session:
         dates = session.scalars(select(Occurrence.starts_at).where(Occurrence.event_id == event_id))
         assert len(list(dates)) == made_first
+        conn = session.connection()
+        assert snapshot(conn) == expected_snapshot(conn)
+
+
+def test_two_writers_of_one_date_side_by_side_write_it_once(real_stack: Stack) -> None:
+    # Given a published event with one date
+    real_stack.key()
+    with real_stack.db() as session:
+        org = org_id(session)
+        event_id = add_event(session, org, starts=[BASE]).id
+    factory = sessions_for(real_stack.settings.database_url)
+    date = BASE + timedelta(days=2)
+
+    # When one transaction writes a new date and, before it commits, another
+    # writes the same date, neither touching the event's row (so only the
+    # writer's own lock on the event orders them: the foreign key's KEY SHARE
+    # locks do not exclude each other)
+    first = factory()
+    first.begin()
+    made_first = insert_occurrences(first, occurrence_rows(event_id, [(date, date + HOUR)]))
+    made_second: list[int] = []
+
+    def write_again() -> None:
+        with factory() as second, second.begin():
+            rows = occurrence_rows(event_id, [(date, date + HOUR)])
+            made_second.append(insert_occurrences(second, rows))
+
+    other = threading.Thread(target=write_again)
+    other.start()
+    assert waiting_for_a_lock(factory), "the second writer never waited"
+    first.commit()
+    first.close()
+    other.join(timeout=60)
+    assert not other.is_alive()
+
+    # Then the second waited, found the date written, and wrote nothing (no
+    # unique violation, no second row)
+    assert (made_first, made_second) == (1, [0])
+    with factory() as session:
+        dates = session.scalars(select(Occurrence.starts_at).where(Occurrence.event_id == event_id))
+        assert sorted(dates) == [BASE, date]
         conn = session.connection()
         assert snapshot(conn) == expected_snapshot(conn)
 

@@ -2,8 +2,9 @@
 explicit dates, listing, and keeping Event.starts_at / ends_at in step.
 
 Expansion is idempotent twice over: it only looks at the window after
-``Event.expanded_until``, and it inserts with ON CONFLICT DO NOTHING on the
-unique (event_id, starts_at), so a repeated or concurrent run creates nothing twice.
+``Event.expanded_until``, and its one writer (``insert_occurrences``) locks the
+events, then skips every (event_id, starts_at) already there, so a repeated or
+concurrent run creates nothing twice.
 """
 
 from __future__ import annotations
