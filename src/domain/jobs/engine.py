@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -309,6 +309,13 @@ def apply_job(
             on_finished(ids)
 
 
+#: The first read of every message, built once (issue 19: building a select
+#: and its cache key cost about 90 µs a call).
+_HEAD = select(Job.type, Job.status, Job.request_id, Job.organisation_id).where(
+    Job.id == bindparam("job_id", type_=Job.id.type)
+)
+
+
 def _apply_job(
     factory: sessionmaker[Session],
     job_id: uuid.UUID,
@@ -318,11 +325,7 @@ def _apply_job(
 ) -> list[WrittenMessage]:
     # One statement, one round trip: the first cost of every message (issue 19).
     with single_statement(factory) as session:
-        head = session.execute(
-            select(Job.type, Job.status, Job.request_id, Job.organisation_id).where(
-                Job.id == job_id
-            )
-        ).one_or_none()
+        head = session.execute(_HEAD, {"job_id": job_id}).one_or_none()
     if head is None:
         logger.warning("job %s not found; message dropped", job_id)
         return []
