@@ -28,7 +28,6 @@ from typing import Any
 
 from jinja2 import TemplateError
 from sqlalchemy import (
-    ColumnElement,
     case,
     select,
 )
@@ -93,11 +92,6 @@ def lease_cutoff(settings: Settings, now: datetime) -> datetime:
 
 #: How long a mail waits for the earlier mails of its attendee and event.
 ORDER_WAIT_MS = 500
-
-
-def claimable(settings: Settings, now: datetime) -> ColumnElement[bool]:
-    """Mail a run may claim at ``now`` (claimable_before, with the lease)."""
-    return claimable_before(lease_cutoff(settings, now), now)
 
 
 def claim(mail: EmailMessage, settings: Settings, now: datetime) -> Claimed:

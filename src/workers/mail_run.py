@@ -2,8 +2,9 @@
 workers.smtp_keep): a reminder run's, or the mails of enrollments placed
 set-wise (``send_placement_batch``).
 
-The mails are read a window at a time (``reminder_batch_size``, unlocked) and,
-when a window has more than one, rendered ahead in a helper thread. Each is
+The mails are read a window at a time (``reminder_batch_size``, unlocked; a
+window shorter than that is the last, so a message of a few mails costs one
+read) and, when a window has more than one, rendered ahead in a helper thread. Each is
 claimed on its own just before it is sent (``sending``, attempts + 1, a lease
 from ``updated_at``), in the transaction that records the previous mail's
 outcome. So a sender holds at most one mail it has not recorded: a crash
@@ -32,10 +33,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import dramatiq
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,15 +45,14 @@ from rollcall.config.settings import Settings
 from rollcall.config.smtp_target import SmtpTarget
 from rollcall.domain.enrollment.placement_mails import prepare_placement_mails
 from rollcall.domain.jobs import actor_names
-from rollcall.domain.ops.mail_claims import expire_mail
+from rollcall.domain.ops.mail_claims import claimable_before, expire_mail
 from rollcall.domain.reminders.runs import finish_reminder_run, prepare_reminder_run
 from rollcall.models import EmailMessage
-from rollcall.models.sql_lists import among
+from rollcall.models.sql_lists import among_parameter
 from rollcall.workers.mail_delivery import (
     ORDER_WAIT_MS,
     UNRENDERABLE,
     Claimed,
-    claimable,
     compose,
     lease_cutoff,
     message_id_for,
@@ -87,6 +88,20 @@ class RunReport:
             setattr(self, state, getattr(self, state) + 1)
 
 
+@dataclass(frozen=True)
+class Mails:
+    """Which mails a sender works through: a reminder run's (``run_id``), or
+    those of these dedupe keys (a placement message's)."""
+
+    run_id: uuid.UUID | None = None
+    dedupe_keys: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        if self.run_id is not None:
+            return {"run_id": self.run_id}
+        return {"keys": list(self.dedupe_keys)}
+
+
 def send_reminder_run(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -106,14 +121,14 @@ def send_reminder_run(
         if run is None:
             return report
     try:
-        which = EmailMessage.run_id == run_id
-        _send_kept(factory, settings, which, report, now=now)
+        _send_kept(factory, settings, Mails(run_id=run_id), report, now=now)
     finally:
         _schedule_retries(broker, settings, report)
     with factory() as session, session.begin():
         # Mails whose send deadline came during the run (a long run, a slow
         # server) were not claimed: they end expired, and the run can finish.
         at = now()
+        which = EmailMessage.run_id == run_id
         report.expired = len(expire_mail(session, which, cutoff=lease_cutoff(settings, at), now=at))
         finish_reminder_run(session, run_id=run_id, now=at)
     logger.info(
@@ -150,9 +165,7 @@ def send_placement_batch(
             keys = prepare_placement_mails(session, items, now=now())
     report = RunReport()
     try:
-        # One array parameter on PostgreSQL, not a bind per key in every claim.
-        which = among(session.get_bind().dialect.name, EmailMessage.dedupe_key, keys)
-        _send_kept(factory, settings, which, report, now=now)
+        _send_kept(factory, settings, Mails(dedupe_keys=tuple(keys)), report, now=now)
     finally:
         _schedule_retries(broker, settings, report)
     logger.info(
@@ -165,22 +178,23 @@ def send_placement_batch(
 def _window(
     factory: sessionmaker[Session],
     settings: Settings,
-    which: ColumnElement[bool],
+    mails: Mails,
     now: datetime,
 ) -> list[Claimed]:
-    """The next ``reminder_batch_size`` of the ``which`` mails that may be
-    claimed, read without a lock: each is claimed on its own before it is sent."""
-    m = EmailMessage
+    """The next ``reminder_batch_size`` of these mails that may be claimed,
+    read without a lock: each is claimed on its own before it is sent."""
     with factory() as session:
-        rows = session.execute(
-            select(
-                m.id, m.organisation_id, m.template, m.context, m.to_address, m.to_name,
-                m.message_id, m.attempts,
-            )
-            .where(which, claimable(settings, now))
-            .order_by(m.id)
-            .limit(settings.reminder_batch_size)
-        ).all()  # fmt: skip
+        query = _window_query(
+            session.get_bind().dialect.name,
+            by_run=mails.run_id is not None,
+            size=settings.reminder_batch_size,
+        )
+        parameters = {
+            **mails.parameters(),
+            "lease_cutoff": lease_cutoff(settings, now),
+            "now": now,
+        }
+        rows = session.execute(query, parameters).all()
     return [
         Claimed(
             id=row.id,
@@ -194,6 +208,30 @@ def _window(
         )
         for row in rows
     ]
+
+
+@lru_cache(maxsize=8)
+def _window_query(dialect: str, *, by_run: bool, size: int) -> Select[Any]:
+    """The window's read, built once (issue 19: a select and its cache key
+    built for each window cost about as much as running it); the mails'
+    run or keys, the lease's cutoff and the moment are parameters."""
+    m = EmailMessage
+    which = (
+        m.run_id == bindparam("run_id", type_=m.run_id.type)
+        if by_run
+        else among_parameter(dialect, m.dedupe_key, "keys")
+    )
+    now = bindparam("now", type_=m.updated_at.type)
+    cutoff = bindparam("lease_cutoff", type_=m.updated_at.type)
+    return (
+        select(
+            m.id, m.organisation_id, m.template, m.context, m.to_address, m.to_name,
+            m.message_id, m.attempts,
+        )
+        .where(which, claimable_before(cutoff, now))
+        .order_by(m.id)
+        .limit(size)
+    )  # fmt: skip
 
 
 #: A sent mail's outcome: (id, state, error), recorded with the next claim.
@@ -226,7 +264,7 @@ def _record_and_claim(
 def _send_kept(
     factory: sessionmaker[Session],
     settings: Settings,
-    which: ColumnElement[bool],
+    mails: Mails,
     report: RunReport,
     *,
     now: Callable[[], datetime],
@@ -234,14 +272,14 @@ def _send_kept(
     """_send_batches on this thread's kept loop and SMTP connection (workers.smtp_keep)."""
     kept = kept_smtp(SmtpTarget.from_url(settings.smtp_url), settings.smtp_keep_alive_seconds)
     kept.run(
-        lambda connection: _send_batches(factory, settings, which, report, connection, now=now)
+        lambda connection: _send_batches(factory, settings, mails, report, connection, now=now)
     )
 
 
 async def _send_batches(
     factory: sessionmaker[Session],
     settings: Settings,
-    which: ColumnElement[bool],
+    mails: Mails,
     report: RunReport,
     connection: SmtpConnection,
     *,
@@ -258,7 +296,11 @@ async def _send_batches(
     ledger = Ledger(factory, settings)
     done: Done | None = None
     try:
-        while window := _window(factory, settings, which, now()):
+        # A window shorter than a full one was the last: every mail of these
+        # still claimable was in it (no read more just to find none).
+        full = True
+        while full and (window := _window(factory, settings, mails, now())):
+            full = len(window) == settings.reminder_batch_size
             if composer is None and len(window) > 1:
                 composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-compose")
             composed = [_composing(loop, composer, settings, mail, stamp) for mail in window]

@@ -21,6 +21,7 @@ from rollcall.workers import mail_run
 from tests.support.factories import job, published_event
 from tests.support.reminders import mails, runs, seed_enrollments
 from tests.support.stack import Stack
+from tests.support.statements import counting
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 MOMENT = START - timedelta(minutes=1440)  # 2027-03-01 09:00 UTC
@@ -619,3 +620,29 @@ def test_a_retried_run_leaves_a_held_mail_to_its_sender(component_stack: Stack) 
     # Then it sends only the other mail: the held one is its sender's
     assert report.sent == 1
     assert addresses_of(component_stack) == ["b@example.org"]
+
+
+@pytest.mark.parametrize(("count", "reads"), [(5, 3), (4, 3), (1, 1)])
+def test_a_run_reads_its_mails_a_window_at_a_time_and_not_again_after_a_short_one(
+    component_stack: Stack, count: int, reads: int
+) -> None:
+    # Given a run to ``count`` people, read two mails a window
+    component_stack.settings.reminder_batch_size = 2
+    key = component_stack.key()
+    seeded_event(component_stack, key, enrolled(*people(count)))
+    run_id = recorded_run(component_stack)
+
+    # When it is sent
+    with counting(component_stack) as statements:
+        send_run(component_stack, run_id, lambda: MOMENT)
+
+    # Then every mail went out, and the mails were read once a window: a
+    # window shorter than two was the last (5 -> 2, 2, 1), and only after a
+    # full one is there a read that finds none (4 -> 2, 2, 0)
+    assert len(component_stack.sink.messages) == count
+    windows = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and "FROM email_messages" in s and "LIMIT" in s
+    ]
+    assert len(windows) == reads, windows
