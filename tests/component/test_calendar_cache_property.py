@@ -27,7 +27,7 @@ from rollcall.models import (
     Trainer,
 )
 from rollcall.models.db import dispose_all, sessions_for, transaction
-from tests.support.calendar import BASE, NOW, add_attendee
+from tests.support.calendar import BASE, NOW, add_attendee, new_date
 
 N_PEOPLE = 2
 N_EVENTS = 2
@@ -130,16 +130,7 @@ class World:
             )
         )
         if taken is None:
-            session.add(
-                Occurrence(
-                    event_id=event_id,
-                    starts_at=start,
-                    ends_at=start + timedelta(hours=1),
-                    cancelled=False,
-                    enrolled_count=0,
-                    waitlisted_count=0,
-                )
-            )
+            session.add(new_date(event_id, start))
 
     def move_occurrence(self, session: Session, a: int, b: int, _c: int) -> None:
         occ = self._pick(session, Occurrence, a)

@@ -17,6 +17,7 @@ from tests.support.calendar import (
     add_event,
     calendar,
     issue_token,
+    new_date,
     org_id,
 )
 from tests.support.stack import Stack
@@ -69,16 +70,7 @@ def _insert_random(stack: Stack, event_id: uuid.UUID, rng: random.Random, count:
                 continue
             taken.add(start)
             added += 1
-            session.add(
-                Occurrence(
-                    event_id=event_id,
-                    starts_at=start,
-                    ends_at=start + timedelta(minutes=30),
-                    cancelled=False,
-                    enrolled_count=0,
-                    waitlisted_count=0,
-                )
-            )
+            session.add(new_date(event_id, start, timedelta(minutes=30)))
 
 
 def _key(entry: dict[str, Any]) -> tuple[datetime, str]:

@@ -20,23 +20,14 @@ from rollcall.domain.events.occurrences import (
 )
 from rollcall.models import Attendee, Enrollment, Event, Occurrence
 from rollcall.models.db import sessions_for
-from tests.support.calendar import BASE, NOW, add_attendee, add_event, org_id
+from tests.support.calendar import BASE, NOW, add_attendee, add_event, new_date, org_id
 from tests.support.stack import Stack
 
 HOUR = timedelta(hours=1)
 
 
 def _add_by_the_orm(session: Session, event_id: uuid.UUID, starts: datetime) -> None:
-    session.add(
-        Occurrence(
-            event_id=event_id,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=1),
-            cancelled=False,
-            enrolled_count=0,
-            waitlisted_count=0,
-        )
-    )
+    session.add(new_date(event_id, starts))
     session.flush()
 
 
@@ -84,15 +75,9 @@ def test_a_new_date_and_an_enrollment_committed_together_both_reach_the_cache(
                 )
             )
 
-    other = threading.Thread(target=enroll_ada)
-    other.start()
     # The enrollment's cache refresh waits for the first transaction's event
-    # lock on PostgreSQL: wait until it does, so the race is really exercised
-    assert waiting_for_a_lock(factory), "the enrollment never waited for the event lock"
-    first.commit()
-    first.close()
-    other.join(timeout=60)
-    assert not other.is_alive()
+    # lock on PostgreSQL: the race helper waits until it does
+    race(factory, first, enroll_ada, "the enrollment never waited for the event lock")
 
     # Then ada's calendar has both dates: the cache equals a rebuild
     with factory() as session:
@@ -131,13 +116,7 @@ def test_two_expansions_of_one_event_side_by_side_write_each_date_once(
                 expand_events(second, events=[_event(second, event_id)], until=until)
             )
 
-    other = threading.Thread(target=expand_again)
-    other.start()
-    assert waiting_for_a_lock(factory), "the second expansion never waited for the event"
-    first.commit()
-    first.close()
-    other.join(timeout=60)
-    assert not other.is_alive()
+    race(factory, first, expand_again, "the second expansion never waited for the event")
 
     # Then the second one waited, found every date written, and wrote none again
     assert made_first >= 19
@@ -172,13 +151,7 @@ def test_two_writers_of_one_date_side_by_side_write_it_once(real_stack: Stack) -
             rows = occurrence_rows(event_id, [(date, date + HOUR)])
             made_second.append(insert_occurrences(second, rows))
 
-    other = threading.Thread(target=write_again)
-    other.start()
-    assert waiting_for_a_lock(factory), "the second writer never waited"
-    first.commit()
-    first.close()
-    other.join(timeout=60)
-    assert not other.is_alive()
+    race(factory, first, write_again, "the second writer never waited")
 
     # Then the second waited, found the date written, and wrote nothing (no
     # unique violation, no second row)
@@ -194,6 +167,21 @@ def _event(session: Session, event_id: object) -> Event:
     event = session.get(Event, event_id)
     assert event is not None
     return event
+
+
+def race(
+    factory: sessionmaker[Session], first: Session, second: Callable[[], None], never: str
+) -> None:
+    """Run ``second`` in a thread while ``first`` is open; once some backend is
+    seen waiting for a lock (else fail with ``never``), commit ``first`` and
+    let ``second`` finish."""
+    other = threading.Thread(target=second)
+    other.start()
+    assert waiting_for_a_lock(factory), never
+    first.commit()
+    first.close()
+    other.join(timeout=60)
+    assert not other.is_alive()
 
 
 def waiting_for_a_lock(factory: sessionmaker[Session], timeout: float = 30.0) -> bool:

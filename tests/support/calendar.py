@@ -109,3 +109,17 @@ def issue_token(stack: Stack, key: str, ref: str) -> str:
 def calendar(stack: Stack, token: str, **params: Any) -> Any:
     query = {"fromDate": "2030-01-01T00:00:00Z"} | params
     return stack.client.get("/v1/calendar", params=query, headers=stack.auth(token))
+
+
+def new_date(
+    event_id: uuid.UUID, starts: datetime, length: timedelta = timedelta(hours=1)
+) -> Occurrence:
+    """A date of the event starting at ``starts``, not yet added to a session."""
+    return Occurrence(
+        event_id=event_id,
+        starts_at=starts,
+        ends_at=starts + length,
+        cancelled=False,
+        enrolled_count=0,
+        waitlisted_count=0,
+    )
