@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollcall.domain.enrollment.group_line import QueuedJob, claim, in_line, probe_own, read_own
@@ -236,6 +236,25 @@ def _enroll_one_by_one(
     return outcomes, crashed
 
 
+_jobs: Table = Job.__table__  # type: ignore[assignment]
+
+#: A group's jobs' final states, one executemany by primary key, built once
+#: (issue 19: Core, not the ORM's bulk update, 717 -> 477 µs for a group of 2).
+_FINISH = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id", type_=_jobs.c.id.type))
+    .values(
+        status=bindparam("to_status"),
+        result=bindparam("to_result"),
+        errors=bindparam("to_errors"),
+        attempts=bindparam("to_attempts"),
+        started_at=bindparam("to_started_at"),
+        finished_at=bindparam("to_finished_at"),
+        progress_done=1,
+    )
+)
+
+
 def _finish(
     session: Session,
     group: Sequence[QueuedJob],
@@ -246,17 +265,16 @@ def _finish(
     if not group:
         return
     session.execute(
-        update(Job),
+        _FINISH,
         [
             {
-                "id": job.id,
-                "status": outcomes[job.id][0],
-                "result": outcomes[job.id][1],
-                "errors": outcomes[job.id][2],
-                "attempts": job.attempts + 1,
-                "started_at": job.started_at or moment,
-                "finished_at": moment,
-                "progress_done": 1,
+                "job_id": job.id,
+                "to_status": outcomes[job.id][0],
+                "to_result": outcomes[job.id][1],
+                "to_errors": outcomes[job.id][2],
+                "to_attempts": job.attempts + 1,
+                "to_started_at": job.started_at or moment,
+                "to_finished_at": moment,
             }
             for job in group
         ],
