@@ -4,8 +4,8 @@ set-wise (``send_placement_batch``).
 
 The mails are read a window at a time (``reminder_batch_size``, unlocked; a
 window shorter than that is the last, so a message of a few mails costs one
-read) and, when a window has more than one, rendered ahead in a helper thread. Each is
-claimed on its own just before it is sent (``sending``, attempts + 1, a lease
+read) and, when a window has more than one, rendered ahead in a helper
+thread. Each is claimed on its own just before it is sent (``sending``, attempts + 1, a lease
 from ``updated_at``), in the transaction that records the previous mail's
 outcome. So a sender holds at most one mail it has not recorded: a crash
 affects that one mail (sent again once its lease is over, so it may arrive
